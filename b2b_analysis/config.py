@@ -1,0 +1,314 @@
+"""The client params file: one YAML per client, validated.
+
+See ``docs/params.md`` for the reference of every key. The model is strict:
+an unknown key is an error that names it, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+import zoneinfo
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from b2b_analysis.errors import InputError
+from b2b_analysis.schema import TABLES
+
+Period = Literal["week", "month", "quarter"]
+
+#: Raw channel labels counted as online unless the params say otherwise
+#: (compared trimmed and case-insensitively).
+DEFAULT_ONLINE_LABELS: tuple[str, ...] = (
+    "online",
+    "web",
+    "webshop",
+    "web shop",
+    "e-shop",
+    "eshop",
+    "ecommerce",
+    "e-commerce",
+    "portal",
+    "b2b portal",
+    "app",
+)
+#: Raw channel labels counted as offline unless the params say otherwise.
+DEFAULT_OFFLINE_LABELS: tuple[str, ...] = (
+    "offline",
+    "phone",
+    "telephone",
+    "email",
+    "e-mail",
+    "fax",
+    "edi",
+    "sales rep",
+    "sales_rep",
+    "field sales",
+    "rep",
+    "counter",
+    "store",
+    "showroom",
+    "in person",
+    "trade show",
+)
+DEFAULT_CANCELLED_LABELS: tuple[str, ...] = ("cancelled", "canceled", "void", "voided")
+DEFAULT_RETURNED_LABELS: tuple[str, ...] = ("returned", "refunded", "credit note")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where one table comes from: a file, or a SQL query against PostgreSQL."""
+
+    path: str | None = None
+    sheet: str | int | None = None
+    query: str | None = None
+    connection_env: str | None = None
+    #: canonical column name -> column name in the source
+    columns: dict[str, str] = Field(default_factory=dict)
+    #: strftime format of the date columns, when it cannot be inferred
+    date_format: str | None = None
+    #: CSV only
+    separator: str = ","
+    encoding: Literal["utf8", "utf8-lossy", "latin-1", "cp1252"] = "utf8"
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        if (self.path is None) == (self.query is None):
+            raise ValueError("give exactly one of 'path' or 'query'")
+        if self.query is not None and not self.connection_env:
+            raise ValueError("a 'query' source needs 'connection_env', the environment "
+                             "variable that holds the PostgreSQL connection string")
+        if self.path is not None and self.connection_env is not None:
+            raise ValueError("'connection_env' only applies to a 'query' source")
+        if self.sheet is not None and self.path is not None and not self.path.lower().endswith(
+            (".xlsx", ".xlsm", ".xls")
+        ):
+            raise ValueError("'sheet' only applies to an Excel file")
+        return self
+
+    @property
+    def kind(self) -> Literal["csv", "parquet", "excel", "postgres"]:
+        if self.query is not None:
+            return "postgres"
+        assert self.path is not None
+        suffix = self.path.lower().rsplit(".", 1)[-1]
+        if suffix in ("parquet", "pq"):
+            return "parquet"
+        if suffix in ("xlsx", "xlsm", "xls"):
+            return "excel"
+        return "csv"
+
+
+def _coerce_source(value: Any) -> Any:
+    return {"path": value} if isinstance(value, str) else value
+
+
+class Data(_Strict):
+    orders: Source
+    order_lines: Source | None = None
+    visits: Source | None = None
+    surveys: Source | None = None
+    investments: Source | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _path_shorthand(cls, value: Any) -> Any:
+        return _coerce_source(value)
+
+    @model_validator(mode="after")
+    def _known_columns(self) -> Data:
+        for name in type(self).model_fields:
+            source: Source | None = getattr(self, name)
+            if source is None:
+                continue
+            unknown = sorted(set(source.columns) - set(TABLES[name].names))
+            if unknown:
+                raise ValueError(
+                    f"{name}.columns maps unknown canonical column(s) {unknown}; "
+                    f"known: {list(TABLES[name].names)}"
+                )
+        return self
+
+
+class Channels(_Strict):
+    """Which raw channel labels count as online and which as offline."""
+
+    online: tuple[str, ...] = DEFAULT_ONLINE_LABELS
+    offline: tuple[str, ...] = DEFAULT_OFFLINE_LABELS
+    #: what a label in neither list counts as; ``error`` stops with the list of them
+    unmapped: Literal["error", "online", "offline"] = "error"
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Channels:
+        both = {s.strip().lower() for s in self.online} & {s.strip().lower() for s in self.offline}
+        if both:
+            raise ValueError(f"label(s) {sorted(both)} are listed as both online and offline")
+        return self
+
+
+class Statuses(_Strict):
+    """Which raw status labels mean cancelled or returned; anything else is placed."""
+
+    cancelled: tuple[str, ...] = DEFAULT_CANCELLED_LABELS
+    returned: tuple[str, ...] = DEFAULT_RETURNED_LABELS
+
+
+class Window(_Strict):
+    """The analysis window, both ends inclusive; open ends take the data's range."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
+class ClientParams(_Strict):
+    client: str = Field(min_length=1, max_length=200)
+    slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    data: Data
+    gross_margin: float | None = Field(default=None, ge=0, le=1)
+    channels: Channels = Channels()
+    statuses: Statuses = Statuses()
+    window: Window = Window()
+    period: Period = "month"
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    fiscal_year_start: int = Field(default=1, ge=1, le=12)
+    timezone: str = "UTC"
+    #: orders below this net value count as small; default: the median order value
+    small_order_threshold: float | None = Field(default=None, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
+                             "'Europe/Madrid')") from None
+        return value
+
+    @property
+    def client_slug(self) -> str:
+        return self.slug or slugify(self.client)
+
+
+class LoadedParams(BaseModel):
+    """A validated params file together with where it was read from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    params: ClientParams
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, table: str) -> Path:
+        """Absolute path of a file source; it must stay inside the params file's folder."""
+        source: Source | None = getattr(self.params.data, table)
+        assert source is not None and source.path is not None
+        raw = Path(source.path)
+        if raw.is_absolute():
+            raise InputError(
+                f"data.{table}.path is absolute ({source.path}); give it relative to "
+                "the params file's folder",
+                file=self.path,
+            )
+        base = self.base_dir.resolve()
+        resolved = (base / raw).resolve()
+        if not resolved.is_relative_to(base):
+            raise InputError(
+                f"data.{table}.path '{source.path}' points outside the params file's "
+                f"folder {base}; move the data inside it",
+                file=self.path,
+            )
+        return resolved
+
+    def connection_string(self, table: str) -> str:
+        source: Source | None = getattr(self.params.data, table)
+        assert source is not None and source.connection_env is not None
+        value = os.environ.get(source.connection_env)
+        if not value:
+            raise InputError(
+                f"data.{table}.connection_env names the environment variable "
+                f"{source.connection_env}, which is not set; export the PostgreSQL "
+                "connection string in it",
+                file=self.path,
+            )
+        return value
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe slug: lower-case ASCII letters, digits and hyphens.
+
+    >>> slugify("Distribuciones Ibéricas, S.L.")
+    'distribuciones-ibericas-s-l'
+    >>> slugify("../../etc")
+    'etc'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:64].strip("-") or "client"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling against docs/params.md)"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return f"{where}: {message}" if where else message
+
+
+def load_params(path: str | os.PathLike[str]) -> LoadedParams:
+    """Read and validate one client params file.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, is not valid YAML, or a key is unknown or invalid;
+        the message names the file and the key at fault.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("params file not found", file=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read params file: {exc}", file=file) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(f"malformed YAML{where}: {problem}", file=file) from None
+    if not isinstance(raw, dict):
+        raise InputError("a params file must be a YAML mapping of keys to values", file=file)
+    try:
+        params = ClientParams.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors())
+        raise InputError(problems, file=file) from None
+    return LoadedParams(path=file.resolve(), params=params)

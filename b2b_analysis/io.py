@@ -1,0 +1,465 @@
+"""Load a client's tables from CSV, Parquet, Excel or PostgreSQL into canonical frames.
+
+Loading is where bad input is caught: every problem raises :class:`InputError`
+naming the file, the column and the (1-based, header not counted) rows at fault.
+Problems the toolkit can safely repair (exact duplicate rows, an optional table
+with no rows) emit a :class:`DataWarning` instead, and the repair is documented
+in ``docs/data-contract.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from b2b_analysis.config import ClientParams, LoadedParams, Source
+from b2b_analysis.errors import InputError
+from b2b_analysis.schema import DTYPES, SURVEY_KINDS, TABLES, Table
+
+ROW = "_row"
+#: Dates before this are treated as data errors (Excel's 1900 epoch, typos).
+EARLIEST_DATE = dt.date(1990, 1, 1)
+
+
+class DataWarning(UserWarning):
+    """The data had a problem that loading repaired; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class ClientData:
+    """One client's validated tables. Absent optional tables are ``None``.
+
+    ``orders`` carries, beyond the canonical columns, ``is_online`` (from the
+    channel mapping), ``status`` normalised to placed / cancelled / returned and
+    ``is_valid`` (placed, i.e. neither cancelled nor returned).
+    ``visits`` carries ``visit_date``, the local date of ``visit_start``.
+    """
+
+    params: ClientParams
+    orders: pl.DataFrame
+    order_lines: pl.DataFrame | None = None
+    visits: pl.DataFrame | None = None
+    surveys: pl.DataFrame | None = None
+    investments: pl.DataFrame | None = None
+    #: human-readable source of each table, for messages (never a connection string)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def window(
+        self, start: dt.date | None = None, end: dt.date | None = None
+    ) -> tuple[dt.date, dt.date]:
+        """The analysis window: arguments, else the params file, else the orders' range."""
+        bounds = self.orders.select(
+            pl.col("order_date").min().alias("first"), pl.col("order_date").max().alias("last")
+        ).row(0)
+        lo = start or self.params.window.start or bounds[0]
+        hi = end or self.params.window.end or bounds[1]
+        if lo > hi:
+            raise InputError(f"the analysis window starts ({lo}) after it ends ({hi})")
+        return lo, hi
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_csv(path: Path, source: Source) -> pl.DataFrame:
+    try:
+        frame = pl.read_csv(
+            path,
+            separator=source.separator,
+            encoding=source.encoding,
+            infer_schema=False,
+            missing_utf8_is_empty_string=False,
+        )
+    except pl.exceptions.NoDataError:
+        raise InputError("the file is empty (not even a header row)", file=path) from None
+    except pl.exceptions.ComputeError as exc:
+        text = str(exc).splitlines()[0]
+        if "utf-8" in text.lower() or "utf8" in text.lower():
+            raise InputError(
+                "the file is not UTF-8; set 'encoding: latin-1' (or cp1252) on this "
+                "table in the params file",
+                file=path,
+            ) from None
+        raise InputError(f"cannot parse the CSV: {text}", file=path) from None
+    # a UTF-8 byte-order mark, or spaces around header names, are not part of the name
+    return frame.rename(lambda name: name.lstrip("\ufeff").strip())
+
+
+def _read_excel(path: Path, source: Source) -> pl.DataFrame:
+    sheet = source.sheet
+    try:
+        if isinstance(sheet, int):
+            return pl.read_excel(path, sheet_id=sheet, infer_schema_length=0)
+        if sheet is not None:
+            return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
+        return pl.read_excel(path, sheet_id=1, infer_schema_length=0)
+    except (ValueError, pl.exceptions.PolarsError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"cannot read the Excel sheet: {text}", file=path) from None
+    except Exception as exc:  # fastexcel raises its own exception types
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"cannot read the Excel file: {text}", file=path) from None
+
+
+def _excel_sheets(path: Path) -> list[str]:
+    try:
+        import fastexcel
+
+        return list(fastexcel.read_excel(path).sheet_names)
+    except Exception:
+        return []
+
+
+def _read_postgres(loaded: LoadedParams, table: str, source: Source) -> pl.DataFrame:
+    import psycopg
+
+    dsn = loaded.connection_string(table)
+    where = f"{loaded.path} (data.{table}, PostgreSQL via ${source.connection_env})"
+    try:
+        with psycopg.connect(dsn, connect_timeout=10) as connection:
+            return pl.read_database(source.query, connection, infer_schema_length=None)
+    except psycopg.OperationalError as exc:
+        raise InputError(
+            "cannot connect to the PostgreSQL server: "
+            f"{scrub(_first_line(exc), dsn)}; check that it is running and that "
+            f"${source.connection_env} is right",
+            file=where,
+        ) from None
+    except psycopg.Error as exc:
+        raise InputError(
+            f"the query failed: {scrub(_first_line(exc), dsn)}", file=where
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def scrub(text: str, dsn: str) -> str:
+    """Remove a connection string and every part of it that could be secret from text.
+
+    >>> scrub("could not connect to postgresql://u:pw@h/db (pw)", "postgresql://u:pw@h/db")
+    'could not connect to *** (***)'
+    """
+    secrets = {dsn}
+    match = re.match(r"^[a-z]+://(?P<user>[^:@/]*)(?::(?P<pw>[^@/]*))?@", dsn)
+    if match and match.group("pw"):
+        from urllib.parse import unquote
+
+        secrets |= {match.group("pw"), unquote(match.group("pw"))}
+    for key_value in re.finditer(r"password\s*=\s*(\S+)", dsn):
+        secrets.add(key_value.group(1).strip("'\""))
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def read_source(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame, str]:
+    """The raw frame of one table and a label naming where it came from."""
+    source: Source = getattr(loaded.params.data, table)
+    if source.kind == "postgres":
+        label = f"{loaded.path.name}:data.{table} (PostgreSQL query)"
+        return _read_postgres(loaded, table, source), label
+    path = loaded.resolve(table)
+    if not path.exists():
+        raise InputError(
+            f"file not found (data.{table}.path in {loaded.path.name})", file=path
+        )
+    if path.is_dir():
+        raise InputError(f"is a folder, not a file (data.{table}.path)", file=path)
+    readers: dict[str, Callable[[Path, Source], pl.DataFrame]] = {
+        "csv": _read_csv,
+        "excel": _read_excel,
+        "parquet": lambda p, _s: pl.read_parquet(p),
+    }
+    try:
+        frame = readers[source.kind](path, source)
+    except InputError:
+        raise
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"cannot read the file: {_first_line(exc)}", file=path) from None
+    return frame, str(path)
+
+
+# ------------------------------------------------------------------------ validating
+
+
+def _rows_where(frame: pl.DataFrame, mask: pl.Expr) -> tuple[list[int], int]:
+    hits = frame.lazy().filter(mask).select(ROW).collect().to_series()
+    return hits.head(20).to_list(), hits.len()
+
+
+def _fail_rows(
+    frame: pl.DataFrame, mask: pl.Expr, *, file: str, column: str, message: str
+) -> None:
+    rows, total = _rows_where(frame, mask)
+    if total:
+        raise InputError(message, file=file, column=column, rows=rows, total_rows=total)
+
+
+def _sample(frame: pl.DataFrame, mask: pl.Expr, column: str) -> str:
+    values = frame.lazy().filter(mask).select(pl.col(column)).head(3).collect().to_series()
+    return ", ".join(repr(v) for v in values.to_list())
+
+
+def _rename(frame: pl.DataFrame, table: Table, source: Source, file: str) -> pl.DataFrame:
+    """Keep the canonical columns, renamed from the source's names."""
+    available = frame.columns
+    wanted = {c.name: source.columns.get(c.name, c.name) for c in table.columns}
+    missing = [
+        f"'{canonical}'" + (f" (mapped from '{raw}')" if raw != canonical else "")
+        for canonical, raw in wanted.items()
+        if table.column(canonical).required and raw not in available
+    ]
+    if missing:
+        hint = ""
+        if len(available) == 1 and re.search(r"[;\t|,]", available[0]):
+            hint = (
+                "; the header was read as one column, so the separator is probably "
+                "wrong: set 'separator' on this table in the params file"
+            )
+        else:
+            first = next(raw for canonical, raw in wanted.items()
+                         if table.column(canonical).required and raw not in available)
+            close = difflib.get_close_matches(first, available, n=1)
+            if close:
+                hint = f"; did you mean '{close[0]}'? map it under data.{table.name}.columns"
+            else:
+                hint = f"; map them under data.{table.name}.columns"
+        raise InputError(
+            f"missing required column(s) {', '.join(missing)}; the file has "
+            f"{available[:12]}{hint}",
+            file=file,
+        )
+    present = {canonical: raw for canonical, raw in wanted.items() if raw in available}
+    return frame.select(
+        (pl.int_range(1, pl.len() + 1, dtype=pl.Int64)).alias(ROW),
+        *(pl.col(raw).alias(canonical) for canonical, raw in present.items()),
+    )
+
+
+def _parse_dates(
+    frame: pl.DataFrame, column: str, *, file: str, timezone: str, fmt: str | None,
+    as_date: bool,
+) -> pl.DataFrame:
+    """Parse a date/datetime column to naive local time of the client's time zone."""
+    raw = frame.schema[column]
+    expr = pl.col(column)
+    if raw == pl.String:
+        text = expr.str.strip_chars()
+        text = pl.when(text == "").then(None).otherwise(text)
+        if fmt is None:
+            # polars infers the format from the first value; rows in another format fail
+            sample = frame.select(text.drop_nulls().first()).item()
+            if sample is not None and re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", sample):
+                raise InputError(
+                    f"dates such as {sample!r} are ambiguous (day/month or month/day?); "
+                    "set 'date_format' on this table in the params file, e.g. '%d/%m/%Y'",
+                    file=file, column=column,
+                )
+        parsed = text.str.to_datetime(format=fmt, strict=False, time_unit="us")
+        parsed_frame = frame.with_columns(parsed.alias("_parsed"))
+        _fail_rows(
+            parsed_frame,
+            pl.col("_parsed").is_null() & text.is_not_null(),
+            file=file,
+            column=column,
+            message=f"cannot parse {_sample(parsed_frame, pl.col('_parsed').is_null() & text.is_not_null(), column)} "
+            "as a date (mixed or unknown formats; set 'date_format' for this table)",
+        )
+        frame = parsed_frame.with_columns(pl.col("_parsed").alias(column)).drop("_parsed")
+    elif isinstance(raw, pl.Date):
+        frame = frame.with_columns(expr.cast(pl.Datetime("us")))
+    elif isinstance(raw, pl.Datetime):
+        frame = frame.with_columns(expr.dt.cast_time_unit("us"))
+    else:
+        raise InputError(f"expected dates, found values of type {raw}", file=file, column=column)
+    dtype = frame.schema[column]
+    assert isinstance(dtype, pl.Datetime)
+    if dtype.time_zone is not None:
+        frame = frame.with_columns(
+            pl.col(column).dt.convert_time_zone(timezone).dt.replace_time_zone(None)
+        )
+    if as_date:
+        frame = frame.with_columns(pl.col(column).dt.date())
+    day = pl.col(column).cast(pl.Date) if not as_date else pl.col(column)
+    _fail_rows(frame, day < EARLIEST_DATE, file=file, column=column,
+               message=f"dates before {EARLIEST_DATE} are not plausible; fix the export")
+    today = dt.date.today()
+    _fail_rows(frame, day > today, file=file, column=column,
+               message=f"dates after today ({today}) are not plausible; fix the export "
+               "or check the date format")
+    return frame
+
+
+def _cast(
+    frame: pl.DataFrame, table: Table, *, file: str, params: ClientParams, source: Source
+) -> pl.DataFrame:
+    for column in table.columns:
+        name = column.name
+        if name not in frame.columns:
+            continue
+        kind = column.kind
+        if kind in ("id", "text"):
+            value = pl.col(name).cast(pl.String).str.strip_chars()
+            frame = frame.with_columns(pl.when(value == "").then(None).otherwise(value).alias(name))
+        elif kind in ("date", "datetime"):
+            frame = _parse_dates(frame, name, file=file, timezone=params.timezone,
+                                 fmt=source.date_format, as_date=kind == "date")
+        else:
+            dtype = DTYPES[kind]
+            original = pl.col(name)
+            if frame.schema[name] == pl.String:
+                original = original.str.strip_chars()
+                original = pl.when(original == "").then(None).otherwise(original)
+            cast = original.cast(dtype, strict=False)
+            bad = cast.is_null() & original.is_not_null()
+            if kind == "count":
+                bad = bad | (original.cast(pl.Float64, strict=False) % 1 != 0)
+            _fail_rows(frame, bad, file=file, column=name,
+                       message=f"{_sample(frame, bad, name)} is not a "
+                       f"{'whole number' if kind == 'count' else 'number'}")
+            frame = frame.with_columns(cast.alias(name))
+            if kind in ("money", "count"):
+                _fail_rows(frame, pl.col(name) < 0, file=file, column=name,
+                           message="negative values are not allowed "
+                           + ("(record returns and credit notes with a 'returned' status)"
+                              if name == "revenue" else "(fix the export)"))
+        if column.required and not (table.name == "visits" and name == "customer_id"):
+            _fail_rows(frame, pl.col(name).is_null(), file=file, column=name,
+                       message="empty values are not allowed in a required column")
+    return frame
+
+
+def _deduplicate(frame: pl.DataFrame, table: Table, file: str) -> pl.DataFrame:
+    key = table.key
+    if key is None:
+        return frame
+    payload = [c for c in frame.columns if c != ROW]
+    duplicated = frame.filter(pl.col(key).is_duplicated())
+    if duplicated.is_empty():
+        return frame
+    conflicting = duplicated.filter(pl.struct(payload).n_unique().over(key) > 1)
+    if not conflicting.is_empty():
+        rows = conflicting.sort(key, ROW).get_column(ROW)
+        sample = conflicting.get_column(key).unique(maintain_order=True).head(3).to_list()
+        raise InputError(
+            f"duplicate {key} values with different contents ({', '.join(map(repr, sample))}); "
+            "each id must appear once",
+            file=file, column=key, rows=rows.head(20).to_list(), total_rows=rows.len(),
+        )
+    extra = duplicated.filter(pl.col(ROW) != pl.col(ROW).min().over(key))
+    warnings.warn(
+        f"{file}: column '{key}': {extra.height} exact duplicate row(s) dropped "
+        f"(first at row {extra.get_column(ROW).min()})",
+        DataWarning,
+        stacklevel=3,
+    )
+    return frame.filter(pl.col(ROW) == pl.col(ROW).min().over(key))
+
+
+def _label_lookup(labels: tuple[str, ...]) -> list[str]:
+    return sorted({label.strip().lower() for label in labels})
+
+
+def _map_orders(frame: pl.DataFrame, params: ClientParams, file: str) -> pl.DataFrame:
+    label = pl.col("channel").str.to_lowercase()
+    online = _label_lookup(params.channels.online)
+    offline = _label_lookup(params.channels.offline)
+    known = label.is_in(online) | label.is_in(offline)
+    if params.channels.unmapped == "error":
+        unknown = (
+            frame.filter(~known).group_by("channel").agg(pl.len().alias("n"), pl.col(ROW).min())
+            .sort(ROW)
+        )
+        if not unknown.is_empty():
+            listed = ", ".join(f"'{c}' ({n} orders)" for c, n, _ in unknown.head(10).iter_rows())
+            rows, total = _rows_where(frame, ~known)
+            raise InputError(
+                f"channel label(s) not in the channel mapping: {listed}; add them to "
+                "channels.online or channels.offline in the params file, or set "
+                "channels.unmapped: offline",
+                file=file, column="channel", rows=rows, total_rows=total,
+            )
+        is_online = label.is_in(online)
+    elif params.channels.unmapped == "online":
+        is_online = ~label.is_in(offline)
+    else:
+        is_online = label.is_in(online)
+    if "status" in frame.columns:
+        status_label = pl.col("status").str.to_lowercase()
+        status = (
+            pl.when(status_label.is_in(_label_lookup(params.statuses.cancelled)))
+            .then(pl.lit("cancelled"))
+            .when(status_label.is_in(_label_lookup(params.statuses.returned)))
+            .then(pl.lit("returned"))
+            .otherwise(pl.lit("placed"))
+        )
+    else:
+        status = pl.lit("placed")
+    return frame.with_columns(is_online.alias("is_online"), status.alias("status")).with_columns(
+        (pl.col("status") == "placed").alias("is_valid")
+    )
+
+
+def _check_surveys(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+    frame = frame.with_columns(pl.col("kind").str.to_lowercase())
+    _fail_rows(frame, ~pl.col("kind").is_in(list(SURVEY_KINDS)), file=file, column="kind",
+               message=f"survey kind must be one of {sorted(SURVEY_KINDS)}")
+    for kind, (lo, hi) in SURVEY_KINDS.items():
+        _fail_rows(
+            frame,
+            (pl.col("kind") == kind) & ~pl.col("score").is_between(lo, hi),
+            file=file, column="score",
+            message=f"{kind} scores must be between {lo} and {hi}",
+        )
+    return frame
+
+
+def load_table(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame | None, str | None]:
+    """Read, rename, type-check and normalise one table; ``(None, None)`` if not configured."""
+    source: Source | None = getattr(loaded.params.data, table)
+    if source is None:
+        return None, None
+    raw, label = read_source(loaded, table)
+    spec = TABLES[table]
+    if raw.width == 0:
+        raise InputError("the file has no columns", file=label)
+    frame = _rename(raw, spec, source, label)
+    if frame.is_empty():
+        if table == "orders":
+            raise InputError("the orders table has a header but no rows", file=label)
+        warnings.warn(f"{label}: the {table} table has no rows; KPIs that need it are null",
+                      DataWarning, stacklevel=2)
+    frame = _cast(frame, spec, file=label, params=loaded.params, source=source)
+    frame = _deduplicate(frame, spec, label)
+    if table == "orders":
+        frame = _map_orders(frame, loaded.params, label)
+    elif table == "visits":
+        frame = frame.with_columns(pl.col("visit_start").dt.date().alias("visit_date"))
+    elif table == "surveys":
+        frame = _check_surveys(frame, label)
+    return frame.drop(ROW), label
+
+
+def load_client(loaded: LoadedParams) -> ClientData:
+    """Load and validate every table a params file names."""
+    tables: dict[str, pl.DataFrame | None] = {}
+    sources: dict[str, str] = {}
+    for name in TABLES:
+        frame, label = load_table(loaded, name)
+        tables[name] = frame
+        if label is not None:
+            sources[name] = label
+    orders = tables.pop("orders")
+    assert orders is not None
+    return ClientData(params=loaded.params, orders=orders, sources=sources, **tables)

@@ -1,0 +1,62 @@
+"""Shared fixtures. The PostgreSQL machinery lives in ``tests/pg_server.py``."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from typing import NoReturn
+
+import pytest
+from pg_server import PASSWORD, PgServer, PgUnavailable, find_bindir, make_dsn
+
+_HOW_TO = "run the tests with scripts/test.sh, which installs the postgresql package"
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Fail under CI (the server must be there), skip on a dev machine."""
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL unavailable: {reason}; {_HOW_TO}", pytrace=False)
+    pytest.skip(f"PostgreSQL unavailable: {reason}; {_HOW_TO}")
+
+
+@pytest.fixture(scope="session")
+def postgres_password() -> str:
+    """The raw password of the test server's ``b2b`` user (to check it never leaks)."""
+    return PASSWORD
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """DSN of a real throwaway PostgreSQL server, user/database ``b2b``.
+
+    ``postgresql://b2b:<url-encoded password>@127.0.0.1:<port>/b2b``; password
+    (scram-sha-256) authentication is enforced. Stopped and deleted at the end
+    of the session.
+    """
+    bindir = find_bindir()
+    if bindir is None:
+        _unavailable(
+            "no server binaries (initdb) under /usr/lib/postgresql/*/bin or $B2B_PG_BINDIR"
+        )
+    server = PgServer(bindir)
+    try:
+        server.start()
+    except PgUnavailable as exc:
+        _unavailable(str(exc))
+    try:
+        yield server.dsn
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def closed_port_dsn() -> Iterator[str]:
+    """DSN for 127.0.0.1 at a port where nothing listens (server down).
+
+    The port stays bound, but not listening, for the whole session: no other
+    process can take it and connecting is refused at once.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield make_dsn(sock.getsockname()[1])

@@ -1,0 +1,1033 @@
+"""Every KPI of the toolkit, as polars expressions and LazyFrame transforms.
+
+Two shapes, as in polars-xdt:
+
+* **Aggregate KPIs** are expression builders returning a ``pl.Expr``; they work in
+  ``select`` for one number and in ``group_by(...).agg(...)`` for a series:
+  ``orders.group_by("period").agg(average_order_value())``.
+* **KPIs that reshape or join** (cohorts, channel states, per-customer
+  comparisons) take and return a ``pl.LazyFrame`` so they chain with ``.pipe``.
+  Only the caller collects.
+
+Conventions
+-----------
+* Rates are fractions (0.2 means 20 %), except NPS, which is on its -100..100 scale.
+* An orders frame has the canonical columns of ``docs/data-contract.md`` plus
+  ``is_online`` and ``is_valid`` (neither cancelled nor returned). Only gross
+  merchandise value counts invalid orders; every other KPI leaves them out.
+* A ratio with an empty denominator is null, never 0 and never an error.
+* "After" an order means on a later calendar day: orders on the same day as a
+  customer's first online order count neither before nor after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from b2b_analysis.config import Period
+from b2b_analysis.periods import period_index, period_start
+
+__all__ = [
+    "aov_before_after_online",
+    "aov_by_channel",
+    "average_order_value",
+    "basket_by_channel",
+    "channel_states",
+    "channel_transitions",
+    "cohort_retention",
+    "conversion_rate",
+    "crr_formula",
+    "csat",
+    "customer_aov_comparison",
+    "customer_retention_rate",
+    "customers",
+    "flag_returning_visits",
+    "gross_merchandise_value",
+    "net_revenue",
+    "nps",
+    "offline_average_order_value",
+    "online_adoption",
+    "online_average_order_value",
+    "online_order_share",
+    "online_retention_rate",
+    "order_count",
+    "orders_per_customer",
+    "period_retention",
+    "ratio",
+    "retention_by_satisfaction",
+    "returning_visit_share",
+    "reverted_to_offline_share",
+    "roi",
+    "small_order_online_share",
+    "visitor_conversion_rate",
+    "with_period",
+]
+
+STATES = ("offline-only", "hybrid", "online-only", "inactive")
+
+
+def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """``numerator / denominator`` as Float64, null when the denominator is 0 or null.
+
+    >>> import polars as pl
+    >>> pl.select(a=ratio(pl.lit(1), pl.lit(4)), b=ratio(pl.lit(1), pl.lit(0))).row(0)
+    (0.25, None)
+    """
+    return (
+        pl.when(denominator != 0)
+        .then(numerator.cast(pl.Float64) / denominator.cast(pl.Float64))
+        .otherwise(None)
+    )
+
+
+def _valid(valid: str | None) -> pl.Expr:
+    return pl.lit(True) if valid is None else pl.col(valid)
+
+
+# ----------------------------------------------------------------- aggregate KPIs
+
+
+def order_count(*, valid: str | None = "is_valid") -> pl.Expr:
+    """Number of orders that count: neither cancelled nor returned.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"is_valid": [True, True, False]})
+    >>> df.select(order_count()).item()
+    2
+    """
+    return _valid(valid).sum().cast(pl.Int64).alias("orders")
+
+
+def customers(customer: str = "customer_id", *, valid: str | None = "is_valid") -> pl.Expr:
+    """Distinct customers with at least one order that counts.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"customer_id": ["a", "a", "b"], "is_valid": [True, True, False]})
+    >>> df.select(customers()).item()
+    1
+    """
+    return pl.col(customer).filter(_valid(valid)).n_unique().cast(pl.Int64).alias("customers")
+
+
+def net_revenue(revenue: str = "revenue", *, valid: str | None = "is_valid") -> pl.Expr:
+    """Revenue of the orders that count (cancelled and returned orders excluded).
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"revenue": [100.0, 50.0, 30.0], "is_valid": [True, True, False]})
+    >>> df.select(net_revenue()).item()
+    150.0
+    """
+    return pl.col(revenue).filter(_valid(valid)).sum().alias("net_revenue")
+
+
+def gross_merchandise_value(revenue: str = "revenue") -> pl.Expr:
+    """GMV: the value of all orders placed, including later cancelled or returned ones.
+
+    The article computes it as orders x AOV: 100 orders with an AOV of 100 give 10,000.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"revenue": [100.0] * 100})
+    >>> df.select(gross_merchandise_value()).item()
+    10000.0
+    """
+    return pl.col(revenue).sum().alias("gross_merchandise_value")
+
+
+def average_order_value(
+    revenue: str = "revenue", *, valid: str | None = "is_valid", online: bool | None = None,
+    is_online: str = "is_online",
+) -> pl.Expr:
+    """AOV = net revenue / orders that count; null when there are no orders.
+
+    Parameters
+    ----------
+    online
+        ``True`` or ``False`` restricts to online or offline orders; ``None`` takes all.
+
+    Examples
+    --------
+    The article's example: 10,000 of revenue over 100 orders gives 100.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"revenue": [100.0] * 100, "is_valid": [True] * 100})
+    >>> df.select(average_order_value()).item()
+    100.0
+    """
+    keep = _valid(valid)
+    name = "average_order_value"
+    if online is not None:
+        keep = keep & (pl.col(is_online) if online else ~pl.col(is_online))
+        name = "online_average_order_value" if online else "offline_average_order_value"
+    values = pl.col(revenue).filter(keep)
+    return ratio(values.sum(), values.count()).alias(name)
+
+
+def online_average_order_value(revenue: str = "revenue", **kwargs: str | None) -> pl.Expr:
+    """AOV of online orders only (see :func:`average_order_value`).
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"revenue": [50.0, 70.0, 300.0], "is_online": [True, True, False],
+    ...                    "is_valid": [True, True, True]})
+    >>> df.select(online_average_order_value(), offline_average_order_value()).row(0)
+    (60.0, 300.0)
+    """
+    return average_order_value(revenue, online=True, **kwargs)  # type: ignore[arg-type]
+
+
+def offline_average_order_value(revenue: str = "revenue", **kwargs: str | None) -> pl.Expr:
+    """AOV of offline orders only (see :func:`average_order_value`)."""
+    return average_order_value(revenue, online=False, **kwargs)  # type: ignore[arg-type]
+
+
+def customer_retention_rate(
+    customer: str = "customer_id", *, valid: str | None = "is_valid"
+) -> pl.Expr:
+    """Customers with 2 or more orders / customers with at least 1 order.
+
+    Computed over the rows it sees (filter to the analysis window, or group by
+    period, first); null when there are no customers.
+
+    Examples
+    --------
+    The article's example: 100 customers of whom 20 ordered again gives 0.20.
+
+    >>> import polars as pl
+    >>> ids = [f"c{i}" for i in range(100)] + [f"c{i}" for i in range(20)]
+    >>> df = pl.DataFrame({"customer_id": ids, "is_valid": [True] * 120})
+    >>> df.select(customer_retention_rate()).item()
+    0.2
+    """
+    ids = pl.col(customer).filter(_valid(valid))
+    return ratio((ids.unique_counts() >= 2).sum(), ids.n_unique()).alias(
+        "customer_retention_rate"
+    )
+
+
+def online_order_share(
+    is_online: str = "is_online", *, valid: str | None = "is_valid"
+) -> pl.Expr:
+    """Online orders / all orders (both counting only orders that count).
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"is_online": [True, False, False, True], "is_valid": [True] * 4})
+    >>> df.select(online_order_share()).item()
+    0.5
+    """
+    flags = pl.col(is_online).filter(_valid(valid))
+    return ratio(flags.sum(), flags.count()).alias("online_order_share")
+
+
+def small_order_online_share(
+    threshold: float | pl.Expr,
+    revenue: str = "revenue",
+    *,
+    is_online: str = "is_online",
+    valid: str | None = "is_valid",
+) -> pl.Expr:
+    """Share of small orders (net value strictly below ``threshold``) placed online.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"revenue": [20.0, 40.0, 900.0], "is_online": [True, False, False],
+    ...                    "is_valid": [True, True, True]})
+    >>> df.select(small_order_online_share(100)).item()
+    0.5
+    """
+    limit = threshold if isinstance(threshold, pl.Expr) else pl.lit(threshold)
+    flags = pl.col(is_online).filter(_valid(valid) & (pl.col(revenue) < limit))
+    return ratio(flags.sum(), flags.count()).alias("small_order_online_share")
+
+
+def conversion_rate(online_orders: pl.Expr | int, visits: pl.Expr | int) -> pl.Expr:
+    """Online orders / website visits.
+
+    The two counts come from different tables; :func:`b2b_analysis.kpis.compute_kpis`
+    takes online orders that count and all visits (anonymous included) in the window.
+
+    >>> import polars as pl
+    >>> pl.select(conversion_rate(50, 1000)).item()
+    0.05
+    """
+    num = online_orders if isinstance(online_orders, pl.Expr) else pl.lit(online_orders)
+    den = visits if isinstance(visits, pl.Expr) else pl.lit(visits)
+    return ratio(num, den).alias("conversion_rate")
+
+
+def returning_visit_share(is_returning: str = "is_returning") -> pl.Expr:
+    """Visits by identified customers who had visited before / all visits.
+
+    Needs the flag from :func:`flag_returning_visits`; anonymous visits count in
+    the denominator only.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"is_returning": [False, True, True, False]})
+    >>> df.select(returning_visit_share()).item()
+    0.5
+    """
+    return ratio(pl.col(is_returning).sum(), pl.len()).alias("returning_visit_share")
+
+
+def csat(score: str = "score", *, kind: str | None = "kind") -> pl.Expr:
+    """CSAT: share of csat responses scoring 4 or 5 (on the 1-5 scale).
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"score": [5, 4, 2, 3, 9], "kind": ["csat"] * 4 + ["nps"]})
+    >>> df.select(csat()).item()
+    0.5
+    """
+    scores = pl.col(score) if kind is None else pl.col(score).filter(pl.col(kind) == "csat")
+    return ratio((scores >= 4).sum(), scores.count()).alias("csat")
+
+
+def nps(score: str = "score", *, kind: str | None = "kind") -> pl.Expr:
+    """NPS: % promoters (9-10) minus % detractors (0-6) of nps responses, -100..100.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"score": [10, 9, 8, 3, 5], "kind": ["nps"] * 4 + ["csat"]})
+    >>> df.select(nps()).item()
+    25.0
+    """
+    scores = pl.col(score) if kind is None else pl.col(score).filter(pl.col(kind) == "nps")
+    return (ratio((scores >= 9).sum() - (scores <= 6).sum(), scores.count()) * 100).alias("nps")
+
+
+def roi(
+    gross_profit: pl.Expr | float, investment: pl.Expr | float
+) -> pl.Expr:
+    """ROI = (gross profit - investment) / investment; null without investment.
+
+    The article's example: a net profit of 10,000 on an investment of 100,000 is
+    0.10, i.e. a gross profit of 110,000.
+
+    >>> import polars as pl
+    >>> pl.select(roi(110_000.0, 100_000.0)).item()
+    0.1
+    """
+    profit = gross_profit if isinstance(gross_profit, pl.Expr) else pl.lit(gross_profit)
+    spent = investment if isinstance(investment, pl.Expr) else pl.lit(investment)
+    return ratio(profit - spent, spent).alias("roi")
+
+
+# ------------------------------------------------------------ frame transforms
+
+
+def with_period(
+    frame: pl.LazyFrame,
+    period: Period,
+    *,
+    date: str = "order_date",
+    fiscal_year_start: int = 1,
+    name: str = "period",
+) -> pl.LazyFrame:
+    """Add the integer period key ``period`` (see :mod:`b2b_analysis.periods`)."""
+    return frame.with_columns(
+        period_index(date, period, fiscal_year_start=fiscal_year_start).alias(name)
+    )
+
+
+def _in_window(
+    date: str, start: dt.date | None, end: dt.date | None
+) -> pl.Expr:
+    keep = pl.lit(True)
+    if start is not None:
+        keep = keep & (pl.col(date) >= start)
+    if end is not None:
+        keep = keep & (pl.col(date) <= end)
+    return keep
+
+
+def flag_returning_visits(
+    visits: pl.LazyFrame, *, customer: str = "customer_id", start: str = "visit_start"
+) -> pl.LazyFrame:
+    """Add ``is_returning``: the visit is by an identified customer with an earlier visit.
+
+    Pass the whole visit history, then filter to the window: a customer's first
+    visit may predate it. Visits tied with a customer's first visit count as first.
+
+    >>> import datetime as dt, polars as pl
+    >>> v = pl.LazyFrame({"customer_id": ["a", "a", None, None, "b"],
+    ...                   "visit_start": [dt.datetime(2024, 1, d) for d in (1, 2, 2, 3, 3)]})
+    >>> flag_returning_visits(v).collect()["is_returning"].to_list()
+    [False, True, False, False, False]
+    """
+    first = pl.col(start).min().over(customer)
+    return visits.with_columns(
+        (pl.col(customer).is_not_null() & (pl.col(start) > first)).fill_null(False).alias(
+            "is_returning"
+        )
+    )
+
+
+def visitor_conversion_rate(
+    visits: pl.LazyFrame,
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pl.LazyFrame:
+    """Share of identified visitors in the window who placed an online order in it.
+
+    Returns one row: ``visitors``, ``converted``, ``visitor_conversion_rate``.
+
+    >>> import datetime as dt, polars as pl
+    >>> v = pl.LazyFrame({"customer_id": ["a", "b", None, "c"],
+    ...                   "visit_date": [dt.date(2024, 1, 1)] * 4})
+    >>> o = pl.LazyFrame({"customer_id": ["a", "c"], "order_date": [dt.date(2024, 1, 2)] * 2,
+    ...                   "is_online": [True, False], "is_valid": [True, True]})
+    >>> visitor_conversion_rate(v, o).collect().row(0)
+    (3, 1, 0.3333333333333333)
+    """
+    visitors = (
+        visits.filter(_in_window("visit_date", start, end) & pl.col("customer_id").is_not_null())
+        .select("customer_id")
+        .unique()
+    )
+    buyers = (
+        orders.filter(_in_window("order_date", start, end) & pl.col("is_online")
+                      & pl.col("is_valid"))
+        .select("customer_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("_bought"))
+    )
+    return (
+        visitors.join(buyers, on="customer_id", how="left")
+        .select(
+            pl.len().cast(pl.Int64).alias("visitors"),
+            pl.col("_bought").fill_null(False).sum().cast(pl.Int64).alias("converted"),
+        )
+        .with_columns(
+            ratio(pl.col("converted"), pl.col("visitors")).alias("visitor_conversion_rate")
+        )
+    )
+
+
+def _activity(
+    orders: pl.LazyFrame, period: Period, fiscal_year_start: int
+) -> pl.LazyFrame:
+    """Distinct (customer, period) pairs with at least one order that counts."""
+    return (
+        orders.filter(pl.col("is_valid"))
+        .select(
+            "customer_id",
+            period_index("order_date", period, fiscal_year_start=fiscal_year_start).alias(
+                "period"
+            ),
+        )
+        .unique()
+    )
+
+
+def _window_periods(
+    start: dt.date, end: dt.date, period: Period, fiscal_year_start: int
+) -> tuple[int, int]:
+    first, last = pl.select(
+        period_index(pl.lit(start), period, fiscal_year_start=fiscal_year_start),
+        period_index(pl.lit(end), period, fiscal_year_start=fiscal_year_start).alias("b"),
+    ).row(0)
+    return first, last
+
+
+def period_retention(
+    orders: pl.LazyFrame,
+    *,
+    period: Period = "month",
+    start: dt.date,
+    end: dt.date,
+    fiscal_year_start: int = 1,
+) -> pl.LazyFrame:
+    """Period-over-period retention and the (E - N) / S formula, one row per period.
+
+    For each period t of the window:
+
+    * ``retained_customers``: customers active in t-1 who order again in t;
+    * ``period_retention_rate`` = retained / ``customers_start`` (S, customers active in t-1);
+    * ``crr_formula`` = (E - N) / S with E = customers active in t (``customers_end``)
+      and N = customers whose first order ever is in t (``new_customers``). It
+      differs from ``period_retention_rate`` when customers come back after a gap.
+
+    The whole order history is used for "first order ever" and for t-1 of the
+    first period of the window; pass all orders.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "b", "a", "c", "b"],
+    ...     "order_date": [dt.date(2024, 1, 5), dt.date(2024, 1, 9), dt.date(2024, 2, 1),
+    ...                    dt.date(2024, 2, 2), dt.date(2024, 3, 3)],
+    ...     "is_valid": [True] * 5})
+    >>> r = period_retention(o, start=dt.date(2024, 2, 1), end=dt.date(2024, 3, 31)).collect()
+    >>> r.select("customers_start", "retained_customers", "new_customers",
+    ...          "customers_end", "period_retention_rate", "crr_formula").rows()
+    [(2, 1, 1, 2, 0.5, 0.5), (2, 0, 0, 1, 0.0, 0.5)]
+    """
+    first_p, last_p = _window_periods(start, end, period, fiscal_year_start)
+    active = _activity(orders, period, fiscal_year_start)
+    first = active.group_by("customer_id").agg(pl.col("period").min().alias("first_period"))
+    prev = active.with_columns((pl.col("period") + 1).alias("period"), pl.lit(True).alias("_prev"))
+    periods = pl.LazyFrame({"period": pl.int_range(first_p, last_p + 1, eager=True, dtype=pl.Int32)})
+    starting = prev.group_by("period").agg(pl.len().cast(pl.Int64).alias("customers_start"))
+    in_t = (
+        active.join(prev, on=["customer_id", "period"], how="left")
+        .join(first, on="customer_id", how="left")
+        .group_by("period")
+        .agg(
+            pl.len().cast(pl.Int64).alias("customers_end"),
+            pl.col("_prev").fill_null(False).sum().cast(pl.Int64).alias("retained_customers"),
+            (pl.col("first_period") == pl.col("period")).sum().cast(pl.Int64).alias(
+                "new_customers"
+            ),
+        )
+    )
+    return (
+        periods.join(starting, on="period", how="left")
+        .join(in_t, on="period", how="left")
+        .with_columns(pl.col(pl.Int64).fill_null(0))
+        .with_columns(
+            ratio(pl.col("retained_customers"), pl.col("customers_start")).alias(
+                "period_retention_rate"
+            ),
+            ratio(pl.col("customers_end") - pl.col("new_customers"), pl.col("customers_start"))
+            .alias("crr_formula"),
+            period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
+                "period_start"
+            ),
+        )
+        .select(
+            "period", "period_start", "customers_start", "retained_customers", "new_customers",
+            "customers_end", "period_retention_rate", "crr_formula",
+        )
+        .sort("period")
+    )
+
+
+def crr_formula(
+    customers_end: int, new_customers: int, customers_start: int
+) -> float | None:
+    """The textbook retention formula (E - N) / S for one period, on plain numbers.
+
+    >>> crr_formula(customers_end=110, new_customers=30, customers_start=100)
+    0.8
+    """
+    if customers_start == 0:
+        return None
+    return (customers_end - new_customers) / customers_start
+
+
+def cohort_retention(
+    orders: pl.LazyFrame,
+    *,
+    period: Period = "month",
+    start: dt.date,
+    end: dt.date,
+    fiscal_year_start: int = 1,
+) -> pl.LazyFrame:
+    """Cohort matrix: customers grouped by the period of their first order ever.
+
+    One row per (cohort, periods_since) for every cohort whose first period lies in
+    the window and every offset up to the window's last period:
+
+    * ``cohort_size``: customers whose first order is in the cohort period;
+    * ``active_customers`` / ``retention_rate``: customers of the cohort with an
+      order in exactly that period;
+    * ``active_on_or_after`` / ``on_or_after_rate``: with an order in that period or
+      any later one up to the window end;
+    * ``cell``: ``complete``, or ``partial`` when the window ends before the period
+      does (the number may still grow), or ``not_observed`` when the period lies
+      after the window; not-observed cells are null, never zero.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "b", "a", "c"],
+    ...     "order_date": [dt.date(2024, 1, 5), dt.date(2024, 1, 9), dt.date(2024, 2, 1),
+    ...                    dt.date(2024, 2, 2)], "is_valid": [True] * 4})
+    >>> m = cohort_retention(o, start=dt.date(2024, 1, 1), end=dt.date(2024, 2, 29)).collect()
+    >>> m.select("cohort_start", "periods_since", "cohort_size", "active_customers",
+    ...          "retention_rate", "cell").rows()  # doctest: +NORMALIZE_WHITESPACE
+    [(datetime.date(2024, 1, 1), 0, 2, 2, 1.0, 'complete'),
+     (datetime.date(2024, 1, 1), 1, 2, 1, 0.5, 'complete'),
+     (datetime.date(2024, 2, 1), 0, 1, 1, 1.0, 'complete'),
+     (datetime.date(2024, 2, 1), 1, 1, None, None, 'not_observed')]
+    """
+    first_p, last_p = _window_periods(start, end, period, fiscal_year_start)
+    last_is_partial = pl.select(
+        period_index(pl.lit(end + dt.timedelta(days=1)), period,
+                     fiscal_year_start=fiscal_year_start)
+    ).item() == last_p
+    active = _activity(orders, period, fiscal_year_start).with_columns(
+        pl.col("period").min().over("customer_id").alias("cohort")
+    )
+    observed = active.filter(
+        pl.col("cohort").is_between(first_p, last_p) & (pl.col("period") <= last_p)
+    )
+    exact = observed.group_by("cohort", "period").agg(
+        pl.len().cast(pl.Int64).alias("active_customers")
+    ).with_columns((pl.col("period") - pl.col("cohort")).alias("periods_since"))
+    last_seen = (
+        observed.group_by("customer_id", "cohort")
+        .agg((pl.col("period").max() - pl.col("cohort").first()).alias("reach"))
+        .group_by("cohort", "reach")
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+    )
+    span = last_p - first_p
+    grid = (
+        pl.LazyFrame({"cohort": pl.int_range(first_p, last_p + 1, eager=True, dtype=pl.Int32)})
+        .join(pl.LazyFrame({"periods_since": pl.int_range(0, span + 1, eager=True,
+                                                          dtype=pl.Int32)}), how="cross")
+    )
+    # customers reaching offset k or later = those whose last active offset >= k
+    on_or_after = (
+        grid.join(last_seen, on="cohort", how="inner")
+        .filter(pl.col("reach") >= pl.col("periods_since"))
+        .group_by("cohort", "periods_since")
+        .agg(pl.col("n").sum().alias("active_on_or_after"))
+    )
+    sizes = observed.filter(pl.col("period") == pl.col("cohort")).group_by("cohort").agg(
+        pl.len().cast(pl.Int64).alias("cohort_size")
+    )
+    cell_period = pl.col("cohort") + pl.col("periods_since")
+    return (
+        grid.join(sizes, on="cohort", how="inner")
+        .join(exact.select("cohort", "periods_since", "active_customers"),
+              on=["cohort", "periods_since"], how="left")
+        .join(on_or_after, on=["cohort", "periods_since"], how="left")
+        .with_columns(
+            pl.when(cell_period > last_p).then(pl.lit("not_observed"))
+            .when((cell_period == last_p) & pl.lit(last_is_partial)).then(pl.lit("partial"))
+            .otherwise(pl.lit("complete")).alias("cell")
+        )
+        .with_columns(
+            pl.when(pl.col("cell") != "not_observed").then(
+                pl.col(c).fill_null(0)).otherwise(None).alias(c)
+            for c in ("active_customers", "active_on_or_after")
+        )
+        .with_columns(
+            ratio(pl.col("active_customers"), pl.col("cohort_size")).alias("retention_rate"),
+            ratio(pl.col("active_on_or_after"), pl.col("cohort_size")).alias("on_or_after_rate"),
+            period_start("cohort", period, fiscal_year_start=fiscal_year_start).alias(
+                "cohort_start"
+            ),
+        )
+        .select(
+            "cohort", "cohort_start", "periods_since", "cohort_size", "active_customers",
+            "retention_rate", "active_on_or_after", "on_or_after_rate", "cell",
+        )
+        .sort("cohort", "periods_since")
+    )
+
+
+def channel_states(
+    orders: pl.LazyFrame,
+    *,
+    period: Period = "month",
+    start: dt.date,
+    end: dt.date,
+    fiscal_year_start: int = 1,
+) -> pl.LazyFrame:
+    """Each customer's channel state in each period of the window.
+
+    States: ``offline-only``, ``hybrid`` (orders in both channels), ``online-only``,
+    or ``inactive`` (no order that counts). A customer appears from the period of
+    their first order ever (or the window's first period, if later) to the window's
+    last period. Columns: ``customer_id``, ``period``, ``online_orders``,
+    ``offline_orders``, ``state``.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "a"],
+    ...     "order_date": [dt.date(2024, 1, 5), dt.date(2024, 1, 9), dt.date(2024, 3, 1)],
+    ...     "is_online": [False, True, True], "is_valid": [True] * 3})
+    >>> s = channel_states(o, start=dt.date(2024, 1, 1), end=dt.date(2024, 3, 31)).collect()
+    >>> s["state"].to_list()
+    ['hybrid', 'inactive', 'online-only']
+    """
+    first_p, last_p = _window_periods(start, end, period, fiscal_year_start)
+    valid = orders.filter(pl.col("is_valid") & (pl.col("order_date") <= end)).with_columns(
+        period_index("order_date", period, fiscal_year_start=fiscal_year_start).alias("period")
+    )
+    counts = valid.filter(pl.col("period") >= first_p).group_by("customer_id", "period").agg(
+        pl.col("is_online").sum().cast(pl.Int64).alias("online_orders"),
+        (~pl.col("is_online")).sum().cast(pl.Int64).alias("offline_orders"),
+    )
+    spans = valid.group_by("customer_id").agg(
+        pl.max_horizontal(pl.col("period").min(), pl.lit(first_p, dtype=pl.Int32)).alias("_from")
+    )
+    grid = spans.select(
+        "customer_id",
+        pl.int_ranges(pl.col("_from"), last_p + 1, dtype=pl.Int32).alias("period"),
+    ).explode("period")
+    state = (
+        pl.when((pl.col("online_orders") > 0) & (pl.col("offline_orders") > 0)).then(
+            pl.lit("hybrid"))
+        .when(pl.col("online_orders") > 0).then(pl.lit("online-only"))
+        .when(pl.col("offline_orders") > 0).then(pl.lit("offline-only"))
+        .otherwise(pl.lit("inactive"))
+    )
+    return (
+        grid.join(counts, on=["customer_id", "period"], how="left")
+        .with_columns(pl.col("online_orders", "offline_orders").fill_null(0))
+        .with_columns(state.alias("state"))
+        .sort("customer_id", "period")
+    )
+
+
+def channel_transitions(states: pl.LazyFrame) -> pl.LazyFrame:
+    """Customers moving from each state in period t-1 to each state in t.
+
+    Takes :func:`channel_states`; returns ``period``, ``from_state``, ``to_state``,
+    ``customers`` for every consecutive pair of periods (a customer's first period
+    has no transition). Sum over ``period`` for the overall transition matrix.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b", "b"],
+    ...     "order_date": [dt.date(2024, 1, 5), dt.date(2024, 2, 9)] * 2,
+    ...     "is_online": [False, True, True, True], "is_valid": [True] * 4})
+    >>> s = channel_states(o, start=dt.date(2024, 1, 1), end=dt.date(2024, 2, 29))
+    >>> channel_transitions(s).collect().select("from_state", "to_state", "customers").rows()
+    [('offline-only', 'online-only', 1), ('online-only', 'online-only', 1)]
+    """
+    return (
+        states.sort("customer_id", "period")
+        .with_columns(
+            pl.col("state").shift(1).over("customer_id").alias("from_state"),
+            pl.col("period").shift(1).over("customer_id").alias("_prev_period"),
+        )
+        .filter(pl.col("_prev_period") == pl.col("period") - 1)
+        .group_by("period", "from_state", pl.col("state").alias("to_state"))
+        .agg(pl.len().cast(pl.Int64).alias("customers"))
+        .sort("period", "from_state", "to_state")
+    )
+
+
+def online_adoption(
+    orders: pl.LazyFrame, *, start: dt.date | None = None, end: dt.date | None = None
+) -> pl.LazyFrame:
+    """One row per customer whose first online order ever falls in the window.
+
+    Columns: ``customer_id``, ``first_online_date``, ``later_orders`` (orders that
+    count, in the window, on a later day than the first online order),
+    ``later_online_orders``, ``retained_online`` (at least one later online order),
+    ``reverted_to_offline`` (has later orders and all are offline; null without
+    later orders), ``days_to_revert`` (first online order to the first later
+    offline order, for customers who reverted).
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "a", "b", "b"],
+    ...     "order_date": [dt.date(2024, 1, d) for d in (1, 5, 20, 2, 3)],
+    ...     "is_online": [False, True, False, True, True], "is_valid": [True] * 5})
+    >>> online_adoption(o).collect().select("customer_id", "retained_online",
+    ...     "reverted_to_offline", "days_to_revert").rows()
+    [('a', False, True, 15), ('b', True, False, None)]
+    """
+    valid = orders.filter(pl.col("is_valid") & _in_window("order_date", None, end))
+    first_online = (
+        valid.filter(pl.col("is_online"))
+        .group_by("customer_id")
+        .agg(pl.col("order_date").min().alias("first_online_date"))
+        .filter(_in_window("first_online_date", start, end))
+    )
+    later = valid.join(first_online, on="customer_id", how="inner").filter(
+        pl.col("order_date") > pl.col("first_online_date")
+    )
+    summary = later.group_by("customer_id").agg(
+        pl.len().cast(pl.Int64).alias("later_orders"),
+        pl.col("is_online").sum().cast(pl.Int64).alias("later_online_orders"),
+        pl.col("order_date").filter(~pl.col("is_online")).min().alias("_first_offline_after"),
+    )
+    return (
+        first_online.join(summary, on="customer_id", how="left")
+        .with_columns(pl.col("later_orders", "later_online_orders").fill_null(0))
+        .with_columns(
+            (pl.col("later_online_orders") > 0).alias("retained_online"),
+            pl.when(pl.col("later_orders") > 0)
+            .then(pl.col("later_online_orders") == 0)
+            .otherwise(None)
+            .alias("reverted_to_offline"),
+        )
+        .with_columns(
+            pl.when(pl.col("reverted_to_offline"))
+            .then((pl.col("_first_offline_after") - pl.col("first_online_date")).dt.total_days())
+            .otherwise(None)
+            .alias("days_to_revert")
+        )
+        .drop("_first_offline_after")
+        .sort("customer_id")
+    )
+
+
+def online_retention_rate(retained: str = "retained_online") -> pl.Expr:
+    """Share of new online customers (first online order in the window) who order
+    online again on a later day in the window. Use on :func:`online_adoption`.
+
+    >>> import polars as pl
+    >>> pl.DataFrame({"retained_online": [True, False, True, True]}).select(
+    ...     online_retention_rate()).item()
+    0.75
+    """
+    return ratio(pl.col(retained).sum(), pl.col(retained).count()).alias("online_retention_rate")
+
+
+def reverted_to_offline_share(reverted: str = "reverted_to_offline") -> pl.Expr:
+    """Share of new online customers with later orders whose later orders are all offline.
+
+    Use on :func:`online_adoption`; customers without later orders are left out of
+    the denominator (they did not choose a channel yet).
+
+    >>> import polars as pl
+    >>> pl.DataFrame({"reverted_to_offline": [True, False, None, False]}).select(
+    ...     reverted_to_offline_share()).item()
+    0.3333333333333333
+    """
+    flags = pl.col(reverted).drop_nulls()
+    return ratio(flags.sum(), flags.count()).alias("reverted_to_offline_share")
+
+
+def orders_per_customer(
+    orders: pl.LazyFrame, *, period: Period = "month", fiscal_year_start: int = 1
+) -> pl.LazyFrame:
+    """Orders per active customer in each period, by channel.
+
+    ``active_customers`` are customers with any order that counts in the period;
+    ``online_orders_per_customer + offline_orders_per_customer`` is their total
+    order frequency. Filter ``orders`` to the window first.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b"],
+    ...     "order_date": [dt.date(2024, 1, 5)] * 3, "is_online": [True, True, False],
+    ...     "is_valid": [True] * 3})
+    >>> orders_per_customer(o).collect().select("active_customers",
+    ...     "online_orders_per_customer", "offline_orders_per_customer").row(0)
+    (2, 1.0, 0.5)
+    """
+    return (
+        with_period(orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start)
+        .group_by("period")
+        .agg(
+            pl.col("customer_id").n_unique().cast(pl.Int64).alias("active_customers"),
+            pl.col("is_online").sum().cast(pl.Int64).alias("online_orders"),
+            (~pl.col("is_online")).sum().cast(pl.Int64).alias("offline_orders"),
+        )
+        .with_columns(
+            ratio(pl.col("online_orders"), pl.col("active_customers")).alias(
+                "online_orders_per_customer"),
+            ratio(pl.col("offline_orders"), pl.col("active_customers")).alias(
+                "offline_orders_per_customer"),
+            period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
+                "period_start"),
+        )
+        .sort("period")
+    )
+
+
+def aov_by_channel(
+    orders: pl.LazyFrame, *, period: Period = "month", fiscal_year_start: int = 1
+) -> pl.LazyFrame:
+    """AOV per period and channel (``online`` / ``offline``), long format.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"revenue": [10.0, 30.0, 200.0],
+    ...     "order_date": [dt.date(2024, 1, 5)] * 3, "is_online": [True, True, False],
+    ...     "is_valid": [True] * 3})
+    >>> aov_by_channel(o).collect().select("channel", "orders", "average_order_value").rows()
+    [('offline', 1, 200.0), ('online', 2, 20.0)]
+    """
+    return (
+        with_period(orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start)
+        .with_columns(
+            pl.when(pl.col("is_online")).then(pl.lit("online")).otherwise(pl.lit("offline"))
+            .alias("channel")
+        )
+        .group_by("period", "channel")
+        .agg(
+            pl.len().cast(pl.Int64).alias("orders"),
+            pl.col("revenue").sum().alias("net_revenue"),
+            pl.col("revenue").mean().alias("average_order_value"),
+        )
+        .with_columns(
+            period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
+                "period_start")
+        )
+        .sort("period", "channel")
+    )
+
+
+def customer_aov_comparison(orders: pl.LazyFrame) -> pl.LazyFrame:
+    """Per customer with orders in both channels: online AOV against offline AOV.
+
+    Columns: ``customer_id``, ``online_orders``, ``offline_orders``,
+    ``online_aov``, ``offline_aov``, ``aov_difference`` (online - offline),
+    ``aov_ratio`` (online / offline). Filter ``orders`` to the window first.
+
+    >>> import polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "a", "b"], "revenue": [50.0, 70.0, 200.0, 9.0],
+    ...     "is_online": [True, True, False, True], "is_valid": [True] * 4})
+    >>> customer_aov_comparison(o).collect().select("customer_id", "online_aov",
+    ...     "offline_aov", "aov_ratio").rows()
+    [('a', 60.0, 200.0, 0.3)]
+    """
+    return (
+        orders.filter(pl.col("is_valid"))
+        .group_by("customer_id")
+        .agg(
+            pl.col("is_online").sum().cast(pl.Int64).alias("online_orders"),
+            (~pl.col("is_online")).sum().cast(pl.Int64).alias("offline_orders"),
+            pl.col("revenue").filter(pl.col("is_online")).mean().alias("online_aov"),
+            pl.col("revenue").filter(~pl.col("is_online")).mean().alias("offline_aov"),
+        )
+        .filter((pl.col("online_orders") > 0) & (pl.col("offline_orders") > 0))
+        .with_columns(
+            (pl.col("online_aov") - pl.col("offline_aov")).alias("aov_difference"),
+            ratio(pl.col("online_aov"), pl.col("offline_aov")).alias("aov_ratio"),
+        )
+        .sort("customer_id")
+    )
+
+
+def aov_before_after_online(
+    orders: pl.LazyFrame, *, start: dt.date | None = None, end: dt.date | None = None
+) -> pl.LazyFrame:
+    """Per customer: AOV before their first online order against AOV after it.
+
+    "Before" takes orders on days before the first online order (all channels,
+    any date: history before the window counts); "after" takes the first online
+    order's day and later, up to the window end. Only customers whose first online
+    order is in the window and who have orders on both sides appear. Columns:
+    ``customer_id``, ``first_online_date``, ``orders_before``, ``orders_after``,
+    ``aov_before``, ``aov_after``, ``aov_shift`` (after - before), ``aov_shift_ratio``.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a"] * 4,
+    ...     "order_date": [dt.date(2024, 1, d) for d in (1, 2, 3, 4)],
+    ...     "revenue": [100.0, 300.0, 50.0, 150.0],
+    ...     "is_online": [False, False, True, False], "is_valid": [True] * 4})
+    >>> aov_before_after_online(o).collect().select("aov_before", "aov_after", "aov_shift").row(0)
+    (200.0, 100.0, -100.0)
+    """
+    valid = orders.filter(pl.col("is_valid") & _in_window("order_date", None, end))
+    first_online = (
+        valid.filter(pl.col("is_online")).group_by("customer_id")
+        .agg(pl.col("order_date").min().alias("first_online_date"))
+        .filter(_in_window("first_online_date", start, end))
+    )
+    after = pl.col("order_date") >= pl.col("first_online_date")
+    return (
+        valid.join(first_online, on="customer_id", how="inner")
+        .group_by("customer_id", "first_online_date")
+        .agg(
+            (~after).sum().cast(pl.Int64).alias("orders_before"),
+            after.sum().cast(pl.Int64).alias("orders_after"),
+            pl.col("revenue").filter(~after).mean().alias("aov_before"),
+            pl.col("revenue").filter(after).mean().alias("aov_after"),
+        )
+        .filter((pl.col("orders_before") > 0) & (pl.col("orders_after") > 0))
+        .with_columns(
+            (pl.col("aov_after") - pl.col("aov_before")).alias("aov_shift"),
+            ratio(pl.col("aov_after"), pl.col("aov_before")).alias("aov_shift_ratio"),
+        )
+        .sort("customer_id")
+    )
+
+
+def basket_by_channel(
+    orders: pl.LazyFrame,
+    order_lines: pl.LazyFrame | None = None,
+    *,
+    period: Period = "month",
+    fiscal_year_start: int = 1,
+) -> pl.LazyFrame:
+    """Lines and distinct categories per order, per period and channel.
+
+    The cross-sell / upsell signal: with ``order_lines``, lines are counted from
+    it and categories are distinct ``category`` values per order; without it, the
+    orders' own ``lines`` column is used and categories are null. Filter
+    ``orders`` to the window first.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"order_id": ["1", "2"], "order_date": [dt.date(2024, 1, 5)] * 2,
+    ...     "is_online": [True, False], "is_valid": [True, True]})
+    >>> lines = pl.LazyFrame({"order_id": ["1", "1", "1", "2"], "sku": ["x", "y", "z", "x"],
+    ...     "category": ["a", "b", "b", "a"]})
+    >>> basket_by_channel(o, lines).collect().select(
+    ...     "channel", "lines_per_order", "categories_per_order").rows()
+    [('offline', 1.0, 1.0), ('online', 3.0, 2.0)]
+    """
+    base = with_period(
+        orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start
+    ).with_columns(
+        pl.when(pl.col("is_online")).then(pl.lit("online")).otherwise(pl.lit("offline"))
+        .alias("channel")
+    )
+    if order_lines is not None:
+        has_category = "category" in order_lines.collect_schema().names()
+        per_order = order_lines.group_by("order_id").agg(
+            pl.len().cast(pl.Int64).alias("_lines"),
+            (pl.col("category").n_unique() if has_category else pl.lit(None, pl.UInt32))
+            .cast(pl.Int64).alias("_categories"),
+        )
+        base = base.join(per_order, on="order_id", how="inner")
+    else:
+        base = base.with_columns(
+            pl.col("lines").alias("_lines"), pl.lit(None, pl.Int64).alias("_categories")
+        )
+    return (
+        base.group_by("period", "channel")
+        .agg(
+            pl.len().cast(pl.Int64).alias("orders"),
+            pl.col("_lines").mean().alias("lines_per_order"),
+            pl.col("_categories").mean().alias("categories_per_order"),
+        )
+        .with_columns(
+            period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
+                "period_start")
+        )
+        .sort("period", "channel")
+    )
+
+
+def retention_by_satisfaction(
+    orders: pl.LazyFrame,
+    surveys: pl.LazyFrame,
+    *,
+    start: dt.date,
+    end: dt.date,
+) -> pl.LazyFrame:
+    """Do satisfied customers stay? Repeat-order rate by the customer's latest answer.
+
+    Each customer's latest csat answer in the window bands them ``satisfied``
+    (4-5) or ``not satisfied`` (1-3); customers with no csat answer are left out.
+    For each band: ``customers`` (banded customers with an order in the window),
+    ``repeat_customers`` (2 or more orders) and ``customer_retention_rate``.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b", "c"],
+    ...     "order_date": [dt.date(2024, 1, 1)] * 4, "is_valid": [True] * 4})
+    >>> s = pl.LazyFrame({"customer_id": ["a", "b", "c"], "kind": ["csat"] * 3,
+    ...     "score": [5.0, 2.0, 4.0], "response_date": [dt.date(2024, 1, 2)] * 3})
+    >>> retention_by_satisfaction(o, s, start=dt.date(2024, 1, 1),
+    ...     end=dt.date(2024, 1, 31)).collect().rows()
+    [('not satisfied', 1, 0, 0.0), ('satisfied', 2, 1, 0.5)]
+    """
+    latest = (
+        surveys.filter((pl.col("kind") == "csat") & _in_window("response_date", start, end))
+        .sort("response_date")
+        .group_by("customer_id")
+        .agg(pl.col("score").last())
+        .with_columns(
+            pl.when(pl.col("score") >= 4).then(pl.lit("satisfied"))
+            .otherwise(pl.lit("not satisfied")).alias("band")
+        )
+    )
+    per_customer = (
+        orders.filter(pl.col("is_valid") & _in_window("order_date", start, end))
+        .group_by("customer_id")
+        .agg(pl.len().alias("_orders"))
+    )
+    return (
+        per_customer.join(latest, on="customer_id", how="inner")
+        .group_by("band")
+        .agg(
+            pl.len().cast(pl.Int64).alias("customers"),
+            (pl.col("_orders") >= 2).sum().cast(pl.Int64).alias("repeat_customers"),
+        )
+        .with_columns(
+            ratio(pl.col("repeat_customers"), pl.col("customers")).alias(
+                "customer_retention_rate")
+        )
+        .sort("band")
+    )

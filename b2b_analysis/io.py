@@ -75,7 +75,6 @@ def _read_csv(path: Path, source: Source) -> pl.DataFrame:
             separator=source.separator,
             encoding=source.encoding,
             infer_schema=False,
-            missing_utf8_is_empty_string=False,
         )
     except pl.exceptions.NoDataError:
         raise InputError("the file is empty (not even a header row)", file=path) from None

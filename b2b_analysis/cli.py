@@ -1,0 +1,251 @@
+"""The ``b2b-analysis`` command line.
+
+Bad input never shows a traceback: it prints one ``error:`` line naming the
+file, column and rows at fault to stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import sys
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from b2b_analysis.config import load_params
+from b2b_analysis.errors import InputError
+
+EXIT_INPUT = 2
+
+app = typer.Typer(
+    name="b2b-analysis",
+    help="KPIs of a B2B company's online sales channel, per client, from its data exports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+    table = "table"
+
+
+class PeriodChoice(str, Enum):
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+
+
+def _show_warning(message: Any, category: Any, filename: Any, lineno: Any, *_: Any) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def _format_value(value: Any, unit: str, currency: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "rate":
+        return f"{value:.1%}"
+    if unit == "money":
+        return f"{value:,.2f} {currency}"
+    if unit == "count":
+        return f"{int(value):,}"
+    if unit == "days":
+        return f"{value:,.0f} days"
+    return f"{value:,.1f}"
+
+
+@app.command()
+def kpis(
+    params: Annotated[Path, typer.Argument(help="The client's params YAML file.")],
+    start: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First day of the window (default: params, "
+                     "else the first order)."),
+    ] = None,
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day of the window, inclusive."),
+    ] = None,
+    period: Annotated[
+        PeriodChoice | None, typer.Option(help="Period of the series (default: params).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="json: the full document on "
+                                   "stdout; csv or table: the headline KPIs.")
+    ] = OutputFormat.table,
+    series: Annotated[
+        bool, typer.Option("--series", help="With csv or table, print the per-period series.")
+    ] = False,
+) -> None:
+    """Print the headline KPIs of one client (and, as JSON, the per-period series)."""
+    from b2b_analysis.io import load_client
+    from b2b_analysis.kpis import KPIS, compute_kpis
+
+    loaded = load_params(params)
+    err.print(f"Loading {loaded.params.client} ...")
+    data = load_client(loaded)
+    report = compute_kpis(
+        data,
+        start=start.date() if start else None,
+        end=end.date() if end else None,
+        period=period.value if period else None,  # type: ignore[arg-type]
+    )
+    doc = report.to_dict()
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        return
+    if series:
+        columns = doc["series"]["columns"]
+        rows = [[row[c] for c in columns] for row in doc["series"]["rows"]]
+    else:
+        columns = ["kpi", "value", "unit", "note"]
+        rows = [
+            [key, doc["kpis"][key], info.unit, doc["notes"].get(key, "")]
+            for key, info in KPIS.items()
+        ]
+    if output_format is OutputFormat.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    out = Console(highlight=False)
+    if series:
+        table = Table(*columns, title=f"{report.client}: {report.period}ly series")
+        for row in rows:
+            table.add_row(*("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
+                            for v in row))
+        out.print(table)
+        return
+    table = Table(
+        "KPI", "Value", "Definition",
+        title=f"{report.client} · {report.start} to {report.end}",
+        caption=f"Null values: see the notes. Small orders: below "
+        f"{_format_value(report.small_order_threshold, 'money', report.currency)}.",
+    )
+    for key, info in KPIS.items():
+        note = doc["notes"].get(key)
+        definition = info.definition + (f" [dim](null: {note})[/]" if note else "")
+        table.add_row(info.label, _format_value(doc["kpis"][key], info.unit, report.currency),
+                      definition)
+    out.print(table)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="Folder to write the tables into.")],
+    profile: Annotated[str, typer.Option(help="Demo client profile.")] = "acme",
+    orders: Annotated[int, typer.Option(min=1000, help="Number of orders.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 0,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv or parquet (default: the profile's).")
+    ] = None,
+    lines: Annotated[bool, typer.Option(help="Also write the order_lines table.")] = True,
+    params_file: Annotated[
+        Path | None,
+        typer.Option("--params", help="Also write a params YAML for the generated data here."),
+    ] = None,
+) -> None:
+    """Write deterministic synthetic B2B data (orders, lines, visits, surveys, investments)."""
+    from b2b_analysis import generate as gen
+
+    if profile not in gen.PROFILES:
+        raise InputError(f"unknown profile {profile!r}; choose one of {sorted(gen.PROFILES)}")
+    if file_format not in (None, "csv", "parquet"):
+        raise InputError(f"--format must be csv or parquet, not {file_format!r}")
+    written = _generate_with_progress(
+        out, profile=profile, orders=orders, seed=seed, fmt=file_format, with_lines=lines
+    )
+    if params_file is not None:
+        data_dir = Path(_relative(out, params_file.parent))
+        _write_atomic(params_file, gen.params_yaml(profile, data_dir.as_posix()))
+        err.print(f"Wrote {params_file}")
+    for table, path in written.items():
+        err.print(f"Wrote {table}: {path}")
+
+
+def _relative(target: Path, base: Path) -> str:
+    import os
+
+    return os.path.relpath(target.resolve(), base.resolve())
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _generate_with_progress(out: Path, **kwargs: Any) -> dict[str, Path]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from b2b_analysis import generate as gen
+
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=err, transient=True,
+    ) as bar:
+        task = bar.add_task(f"Generating {kwargs['profile']}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return gen.generate(out, progress=progress, **kwargs)
+
+
+@app.command()
+def demo(
+    params_dir: Annotated[
+        Path, typer.Option(help="Folder of the demo clients' params files.")
+    ] = Path("params"),
+    orders: Annotated[int, typer.Option(min=1000, help="Orders per demo client.")] = 40_000,
+) -> None:
+    """Generate the demo clients' data (deterministic) and print each client's KPIs."""
+    from b2b_analysis import generate as gen
+
+    for slug in gen.DEMO_CLIENTS:
+        target = params_dir / "data" / slug
+        _generate_with_progress(target, profile=slug, orders=orders, seed=0, fmt=None,
+                                with_lines=True)
+        params_file = params_dir / f"{slug}.yaml"
+        if not params_file.exists():
+            _write_atomic(params_file, gen.params_yaml(slug, f"data/{slug}"))
+        err.print(f"[bold]{slug}[/]: data in {target}", markup=True)
+        kpis(params_file, None, None, None, OutputFormat.table, False)
+
+
+def main() -> None:
+    """Entry point: run the app, turning input errors into one line and exit code 2."""
+    warnings.showwarning = _show_warning
+    try:
+        app()
+    except InputError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(EXIT_INPUT)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # a bug, not bad input: say so in one line unless debugging
+        if os.environ.get("B2B_ANALYSIS_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"internal error: {type(exc).__name__}: {exc} (this is a bug in b2b-analysis; "
+            "set B2B_ANALYSIS_DEBUG=1 to see the traceback)\n"
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -267,13 +267,14 @@ def _parse_dates(
                 )
         parsed = text.str.to_datetime(format=fmt, strict=False, time_unit="us")
         parsed_frame = frame.with_columns(parsed.alias("_parsed"))
+        unparsed = pl.col("_parsed").is_null() & text.is_not_null()
         _fail_rows(
             parsed_frame,
-            pl.col("_parsed").is_null() & text.is_not_null(),
+            unparsed,
             file=file,
             column=column,
-            message=f"cannot parse {_sample(parsed_frame, pl.col('_parsed').is_null() & text.is_not_null(), column)} "
-            "as a date (mixed or unknown formats; set 'date_format' for this table)",
+            message=f"cannot parse {_sample(parsed_frame, unparsed, column)} as a date "
+            "(mixed or unknown formats; set 'date_format' for this table)",
         )
         frame = parsed_frame.with_columns(pl.col("_parsed").alias(column)).drop("_parsed")
     elif isinstance(raw, pl.Date):
@@ -433,7 +434,17 @@ def load_table(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame | None, s
     spec = TABLES[table]
     if raw.width == 0:
         raise InputError("the file has no columns", file=label)
-    frame = _rename(raw, spec, source, label)
+    try:
+        frame = _rename(raw, spec, source, label)
+    except InputError as exc:
+        sheets = _excel_sheets(Path(label)) if source.kind == "excel" else []
+        if len(sheets) > 1:
+            raise InputError(
+                f"{exc.message}; the workbook has sheets {sheets}: name the one holding "
+                f"the data with 'sheet: <name>' under data.{table}",
+                file=label,
+            ) from None
+        raise
     if frame.is_empty():
         if table == "orders":
             raise InputError("the orders table has a header but no rows", file=label)

@@ -1,0 +1,171 @@
+"""Offline chart display for notebooks, JupyterLab and the HTML reports.
+
+Call :func:`setup` once at the top of a notebook. It registers (and enables) the
+``b2b`` altair renderer and the house theme. The renderer emits a MIME bundle of
+
+* ``application/vnd.vegalite.v5+json``: the chart's spec, which JupyterLab 4.6
+  renders natively with its own bundled Vega (no network);
+* ``text/plain``: a one-line placeholder for consoles.
+
+It deliberately emits **no** ``text/html``: JupyterLab ranks its HTML renderer
+(rank 50) above its Vega renderer (rank 57), so any ``text/html`` in the bundle
+would hide the interactive chart in the Lab. The HTML fallback is produced at
+export time instead: the report template (``templates/b2b_report``) turns each
+Vega-Lite output into a ``<div class="b2b-chart">`` carrying its spec inline and
+embeds the Vega runtime (:func:`vega_runtime`) once per HTML file.
+
+Altair 6 writes Vega-Lite v6 specs; the bundle's ``$schema`` is rewritten to the
+v5 schema that JupyterLab's renderer understands (the house charts use nothing
+v6-only), and the report embeds Vega-Lite :data:`VL_VERSION` so the Lab and the
+HTML render with the same library. Specs are stable across reruns (altair 6 names
+datasets by content hash), so nbval can compare them exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import json
+from collections.abc import Callable
+from typing import Any
+
+VEGALITE_MIME = "application/vnd.vegalite.v5+json"
+#: Vega-Lite version embedded in the HTML reports (same major as JupyterLab 4.6's).
+VL_VERSION = "5.21"
+VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.21.0.json"
+RENDERER = "b2b"
+#: Options passed to vega-embed in JupyterLab (via output metadata) and in the HTML.
+EMBED_OPTIONS: dict[str, Any] = {"actions": False, "renderer": "svg"}
+
+
+def vegalite_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec as emitted: altair's dict with the v5 ``$schema``."""
+    out = dict(spec)
+    out["$schema"] = VL_SCHEMA
+    return out
+
+
+def mimebundle(spec: dict[str, Any], **_: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``b2b`` renderer: a Vega-Lite v5 bundle plus a text placeholder."""
+    spec = vegalite_spec(spec)
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(str(t) for t in title)
+    text = f"<chart: {title}>" if title else "<chart>"
+    return {VEGALITE_MIME: spec, "text/plain": text}, {
+        VEGALITE_MIME: {"embed_options": EMBED_OPTIONS}
+    }
+
+
+def setup() -> None:
+    """Register and enable the ``b2b`` renderer and the house theme (idempotent).
+
+    Importing the package changes nothing; notebooks call this once.
+    """
+    import altair as alt
+
+    from b2b_analysis.charts import use_theme
+
+    if RENDERER not in alt.renderers.names():
+        alt.renderers.register(RENDERER, mimebundle)
+    alt.renderers.enable(RENDERER)
+    use_theme()
+
+
+# ------------------------------------------------------------------ HTML export
+
+
+@functools.cache
+def vega_runtime() -> str:
+    """Vega, Vega-Lite and vega-embed as one script (about 900 KB), made offline.
+
+    Safe to put inside ``<script>...</script>``: any ``</script`` is escaped.
+    """
+    import vl_convert
+
+    bundle: str = vl_convert.javascript_bundle(vl_version=VL_VERSION)
+    return bundle.replace("</script", "<\\/script")
+
+
+#: Renders every ``.b2b-chart`` div of the page; goes after the runtime.
+CHART_LOADER = """
+(function () {
+  function renderAll() {
+    var nodes = document.querySelectorAll("div.b2b-chart[data-b2b-spec]");
+    nodes.forEach(function (node) {
+      var source = document.getElementById(node.getAttribute("data-b2b-spec"));
+      if (!source || !window.vegaEmbed) { return; }
+      var spec = JSON.parse(source.textContent);
+      var opts = JSON.parse(node.getAttribute("data-b2b-embed") || "{}");
+      window.vegaEmbed(node, spec, opts).catch(function (err) {
+        node.textContent = "This chart could not be drawn: " + err;
+        console.error(err);
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", renderAll);
+  } else {
+    renderAll();
+  }
+})();
+"""
+
+
+def _json_for_script(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def chart_html(spec: dict[str, Any]) -> str:
+    """The HTML fallback of one chart: a div and its spec inline, no external script.
+
+    The id derives from the spec's content, so the output is stable. The page's
+    runtime (:func:`vega_runtime`) and :data:`CHART_LOADER` draw it.
+    """
+    data = _json_for_script(spec)
+    digest = hashlib.sha256(data.encode()).hexdigest()[:12]
+    embed = html.escape(json.dumps(EMBED_OPTIONS, sort_keys=True), quote=True)
+    return (
+        f'<div class="b2b-chart" id="b2b-chart-{digest}" data-b2b-spec="b2b-spec-{digest}" '
+        f'data-b2b-embed="{embed}"></div>\n'
+        f'<script type="application/json" id="b2b-spec-{digest}">{data}</script>'
+    )
+
+
+class Note:
+    """A sentence shown instead of a chart or table (e.g. an absent optional table)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return f'<p class="b2b-note">{html.escape(self.text)}</p>'
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+_TABLE_NEEDS = {
+    "visits": "website visits",
+    "surveys": "customer surveys",
+    "order_lines": "order lines",
+    "investments": "online channel investments",
+}
+
+
+def optional(data: Any, table: str, make: Callable[[], Any]) -> Any:
+    """``make()`` when the client has ``table``, else a :class:`Note` saying why not.
+
+    ``data`` is a :class:`b2b_analysis.io.ClientData`.
+    """
+    if getattr(data, table, None) is None:
+        what = _TABLE_NEEDS.get(table, table)
+        return Note(
+            f"Not shown: this client's params file names no {table} table "
+            f"({what}), which this view needs."
+        )
+    return make()

@@ -1,0 +1,211 @@
+"""The scorecard: headline KPIs, a trend arrow each, and one sentence from the numbers.
+
+Works from :meth:`KpiReport.to_dict` (or the report itself), so the same code
+renders a notebook cell, a client's ``index.html`` and the portfolio page from
+``kpis.json``. Every value put into HTML is escaped.
+
+The trend compares the last complete period of the series with the one before
+(a partial period, cut by the window, is skipped: it would always look like a
+drop).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from b2b_analysis.kpis import KPIS, KpiReport
+
+__all__ = [
+    "LOWER_IS_BETTER",
+    "Scorecard",
+    "format_value",
+    "kpi_sentence",
+    "scorecard",
+    "scorecard_html",
+    "trend",
+]
+
+#: KPIs where a fall is good news (the arrow is coloured accordingly).
+LOWER_IS_BETTER = frozenset({"reverted_to_offline_share"})
+#: KPIs whose direction is neither good nor bad.
+NEUTRAL = frozenset({"investment", "median_days_to_revert", "gross_merchandise_value"})
+#: Relative changes smaller than this count as flat.
+FLAT = 0.005
+
+CSS = """
+.b2b-scorecard{border-collapse:collapse;font:14px/1.4 system-ui,-apple-system,'Segoe UI',
+Roboto,Helvetica,Arial,sans-serif;color:#1f2933;width:100%;max-width:1100px}
+.b2b-scorecard th,.b2b-scorecard td{padding:6px 10px;border-bottom:1px solid #e4e7eb;
+text-align:left;vertical-align:top}
+.b2b-scorecard th{font-weight:600;color:#616e7c;font-size:12px}
+.b2b-scorecard td.value{font-variant-numeric:tabular-nums;white-space:nowrap;font-weight:600}
+.b2b-scorecard .up.good,.b2b-scorecard .down.good{color:#1a7f37}
+.b2b-scorecard .up.bad,.b2b-scorecard .down.bad{color:#c0392b}
+.b2b-scorecard .flat,.b2b-scorecard .neutral{color:#616e7c}
+.b2b-scorecard .sentence{color:#3e4c59}
+"""
+
+
+def _doc(report: KpiReport | dict[str, Any]) -> dict[str, Any]:
+    return report.to_dict() if isinstance(report, KpiReport) else report
+
+
+def format_value(value: Any, unit: str, currency: str = "") -> str:
+    """A KPI value for people: rates as %, money with the currency, counts grouped.
+
+    >>> format_value(0.4567, "rate"), format_value(1234.5, "money", "EUR")
+    ('45.7%', '1,234.50 EUR')
+    >>> format_value(None, "count"), format_value(-12.0, "score")
+    ('n/a', '-12.0')
+    """
+    if value is None:
+        return "n/a"
+    if unit == "rate":
+        return f"{value:.1%}"
+    if unit == "money":
+        return f"{value:,.2f} {currency}".strip()
+    if unit == "count":
+        return f"{int(value):,}"
+    if unit == "days":
+        return f"{value:,.0f} days"
+    return f"{value:,.1f}"
+
+
+def _change_text(change: float, unit: str, currency: str) -> str:
+    size = abs(change)
+    if unit == "rate":
+        return f"{size * 100:.1f} points"
+    if unit == "money":
+        return f"{size:,.2f} {currency}".strip()
+    if unit == "count":
+        return f"{round(size):,}"
+    return f"{size:,.1f}"
+
+
+def trend(doc: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """Change of ``key`` between the last two complete periods of the series.
+
+    Returns ``None`` when the series lacks the KPI or two complete periods with a
+    value; else ``label``, ``previous_label``, ``value``, ``previous``, ``change``,
+    ``direction`` (up / down / flat) and ``tone`` (good / bad / neutral).
+    """
+    series = doc.get("series") or {}
+    rows = [r for r in series.get("rows", []) if not r.get("is_partial")]
+    rows = [r for r in rows if r.get(key) is not None]
+    if len(rows) < 2 or key not in series.get("columns", []):
+        return None
+    last, prev = rows[-1], rows[-2]
+    change = last[key] - prev[key]
+    scale = abs(prev[key]) if prev[key] else 1.0
+    unit = KPIS[key].unit if key in KPIS else "rate"
+    flat = abs(change) < (FLAT if unit == "rate" else FLAT * scale)
+    direction = "flat" if flat else ("up" if change > 0 else "down")
+    if direction == "flat" or key in NEUTRAL:
+        tone = "neutral"
+    else:
+        good = (direction == "up") != (key in LOWER_IS_BETTER)
+        tone = "good" if good else "bad"
+    return {
+        "label": last.get("period_label"),
+        "previous_label": prev.get("period_label"),
+        "value": last[key],
+        "previous": prev[key],
+        "change": change,
+        "direction": direction,
+        "tone": tone,
+    }
+
+
+_ARROWS = {"up": "\u25b2", "down": "\u25bc", "flat": "\u25b6"}
+
+
+def kpi_sentence(doc: dict[str, Any], key: str) -> str:
+    """One plain sentence on ``key``, written from the numbers (no HTML).
+
+    >>> doc = {"currency": "EUR", "window": {"start": "2024-01-01", "end": "2024-03-31"},
+    ...        "kpis": {"orders": 120}, "notes": {}, "series": {"columns": ["orders"],
+    ...        "rows": [{"period_label": "2024-02", "orders": 40, "is_partial": False},
+    ...                 {"period_label": "2024-03", "orders": 50, "is_partial": False}]}}
+    >>> kpi_sentence(doc, "orders")
+    'Orders: 120 from 2024-01-01 to 2024-03-31; up 10 in 2024-03 against 2024-02.'
+    >>> kpi_sentence({**doc, "kpis": {"nps": None}, "notes": {"nps": "no surveys"}}, "nps")
+    'NPS is not available: no surveys.'
+    """
+    info = KPIS[key]
+    currency = doc.get("currency", "")
+    value = doc["kpis"].get(key)
+    if value is None:
+        reason = doc.get("notes", {}).get(key, "no data")
+        return f"{info.label} is not available: {reason}."
+    window = doc.get("window", {})
+    text = (
+        f"{info.label}: {format_value(value, info.unit, currency)} "
+        f"from {window.get('start')} to {window.get('end')}"
+    )
+    change = trend(doc, key)
+    if change is None:
+        return text + "."
+    if change["direction"] == "flat":
+        return text + f"; about level in {change['label']} against {change['previous_label']}."
+    amount = _change_text(change["change"], info.unit, currency)
+    return text + (
+        f"; {change['direction']} {amount} in {change['label']} against {change['previous_label']}."
+    )
+
+
+def scorecard_html(
+    report: KpiReport | dict[str, Any], *, keys: list[str] | None = None, css: bool = True
+) -> str:
+    """The scorecard table (HTML; every value escaped)."""
+    doc = _doc(report)
+    currency = doc.get("currency", "")
+    esc = html.escape
+    rows = []
+    for key in keys or list(KPIS):
+        info = KPIS[key]
+        value = doc["kpis"].get(key)
+        change = trend(doc, key) if value is not None else None
+        if change is None:
+            arrow = '<span class="neutral">\u2013</span>'
+        else:
+            title = (
+                f"{change['label']}: {format_value(change['value'], info.unit, currency)}; "
+                f"{change['previous_label']}: "
+                f"{format_value(change['previous'], info.unit, currency)}"
+            )
+            arrow = (
+                f'<span class="{change["direction"]} {change["tone"]}" title="{esc(title)}">'
+                f"{_ARROWS[change['direction']]}</span>"
+            )
+        rows.append(
+            f'<tr data-kpi="{esc(key)}"><td>{esc(info.label)}</td>'
+            f'<td class="value">{esc(format_value(value, info.unit, currency))}</td>'
+            f'<td class="trend">{arrow}</td>'
+            f'<td class="sentence">{esc(kpi_sentence(doc, key))}</td></tr>'
+        )
+    style = f"<style>{CSS}</style>\n" if css else ""
+    return (
+        f'{style}<table class="b2b-scorecard">\n'
+        "<thead><tr><th>KPI</th><th>Value</th><th>Trend</th><th>In words</th></tr></thead>\n"
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+    )
+
+
+class Scorecard:
+    """Notebook display of the scorecard (``_repr_html_``) with a text fallback."""
+
+    def __init__(self, doc: dict[str, Any], keys: list[str] | None = None) -> None:
+        self.doc = doc
+        self.keys = keys
+
+    def _repr_html_(self) -> str:
+        return scorecard_html(self.doc, keys=self.keys)
+
+    def __repr__(self) -> str:
+        return "\n".join(kpi_sentence(self.doc, k) for k in self.keys or list(KPIS))
+
+
+def scorecard(report: KpiReport | dict[str, Any], *, keys: list[str] | None = None) -> Scorecard:
+    """The scorecard of one client, for display in a notebook."""
+    return Scorecard(_doc(report), keys)

@@ -206,15 +206,68 @@ def _generate_with_progress(out: Path, **kwargs: Any) -> dict[str, Path]:
 
 
 @app.command()
+def report(
+    params: Annotated[
+        list[Path] | None, typer.Argument(help="Client params YAML files.", show_default=False)
+    ] = None,
+    all_clients: Annotated[
+        bool, typer.Option("--all", help="Every *.yaml in --params-dir.")
+    ] = False,
+    params_dir: Annotated[
+        Path, typer.Option(help="Folder of the params files for --all.")
+    ] = Path("params"),
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Notebooks run in parallel (processes).")
+    ] = 2,
+    out: Annotated[Path, typer.Option("--out", help="Folder of the reports.")] = Path("reports"),
+    notebooks: Annotated[
+        Path | None, typer.Option(help="Folder of the report notebooks (default: the checkout's).")
+    ] = None,
+) -> None:
+    """Run every notebook per client and write HTML reports into OUT/<slug>/ and OUT/index.html."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from b2b_analysis import report as rep
+
+    files = list(params or [])
+    if all_clients:
+        files += sorted(p for p in params_dir.glob("*.yaml") if p not in files)
+    if not files:
+        raise InputError("name at least one params file, or use --all")
+    with Progress(
+        TextColumn("[bold]Reports"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=err, transient=False,
+    ) as bar:
+        task = bar.add_task("", total=None)
+        results = rep.run_reports(
+            files, out_dir=out, jobs=jobs, notebooks_dir=notebooks,
+            on_start=lambda total: bar.update(task, total=total),
+            on_progress=lambda label: bar.update(task, advance=1, description=label),
+        )
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        status = "[green]ok[/]" if r.ok else "[red]FAILED[/]"
+        err.print(f"{status} {r.slug}: {r.out_dir}/index.html", markup=True)
+        for problem in r.problems():
+            err.print(f"    {problem}", markup=False)
+    err.print(f"Portfolio: {out / 'index.html'}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     params_dir: Annotated[
         Path, typer.Option(help="Folder of the demo clients' params files.")
     ] = Path("params"),
     orders: Annotated[int, typer.Option(min=1000, help="Orders per demo client.")] = 40_000,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel notebooks.")] = 2,
+    out: Annotated[Path, typer.Option("--out", help="Folder of the reports.")] = Path("reports"),
 ) -> None:
-    """Generate the demo clients' data (deterministic) and print each client's KPIs."""
+    """Generate the demo clients' data (deterministic), then run `report --all` on them."""
     from b2b_analysis import generate as gen
 
+    files = []
     for slug in gen.DEMO_CLIENTS:
         target = params_dir / "data" / slug
         _generate_with_progress(target, profile=slug, orders=orders, seed=0, fmt=None,
@@ -223,7 +276,8 @@ def demo(
         if not params_file.exists():
             _write_atomic(params_file, gen.params_yaml(slug, f"data/{slug}"))
         err.print(f"[bold]{slug}[/]: data in {target}", markup=True)
-        kpis(params_file, None, None, None, OutputFormat.table, False)
+        files.append(params_file)
+    report(files, False, params_dir, jobs, out, None)
 
 
 def main() -> None:

@@ -200,9 +200,10 @@ def customer_retention_rate(
     0.2
     """
     ids = pl.col(customer).filter(_valid(valid))
-    return ratio((ids.unique_counts() >= 2).sum(), ids.n_unique()).alias(
-        "customer_retention_rate"
-    )
+    # value_counts, not unique_counts: polars 2.1's streaming engine fails on
+    # filter().unique_counts() in a select over more than one chunk
+    repeat = (ids.value_counts().struct.field("count") >= 2).sum()
+    return ratio(repeat, ids.n_unique()).alias("customer_retention_rate")
 
 
 def online_order_share(

@@ -138,6 +138,18 @@ def _eager(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
+#: Significant digits kept in chart data: a float aggregated in a different row order
+#: (polars runs group-bys in parallel) differs in its last bits, which would change the
+#: spec between reruns (nbval compares it exactly); 6 digits are beyond what a chart shows.
+DIGITS = 6
+
+
+def _chart(frame: pl.DataFrame, **kwargs: Any) -> alt.Chart:
+    """``alt.Chart`` on the frame with floats rounded to :data:`DIGITS` significant digits."""
+    stable = frame.with_columns(pl.col(pl.Float64, pl.Float32).round_sig_figs(DIGITS))
+    return alt.Chart(stable, **kwargs)
+
+
 def _fmt(unit: str) -> str:
     return {"rate": ".1%", "money": ",.2f", "count": ",d", "days": ",.0f"}.get(unit, ",.1f")
 
@@ -196,7 +208,7 @@ def kpi_trend_chart(
     units_all = set(units)
     fmt = _fmt(units.pop()) if len(units) == 1 else ",.3~g"
     axis_fmt = ".0%" if fmt == ".1%" else fmt
-    base = alt.Chart(long, title=title).encode(
+    base = _chart(long, title=title).encode(
         x=_period_x(),
         y=alt.Y("value:Q", title=None, axis=alt.Axis(format=axis_fmt)),
         tooltip=[
@@ -237,7 +249,7 @@ def cohort_heatmap_chart(
         .select("cohort_start", "periods_since", "cohort_size", "active_customers", rate, "cell")
     )
     return (
-        alt.Chart(frame, title="Cohort retention")
+        _chart(frame, title="Cohort retention")
         .mark_rect()
         .encode(
             x=alt.X("periods_since:O", title="Periods since first order"),
@@ -286,7 +298,7 @@ def retention_curves_chart(
         "retention_rate": "Share of each cohort ordering in the period",
     }.get(rate, rate)
     return (
-        alt.Chart(frame, title=title)
+        _chart(frame, title=title)
         .mark_line(opacity=0.7)
         .encode(
             x=alt.X("periods_since:Q", title="Periods since first order"),
@@ -345,7 +357,7 @@ def channel_states_chart(
         .sort("period_start", "state")
     )
     return (
-        alt.Chart(counts, title="Customers by channel state")
+        _chart(counts, title="Customers by channel state")
         .mark_bar()
         .encode(
             x=_period_x(),
@@ -390,7 +402,7 @@ def reverted_customers_chart(*, adoption: pl.DataFrame | pl.LazyFrame) -> alt.Ch
         .sort("month", "outcome")
     )
     return (
-        alt.Chart(frame, title="New online customers: what they did next")
+        _chart(frame, title="New online customers: what they did next")
         .mark_bar()
         .encode(
             x=alt.X("month:T", title="Month of first online order"),
@@ -423,7 +435,7 @@ def satisfaction_retention_chart(*, bands: pl.DataFrame | pl.LazyFrame) -> alt.C
     """
     frame = _eager(bands).select("band", "customers", "repeat_customers", "customer_retention_rate")
     return (
-        alt.Chart(frame, title="Do satisfied customers order again?")
+        _chart(frame, title="Do satisfied customers order again?")
         .mark_bar(size=40)
         .encode(
             x=alt.X(
@@ -471,7 +483,7 @@ def _rate_lines(
         .with_columns(pl.col("kpi").replace_strict({k: _label(k) for k in keys}))
     )
     return (
-        alt.Chart(long, title=title)
+        _chart(long, title=title)
         .mark_line(point=True)
         .encode(
             x=_period_x(),
@@ -535,7 +547,7 @@ def orders_per_customer_chart(*, frequency: pl.DataFrame | pl.LazyFrame) -> alt.
         .with_columns(pl.col("channel").str.replace("_orders_per_customer", ""))
     )
     return (
-        alt.Chart(frame, title="Orders per active customer, by channel")
+        _chart(frame, title="Orders per active customer, by channel")
         .mark_area(opacity=0.85)
         .encode(
             x=_period_x(),
@@ -559,7 +571,7 @@ def aov_by_channel_chart(*, aov: pl.DataFrame | pl.LazyFrame, currency: str = ""
     """Average order value per period and channel, from :func:`metrics.aov_by_channel`."""
     frame = _eager(aov).select("period_start", "channel", "orders", "average_order_value")
     return (
-        alt.Chart(frame, title="Average order value by channel")
+        _chart(frame, title="Average order value by channel")
         .mark_line(point=True)
         .encode(
             x=_period_x(),
@@ -606,7 +618,7 @@ def customer_aov_scatter_chart(
     scale = alt.Scale(type="log", domain=[lo, hi])
     unit = f" ({currency})" if currency else ""
     points = (
-        alt.Chart(frame)
+        _chart(frame)
         .mark_circle(size=18, opacity=0.5)
         .encode(
             x=alt.X("offline_aov:Q", title=f"Offline AOV{unit}", scale=scale),
@@ -622,7 +634,7 @@ def customer_aov_scatter_chart(
         )
     )
     diagonal = (
-        alt.Chart(pl.DataFrame({"x": [lo, hi]}))
+        _chart(pl.DataFrame({"x": [lo, hi]}))
         .mark_line(color=MUTED, strokeDash=[4, 4], strokeWidth=1)
         .encode(x="x:Q", y="x:Q")
     )
@@ -667,7 +679,7 @@ def aov_before_after_chart(*, shifts: pl.DataFrame | pl.LazyFrame, bins: int = 4
         .sort("bin_start")
     )
     bars = (
-        alt.Chart(binned)
+        _chart(binned)
         .mark_bar()
         .encode(
             x=alt.X("bin_start:Q", bin="binned", title="AOV after / before (log2: 0 = unchanged)"),
@@ -681,9 +693,7 @@ def aov_before_after_chart(*, shifts: pl.DataFrame | pl.LazyFrame, bins: int = 4
         )
     )
     zero = (
-        alt.Chart(pl.DataFrame({"x": [0.0]}))
-        .mark_rule(color=INK, strokeDash=[4, 4])
-        .encode(x="x:Q")
+        _chart(pl.DataFrame({"x": [0.0]})).mark_rule(color=INK, strokeDash=[4, 4]).encode(x="x:Q")
     )
     return alt.layer(bars, zero, title="AOV after going online, relative to before")
 
@@ -710,7 +720,7 @@ def basket_chart(*, baskets: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
         )
     )
     return (
-        alt.Chart(long, title="Basket size by channel")
+        _chart(long, title="Basket size by channel")
         .mark_line(point=True)
         .encode(
             x=_period_x(),

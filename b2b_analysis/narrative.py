@@ -34,16 +34,18 @@ NEUTRAL = frozenset({"investment", "median_days_to_revert", "gross_merchandise_v
 FLAT = 0.005
 
 CSS = """
-.b2b-scorecard{border-collapse:collapse;font:14px/1.4 system-ui,-apple-system,'Segoe UI',
-Roboto,Helvetica,Arial,sans-serif;color:#1f2933;width:100%;max-width:1100px}
-.b2b-scorecard th,.b2b-scorecard td{padding:6px 10px;border-bottom:1px solid #e4e7eb;
-text-align:left;vertical-align:top}
-.b2b-scorecard th{font-weight:600;color:#616e7c;font-size:12px}
-.b2b-scorecard td.value{font-variant-numeric:tabular-nums;white-space:nowrap;font-weight:600}
-.b2b-scorecard .up.good,.b2b-scorecard .down.good{color:#1a7f37}
-.b2b-scorecard .up.bad,.b2b-scorecard .down.bad{color:#c0392b}
-.b2b-scorecard .flat,.b2b-scorecard .neutral{color:#616e7c}
-.b2b-scorecard .sentence{color:#3e4c59}
+table.b2b-scorecard{border-collapse:collapse;font:14px/1.4 system-ui,-apple-system,
+'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2933;width:100%;max-width:1100px}
+table.b2b-scorecard th,table.b2b-scorecard td{padding:6px 10px;border:0;
+border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top;background:none}
+table.b2b-scorecard th{font-weight:600;color:#616e7c;font-size:12px}
+table.b2b-scorecard td.value{font-variant-numeric:tabular-nums;white-space:nowrap;
+font-weight:600;text-align:right}
+table.b2b-scorecard td.trend{text-align:center}
+table.b2b-scorecard .up.good,table.b2b-scorecard .down.good{color:#1a7f37}
+table.b2b-scorecard .up.bad,table.b2b-scorecard .down.bad{color:#c0392b}
+table.b2b-scorecard .flat,table.b2b-scorecard .neutral{color:#616e7c}
+table.b2b-scorecard td.sentence{color:#3e4c59}
 """
 
 

@@ -237,44 +237,39 @@ def _exporter() -> Any:
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
-    from b2b_analysis.display import VEGALITE_MIME, chart_html
-
     config = Config()
     config.HTMLExporter.exclude_input = True
     config.HTMLExporter.exclude_input_prompt = True
     config.HTMLExporter.exclude_output_prompt = True
-    config.NbConvertBase.display_data_priority = [
-        VEGALITE_MIME,
-        "text/html",
-        "application/pdf",
-        "text/latex",
-        "image/svg+xml",
-        "image/png",
-        "image/jpeg",
-        "text/markdown",
-        "text/plain",
-    ]
-    exporter = HTMLExporter(
+    return HTMLExporter(
         config=config, template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)]
     )
-    exporter.register_filter("b2b_chart_html", chart_html)
-    return exporter
 
 
 def export_html(nb_path: Path, html_path: Path, *, title: str, current: str | None) -> int:
-    """Export an executed notebook to a self-contained HTML page; returns its size."""
+    """Export an executed notebook to a self-contained HTML page; returns its size.
+
+    Each Vega-Lite output is replaced (in memory) by its HTML fallback
+    (:func:`b2b_analysis.display.chart_html`); the page then carries the Vega
+    runtime once, only when it has a chart.
+    """
     import nbformat
 
-    from b2b_analysis.display import CHART_LOADER, VEGALITE_MIME, vega_runtime
+    from b2b_analysis.display import CHART_LOADER, VEGALITE_MIME, chart_html, vega_runtime
 
     nb = nbformat.read(nb_path, as_version=4)
-    has_charts = any(
-        VEGALITE_MIME in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", [])
-    )
+    charts = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if VEGALITE_MIME in data:
+                out["data"] = {"text/html": chart_html(data[VEGALITE_MIME])}
+                out.get("metadata", {}).pop(VEGALITE_MIME, None)
+                charts += 1
     resources = {
         "metadata": {"name": title},
         "b2b_nav": _nav(current),
-        "b2b_vega_runtime": vega_runtime() if has_charts else "",
+        "b2b_vega_runtime": vega_runtime() if charts else "",
         "b2b_chart_loader": CHART_LOADER,
     }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
@@ -623,7 +618,7 @@ def run_reports(
     for r in runnable:
         _write_atomic(r.out_dir / "index.html", _client_index(r))
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    on_page = [r for r in results if r.error is None]
+    on_page = list(runnable)
     on_page += _existing_results(out_dir, {r.slug for r in on_page})
     _write_atomic(out_dir / "index.html", _portfolio_index(on_page, generated))
     return results

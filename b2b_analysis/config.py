@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from b2b_analysis.errors import InputError
 from b2b_analysis.schema import TABLES
@@ -91,12 +92,16 @@ class Source(_Strict):
         if (self.path is None) == (self.query is None):
             raise ValueError("give exactly one of 'path' or 'query'")
         if self.query is not None and not self.connection_env:
-            raise ValueError("a 'query' source needs 'connection_env', the environment "
-                             "variable that holds the PostgreSQL connection string")
+            raise ValueError(
+                "a 'query' source needs 'connection_env', the environment "
+                "variable that holds the PostgreSQL connection string"
+            )
         if self.path is not None and self.connection_env is not None:
             raise ValueError("'connection_env' only applies to a 'query' source")
-        if self.sheet is not None and self.path is not None and not self.path.lower().endswith(
-            (".xlsx", ".xlsm", ".xls")
+        if (
+            self.sheet is not None
+            and self.path is not None
+            and not self.path.lower().endswith((".xlsx", ".xlsm", ".xls"))
         ):
             raise ValueError("'sheet' only applies to an Excel file")
         return self
@@ -202,8 +207,9 @@ class ClientParams(_Strict):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
-                             "'Europe/Madrid')") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as 'Europe/Madrid')"
+            ) from None
         return value
 
     @property
@@ -271,7 +277,7 @@ def slugify(text: str) -> str:
     return slug[:64].strip("-") or "client"
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     where = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":

@@ -132,9 +132,7 @@ def _read_postgres(loaded: LoadedParams, table: str, source: Source) -> pl.DataF
             file=where,
         ) from None
     except psycopg.Error as exc:
-        raise InputError(
-            f"the query failed: {scrub(_first_line(exc), dsn)}", file=where
-        ) from None
+        raise InputError(f"the query failed: {scrub(_first_line(exc), dsn)}", file=where) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -170,9 +168,7 @@ def read_source(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame, str]:
         return _read_postgres(loaded, table, source), label
     path = loaded.resolve(table)
     if not path.exists():
-        raise InputError(
-            f"file not found (data.{table}.path in {loaded.path.name})", file=path
-        )
+        raise InputError(f"file not found (data.{table}.path in {loaded.path.name})", file=path)
     if path.is_dir():
         raise InputError(f"is a folder, not a file (data.{table}.path)", file=path)
     readers: dict[str, Callable[[Path, Source], pl.DataFrame]] = {
@@ -197,9 +193,7 @@ def _rows_where(frame: pl.DataFrame, mask: pl.Expr) -> tuple[list[int], int]:
     return hits.head(20).to_list(), hits.len()
 
 
-def _fail_rows(
-    frame: pl.DataFrame, mask: pl.Expr, *, file: str, column: str, message: str
-) -> None:
+def _fail_rows(frame: pl.DataFrame, mask: pl.Expr, *, file: str, column: str, message: str) -> None:
     rows, total = _rows_where(frame, mask)
     if total:
         raise InputError(message, file=file, column=column, rows=rows, total_rows=total)
@@ -227,16 +221,18 @@ def _rename(frame: pl.DataFrame, table: Table, source: Source, file: str) -> pl.
                 "wrong: set 'separator' on this table in the params file"
             )
         else:
-            first = next(raw for canonical, raw in wanted.items()
-                         if table.column(canonical).required and raw not in available)
+            first = next(
+                raw
+                for canonical, raw in wanted.items()
+                if table.column(canonical).required and raw not in available
+            )
             close = difflib.get_close_matches(first, available, n=1)
             if close:
                 hint = f"; did you mean '{close[0]}'? map it under data.{table.name}.columns"
             else:
                 hint = f"; map them under data.{table.name}.columns"
         raise InputError(
-            f"missing required column(s) {', '.join(missing)}; the file has "
-            f"{available[:12]}{hint}",
+            f"missing required column(s) {', '.join(missing)}; the file has {available[:12]}{hint}",
             file=file,
         )
     present = {canonical: raw for canonical, raw in wanted.items() if raw in available}
@@ -247,7 +243,12 @@ def _rename(frame: pl.DataFrame, table: Table, source: Source, file: str) -> pl.
 
 
 def _parse_dates(
-    frame: pl.DataFrame, column: str, *, file: str, timezone: str, fmt: str | None,
+    frame: pl.DataFrame,
+    column: str,
+    *,
+    file: str,
+    timezone: str,
+    fmt: str | None,
     as_date: bool,
 ) -> pl.DataFrame:
     """Parse a date/datetime column to naive local time of the client's time zone."""
@@ -263,7 +264,8 @@ def _parse_dates(
                 raise InputError(
                     f"dates such as {sample!r} are ambiguous (day/month or month/day?); "
                     "set 'date_format' on this table in the params file, e.g. '%d/%m/%Y'",
-                    file=file, column=column,
+                    file=file,
+                    column=column,
                 )
         parsed = text.str.to_datetime(format=fmt, strict=False, time_unit="us")
         parsed_frame = frame.with_columns(parsed.alias("_parsed"))
@@ -292,12 +294,22 @@ def _parse_dates(
     if as_date:
         frame = frame.with_columns(pl.col(column).dt.date())
     day = pl.col(column).cast(pl.Date) if not as_date else pl.col(column)
-    _fail_rows(frame, day < EARLIEST_DATE, file=file, column=column,
-               message=f"dates before {EARLIEST_DATE} are not plausible; fix the export")
+    _fail_rows(
+        frame,
+        day < EARLIEST_DATE,
+        file=file,
+        column=column,
+        message=f"dates before {EARLIEST_DATE} are not plausible; fix the export",
+    )
     today = dt.date.today()
-    _fail_rows(frame, day > today, file=file, column=column,
-               message=f"dates after today ({today}) are not plausible; fix the export "
-               "or check the date format")
+    _fail_rows(
+        frame,
+        day > today,
+        file=file,
+        column=column,
+        message=f"dates after today ({today}) are not plausible; fix the export "
+        "or check the date format",
+    )
     return frame
 
 
@@ -313,8 +325,14 @@ def _cast(
             value = pl.col(name).cast(pl.String).str.strip_chars()
             frame = frame.with_columns(pl.when(value == "").then(None).otherwise(value).alias(name))
         elif kind in ("date", "datetime"):
-            frame = _parse_dates(frame, name, file=file, timezone=params.timezone,
-                                 fmt=source.date_format, as_date=kind == "date")
+            frame = _parse_dates(
+                frame,
+                name,
+                file=file,
+                timezone=params.timezone,
+                fmt=source.date_format,
+                as_date=kind == "date",
+            )
         else:
             dtype = DTYPES[kind]
             original = pl.col(name)
@@ -325,18 +343,36 @@ def _cast(
             bad = cast.is_null() & original.is_not_null()
             if kind == "count":
                 bad = bad | (original.cast(pl.Float64, strict=False) % 1 != 0)
-            _fail_rows(frame, bad, file=file, column=name,
-                       message=f"{_sample(frame, bad, name)} is not a "
-                       f"{'whole number' if kind == 'count' else 'number'}")
+            _fail_rows(
+                frame,
+                bad,
+                file=file,
+                column=name,
+                message=f"{_sample(frame, bad, name)} is not a "
+                f"{'whole number' if kind == 'count' else 'number'}",
+            )
             frame = frame.with_columns(cast.alias(name))
             if kind in ("money", "count"):
-                _fail_rows(frame, pl.col(name) < 0, file=file, column=name,
-                           message="negative values are not allowed "
-                           + ("(record returns and credit notes with a 'returned' status)"
-                              if name == "revenue" else "(fix the export)"))
+                _fail_rows(
+                    frame,
+                    pl.col(name) < 0,
+                    file=file,
+                    column=name,
+                    message="negative values are not allowed "
+                    + (
+                        "(record returns and credit notes with a 'returned' status)"
+                        if name == "revenue"
+                        else "(fix the export)"
+                    ),
+                )
         if column.required and not (table.name == "visits" and name == "customer_id"):
-            _fail_rows(frame, pl.col(name).is_null(), file=file, column=name,
-                       message="empty values are not allowed in a required column")
+            _fail_rows(
+                frame,
+                pl.col(name).is_null(),
+                file=file,
+                column=name,
+                message="empty values are not allowed in a required column",
+            )
     return frame
 
 
@@ -355,12 +391,15 @@ def _deduplicate(frame: pl.DataFrame, table: Table, file: str) -> pl.DataFrame:
         raise InputError(
             f"duplicate {key} values with different contents ({', '.join(map(repr, sample))}); "
             "each id must appear once",
-            file=file, column=key, rows=rows.head(20).to_list(), total_rows=rows.len(),
+            file=file,
+            column=key,
+            rows=rows.head(20).to_list(),
+            total_rows=rows.len(),
         )
     extra = duplicated.filter(pl.col(ROW) != pl.col(ROW).min().over(key))
     warnings.warn(
         f"{file}: column '{key}': {extra.height} exact duplicate row(s) dropped "
-        f"(first at row {extra.get_column(ROW).min()})",
+        f"(first at row {extra.get_column(ROW).min()!s})",
         DataWarning,
         stacklevel=3,
     )
@@ -378,7 +417,9 @@ def _map_orders(frame: pl.DataFrame, params: ClientParams, file: str) -> pl.Data
     known = label.is_in(online) | label.is_in(offline)
     if params.channels.unmapped == "error":
         unknown = (
-            frame.filter(~known).group_by("channel").agg(pl.len().alias("n"), pl.col(ROW).min())
+            frame.filter(~known)
+            .group_by("channel")
+            .agg(pl.len().alias("n"), pl.col(ROW).min())
             .sort(ROW)
         )
         if not unknown.is_empty():
@@ -388,7 +429,10 @@ def _map_orders(frame: pl.DataFrame, params: ClientParams, file: str) -> pl.Data
                 f"channel label(s) not in the channel mapping: {listed}; add them to "
                 "channels.online or channels.offline in the params file, or set "
                 "channels.unmapped: offline",
-                file=file, column="channel", rows=rows, total_rows=total,
+                file=file,
+                column="channel",
+                rows=rows,
+                total_rows=total,
             )
         is_online = label.is_in(online)
     elif params.channels.unmapped == "online":
@@ -413,13 +457,19 @@ def _map_orders(frame: pl.DataFrame, params: ClientParams, file: str) -> pl.Data
 
 def _check_surveys(frame: pl.DataFrame, file: str) -> pl.DataFrame:
     frame = frame.with_columns(pl.col("kind").str.to_lowercase())
-    _fail_rows(frame, ~pl.col("kind").is_in(list(SURVEY_KINDS)), file=file, column="kind",
-               message=f"survey kind must be one of {sorted(SURVEY_KINDS)}")
+    _fail_rows(
+        frame,
+        ~pl.col("kind").is_in(list(SURVEY_KINDS)),
+        file=file,
+        column="kind",
+        message=f"survey kind must be one of {sorted(SURVEY_KINDS)}",
+    )
     for kind, (lo, hi) in SURVEY_KINDS.items():
         _fail_rows(
             frame,
             (pl.col("kind") == kind) & ~pl.col("score").is_between(lo, hi),
-            file=file, column="score",
+            file=file,
+            column="score",
             message=f"{kind} scores must be between {lo} and {hi}",
         )
     return frame
@@ -448,8 +498,11 @@ def load_table(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame | None, s
     if frame.is_empty():
         if table == "orders":
             raise InputError("the orders table has a header but no rows", file=label)
-        warnings.warn(f"{label}: the {table} table has no rows; KPIs that need it are null",
-                      DataWarning, stacklevel=2)
+        warnings.warn(
+            f"{label}: the {table} table has no rows; KPIs that need it are null",
+            DataWarning,
+            stacklevel=2,
+        )
     frame = _cast(frame, spec, file=label, params=loaded.params, source=source)
     frame = _deduplicate(frame, spec, label)
     if table == "orders":

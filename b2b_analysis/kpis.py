@@ -36,51 +36,81 @@ KPIS: dict[str, KpiInfo] = {
     "customers": KpiInfo("Customers", "count", "distinct customers with an order that counts"),
     "orders": KpiInfo("Orders", "count", "orders neither cancelled nor returned"),
     "customer_retention_rate": KpiInfo(
-        "Customer retention rate", "rate", "customers with 2+ orders / customers with 1+"),
+        "Customer retention rate", "rate", "customers with 2+ orders / customers with 1+"
+    ),
     "average_order_value": KpiInfo("Average order value", "money", "net revenue / orders"),
     "conversion_rate": KpiInfo("Conversion rate", "rate", "online orders / website visits"),
     "visitor_conversion_rate": KpiInfo(
-        "Visitor conversion rate", "rate", "identified visitors who ordered online / visitors"),
+        "Visitor conversion rate", "rate", "identified visitors who ordered online / visitors"
+    ),
     "gross_merchandise_value": KpiInfo(
-        "Gross merchandise value", "money", "value of all orders placed, incl. cancelled"),
+        "Gross merchandise value", "money", "value of all orders placed, incl. cancelled"
+    ),
     "net_revenue": KpiInfo("Net revenue", "money", "value of orders that count"),
     "investment": KpiInfo("Investment", "money", "online channel investment in the window"),
     "online_gross_profit": KpiInfo(
-        "Online gross profit", "money", "online revenue - cost (or x gross margin)"),
+        "Online gross profit", "money", "online revenue - cost (or x gross margin)"
+    ),
     "roi": KpiInfo("ROI", "rate", "(online gross profit - investment) / investment"),
     "returning_visit_share": KpiInfo(
-        "Returning-visit share", "rate", "visits by customers who visited before / visits"),
+        "Returning-visit share", "rate", "visits by customers who visited before / visits"
+    ),
     "csat": KpiInfo("CSAT", "rate", "csat answers scoring 4-5 / csat answers"),
     "nps": KpiInfo("NPS", "score", "% promoters (9-10) - % detractors (0-6)"),
     "online_order_share": KpiInfo("Online order share", "rate", "online orders / all orders"),
     "small_order_online_share": KpiInfo(
-        "Small orders placed online", "rate", "online small orders / small orders"),
+        "Small orders placed online", "rate", "online small orders / small orders"
+    ),
     "online_average_order_value": KpiInfo("Online AOV", "money", "AOV of online orders"),
     "offline_average_order_value": KpiInfo("Offline AOV", "money", "AOV of offline orders"),
     "online_retention_rate": KpiInfo(
-        "Online retention rate", "rate",
-        "new online customers who order online again / new online customers"),
+        "Online retention rate",
+        "rate",
+        "new online customers who order online again / new online customers",
+    ),
     "reverted_to_offline_share": KpiInfo(
-        "Reverted to offline", "rate",
-        "new online customers whose later orders are all offline / those with later orders"),
+        "Reverted to offline",
+        "rate",
+        "new online customers whose later orders are all offline / those with later orders",
+    ),
     "median_days_to_revert": KpiInfo(
-        "Median days to revert", "days", "first online order to first later offline order"),
+        "Median days to revert", "days", "first online order to first later offline order"
+    ),
     "median_aov_shift": KpiInfo(
-        "Median AOV shift after going online", "money",
-        "per customer: AOV from first online order on - AOV before"),
+        "Median AOV shift after going online",
+        "money",
+        "per customer: AOV from first online order on - AOV before",
+    ),
     "median_online_offline_aov_ratio": KpiInfo(
-        "Median online/offline AOV ratio", "rate",
-        "per customer buying in both channels: online AOV / offline AOV"),
+        "Median online/offline AOV ratio",
+        "rate",
+        "per customer buying in both channels: online AOV / offline AOV",
+    ),
 }
 
 #: KPIs of the per-period series (each also gets ``<name>_change`` against the previous
 #: period). ``period_retention_rate`` is the share of t-1's customers ordering in t.
 SERIES_KPIS: tuple[str, ...] = (
-    "customers", "orders", "customer_retention_rate", "period_retention_rate",
-    "average_order_value", "conversion_rate", "gross_merchandise_value", "net_revenue",
-    "investment", "online_gross_profit", "roi", "returning_visit_share", "csat", "nps",
-    "online_order_share", "small_order_online_share", "online_average_order_value",
-    "offline_average_order_value", "online_retention_rate", "reverted_to_offline_share",
+    "customers",
+    "orders",
+    "customer_retention_rate",
+    "period_retention_rate",
+    "average_order_value",
+    "conversion_rate",
+    "gross_merchandise_value",
+    "net_revenue",
+    "investment",
+    "online_gross_profit",
+    "roi",
+    "returning_visit_share",
+    "csat",
+    "nps",
+    "online_order_share",
+    "small_order_online_share",
+    "online_average_order_value",
+    "offline_average_order_value",
+    "online_retention_rate",
+    "reverted_to_offline_share",
 )
 
 
@@ -104,8 +134,7 @@ class KpiReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document (see ``docs/kpis-json.md``); deterministic."""
         rows = [
-            {k: _json_value(v) for k, v in row.items()}
-            for row in self.series.iter_rows(named=True)
+            {k: _json_value(v) for k, v in row.items()} for row in self.series.iter_rows(named=True)
         ]
         return {
             "client": self.client,
@@ -166,8 +195,9 @@ def _profit_expr(data: ClientData, notes: dict[str, str]) -> pl.Expr | None:
         missing = data.orders.get_column("cost").null_count()
         profit = pl.col("revenue") - pl.col("cost")
         if missing and margin is None:
-            notes["roi"] = (f"{missing} orders have no cost and the params set no "
-                            "gross_margin to estimate it")
+            notes["roi"] = (
+                f"{missing} orders have no cost and the params set no gross_margin to estimate it"
+            )
             return None
         if missing:
             profit = profit.fill_null(pl.col("revenue") * margin)
@@ -211,7 +241,8 @@ def compute_kpis(
     orders = all_orders.filter(in_window)
     if orders.filter(pl.col("is_valid")).select(pl.len()).collect().item() == 0:
         first, last = data.orders.select(
-            pl.col("order_date").min(), pl.col("order_date").max().alias("last")).row(0)
+            pl.col("order_date").min(), pl.col("order_date").max().alias("last")
+        ).row(0)
         raise InputError(
             f"no orders that count between {lo} and {hi}; the orders run from {first} "
             f"to {last}: choose a window inside that range",
@@ -222,8 +253,9 @@ def compute_kpis(
 
     threshold = params.small_order_threshold
     if threshold is None:
-        threshold = orders.filter(pl.col("is_valid")).select(pl.col("revenue").median()).collect(
-        ).item()
+        threshold = (
+            orders.filter(pl.col("is_valid")).select(pl.col("revenue").median()).collect().item()
+        )
     profit = _profit_expr(data, notes)
     order_aggs = _order_aggs(threshold, profit)
 
@@ -234,36 +266,51 @@ def compute_kpis(
 
     if data.visits is not None:
         visits = m.flag_returning_visits(data.visits.lazy()).filter(
-            pl.col("visit_date").is_between(lo, hi))
+            pl.col("visit_date").is_between(lo, hi)
+        )
         visit_aggs = [pl.len().cast(pl.Int64).alias("_visits"), m.returning_visit_share()]
         plans["visits"] = both(
-            visits, period_index("visit_date", period, fiscal_year_start=fys), visit_aggs)
-        plans["visitors"] = [m.visitor_conversion_rate(data.visits.lazy(), all_orders,
-                                                       start=lo, end=hi)]
+            visits, period_index("visit_date", period, fiscal_year_start=fys), visit_aggs
+        )
+        plans["visitors"] = [
+            m.visitor_conversion_rate(data.visits.lazy(), all_orders, start=lo, end=hi)
+        ]
     if data.surveys is not None:
         surveys = data.surveys.lazy().filter(pl.col("response_date").is_between(lo, hi))
         plans["surveys"] = both(
-            surveys, period_index("response_date", period, fiscal_year_start=fys),
-            [m.csat(), m.nps()])
+            surveys,
+            period_index("response_date", period, fiscal_year_start=fys),
+            [m.csat(), m.nps()],
+        )
     if data.investments is not None:
         investments = data.investments.lazy().filter(pl.col("date").is_between(lo, hi))
         plans["investments"] = both(
-            investments, period_index("date", period, fiscal_year_start=fys),
-            [pl.col("amount").sum().alias("investment")])
+            investments,
+            period_index("date", period, fiscal_year_start=fys),
+            [pl.col("amount").sum().alias("investment")],
+        )
 
     adoption = m.online_adoption(all_orders, start=lo, end=hi)
     adoption_aggs = [m.online_retention_rate(), m.reverted_to_offline_share()]
     plans["adoption"] = both(
-        adoption, period_index("first_online_date", period, fiscal_year_start=fys),
-        adoption_aggs)
-    plans["revert_days"] = [adoption.select(pl.col("days_to_revert").median().alias(
-        "median_days_to_revert"))]
-    plans["aov_shift"] = [m.aov_before_after_online(all_orders, start=lo, end=hi).select(
-        pl.col("aov_shift").median().alias("median_aov_shift"))]
-    plans["aov_ratio"] = [m.customer_aov_comparison(orders).select(
-        pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio"))]
-    plans["retention"] = [m.period_retention(all_orders, period=period, start=lo, end=hi,
-                                             fiscal_year_start=fys)]
+        adoption, period_index("first_online_date", period, fiscal_year_start=fys), adoption_aggs
+    )
+    plans["revert_days"] = [
+        adoption.select(pl.col("days_to_revert").median().alias("median_days_to_revert"))
+    ]
+    plans["aov_shift"] = [
+        m.aov_before_after_online(all_orders, start=lo, end=hi).select(
+            pl.col("aov_shift").median().alias("median_aov_shift")
+        )
+    ]
+    plans["aov_ratio"] = [
+        m.customer_aov_comparison(orders).select(
+            pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio")
+        )
+    ]
+    plans["retention"] = [
+        m.period_retention(all_orders, period=period, start=lo, end=hi, fiscal_year_start=fys)
+    ]
 
     names = list(plans)
     flat = [lf for name in names for lf in plans[name]]
@@ -271,7 +318,7 @@ def compute_kpis(
     results: dict[str, list[pl.DataFrame]] = {}
     position = 0
     for name in names:
-        results[name] = collected[position:position + len(plans[name])]
+        results[name] = collected[position : position + len(plans[name])]
         position += len(plans[name])
 
     headline: dict[str, Any] = {}
@@ -324,16 +371,22 @@ def _series(
 ) -> pl.DataFrame:
     retention = results["retention"][0]
     frame = retention.select(
-        "period", "period_start",
-        "customers_start", "retained_customers", "new_customers", "customers_end",
-        "period_retention_rate", "crr_formula",
+        "period",
+        "period_start",
+        "customers_start",
+        "retained_customers",
+        "new_customers",
+        "customers_end",
+        "period_retention_rate",
+        "crr_formula",
     )
     for name in ("orders", "visits", "surveys", "investments", "adoption"):
         if name in results:
             frame = frame.join(results[name][1], on="period", how="left")
     frame = frame.with_columns(
         m.conversion_rate(pl.col("_online_orders"), pl.col("_visits"))
-        if "_visits" in frame.columns else pl.lit(None, pl.Float64).alias("conversion_rate"),
+        if "_visits" in frame.columns
+        else pl.lit(None, pl.Float64).alias("conversion_rate"),
     )
     if "investment" in frame.columns:
         frame = frame.with_columns(
@@ -348,12 +401,11 @@ def _series(
         for i in frame.get_column("period").to_list()
     }
     last_idx = pl.select(period_index(pl.lit(hi), period, fiscal_year_start=fys)).item()
-    partial = (
-        (pl.col("period_start") < lo)
-        | (
-            (pl.col("period") == last_idx)
-            & (period_start(pl.lit(last_idx + 1), period, fiscal_year_start=fys)
-               > pl.lit(hi) + pl.duration(days=1))
+    partial = (pl.col("period_start") < lo) | (
+        (pl.col("period") == last_idx)
+        & (
+            period_start(pl.lit(last_idx + 1), period, fiscal_year_start=fys)
+            > pl.lit(hi) + pl.duration(days=1)
         )
     )
     ordered = ["period", "period_start", "period_label", "is_partial", *SERIES_KPIS]
@@ -362,8 +414,7 @@ def _series(
             pl.col("period").replace_strict(labels, return_dtype=pl.String).alias("period_label"),
             partial.alias("is_partial"),
         )
-        .select(*ordered, "customers_start", "retained_customers", "new_customers",
-                "crr_formula")
+        .select(*ordered, "customers_start", "retained_customers", "new_customers", "crr_formula")
         .sort("period")
         .with_columns((pl.col(k) - pl.col(k).shift(1)).alias(f"{k}_change") for k in SERIES_KPIS)
     )
@@ -401,11 +452,15 @@ def _null_reasons(
     why("online_average_order_value", "no online orders in the window")
     why("offline_average_order_value", "no offline orders in the window")
     why("online_retention_rate", "no customer placed a first online order in the window")
-    why("reverted_to_offline_share",
-        "no customer with a first online order in the window ordered again later")
+    why(
+        "reverted_to_offline_share",
+        "no customer with a first online order in the window ordered again later",
+    )
     why("median_days_to_revert", "no customer reverted to offline in the window")
-    why("median_aov_shift",
-        "no customer has orders both before and after a first online order in the window")
+    why(
+        "median_aov_shift",
+        "no customer has orders both before and after a first online order in the window",
+    )
     why("median_online_offline_aov_ratio", "no customer ordered in both channels in the window")
     why("small_order_online_share", "no small orders in the window")
     why("customer_retention_rate", "no orders in the window")

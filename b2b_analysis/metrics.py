@@ -136,7 +136,10 @@ def gross_merchandise_value(revenue: str = "revenue") -> pl.Expr:
 
 
 def average_order_value(
-    revenue: str = "revenue", *, valid: str | None = "is_valid", online: bool | None = None,
+    revenue: str = "revenue",
+    *,
+    valid: str | None = "is_valid",
+    online: bool | None = None,
     is_online: str = "is_online",
 ) -> pl.Expr:
     """AOV = net revenue / orders that count; null when there are no orders.
@@ -206,9 +209,7 @@ def customer_retention_rate(
     return ratio(repeat, ids.n_unique()).alias("customer_retention_rate")
 
 
-def online_order_share(
-    is_online: str = "is_online", *, valid: str | None = "is_valid"
-) -> pl.Expr:
+def online_order_share(is_online: str = "is_online", *, valid: str | None = "is_valid") -> pl.Expr:
     """Online orders / all orders (both counting only orders that count).
 
     >>> import polars as pl
@@ -293,9 +294,7 @@ def nps(score: str = "score", *, kind: str | None = "kind") -> pl.Expr:
     return (ratio((scores >= 9).sum() - (scores <= 6).sum(), scores.count()) * 100).alias("nps")
 
 
-def roi(
-    gross_profit: pl.Expr | float, investment: pl.Expr | float
-) -> pl.Expr:
+def roi(gross_profit: pl.Expr | float, investment: pl.Expr | float) -> pl.Expr:
     """ROI = (gross profit - investment) / investment; null without investment.
 
     The article's example: a net profit of 10,000 on an investment of 100,000 is
@@ -327,9 +326,7 @@ def with_period(
     )
 
 
-def _in_window(
-    date: str, start: dt.date | None, end: dt.date | None
-) -> pl.Expr:
+def _in_window(date: str, start: dt.date | None, end: dt.date | None) -> pl.Expr:
     keep = pl.lit(True)
     if start is not None:
         keep = keep & (pl.col(date) >= start)
@@ -354,9 +351,9 @@ def flag_returning_visits(
     """
     first = pl.col(start).min().over(customer)
     return visits.with_columns(
-        (pl.col(customer).is_not_null() & (pl.col(start) > first)).fill_null(False).alias(
-            "is_returning"
-        )
+        (pl.col(customer).is_not_null() & (pl.col(start) > first))
+        .fill_null(False)
+        .alias("is_returning")
     )
 
 
@@ -385,8 +382,9 @@ def visitor_conversion_rate(
         .unique()
     )
     buyers = (
-        orders.filter(_in_window("order_date", start, end) & pl.col("is_online")
-                      & pl.col("is_valid"))
+        orders.filter(
+            _in_window("order_date", start, end) & pl.col("is_online") & pl.col("is_valid")
+        )
         .select("customer_id")
         .unique()
         .with_columns(pl.lit(True).alias("_bought"))
@@ -403,17 +401,13 @@ def visitor_conversion_rate(
     )
 
 
-def _activity(
-    orders: pl.LazyFrame, period: Period, fiscal_year_start: int
-) -> pl.LazyFrame:
+def _activity(orders: pl.LazyFrame, period: Period, fiscal_year_start: int) -> pl.LazyFrame:
     """Distinct (customer, period) pairs with at least one order that counts."""
     return (
         orders.filter(pl.col("is_valid"))
         .select(
             "customer_id",
-            period_index("order_date", period, fiscal_year_start=fiscal_year_start).alias(
-                "period"
-            ),
+            period_index("order_date", period, fiscal_year_start=fiscal_year_start).alias("period"),
         )
         .unique()
     )
@@ -464,7 +458,9 @@ def period_retention(
     active = _activity(orders, period, fiscal_year_start)
     first = active.group_by("customer_id").agg(pl.col("period").min().alias("first_period"))
     prev = active.with_columns((pl.col("period") + 1).alias("period"), pl.lit(True).alias("_prev"))
-    periods = pl.LazyFrame({"period": pl.int_range(first_p, last_p + 1, eager=True, dtype=pl.Int32)})
+    periods = pl.LazyFrame(
+        {"period": pl.int_range(first_p, last_p + 1, eager=True, dtype=pl.Int32)}
+    )
     starting = prev.group_by("period").agg(pl.len().cast(pl.Int64).alias("customers_start"))
     in_t = (
         active.join(prev, on=["customer_id", "period"], how="left")
@@ -473,9 +469,10 @@ def period_retention(
         .agg(
             pl.len().cast(pl.Int64).alias("customers_end"),
             pl.col("_prev").fill_null(False).sum().cast(pl.Int64).alias("retained_customers"),
-            (pl.col("first_period") == pl.col("period")).sum().cast(pl.Int64).alias(
-                "new_customers"
-            ),
+            (pl.col("first_period") == pl.col("period"))
+            .sum()
+            .cast(pl.Int64)
+            .alias("new_customers"),
         )
     )
     return (
@@ -486,23 +483,28 @@ def period_retention(
             ratio(pl.col("retained_customers"), pl.col("customers_start")).alias(
                 "period_retention_rate"
             ),
-            ratio(pl.col("customers_end") - pl.col("new_customers"), pl.col("customers_start"))
-            .alias("crr_formula"),
+            ratio(
+                pl.col("customers_end") - pl.col("new_customers"), pl.col("customers_start")
+            ).alias("crr_formula"),
             period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
                 "period_start"
             ),
         )
         .select(
-            "period", "period_start", "customers_start", "retained_customers", "new_customers",
-            "customers_end", "period_retention_rate", "crr_formula",
+            "period",
+            "period_start",
+            "customers_start",
+            "retained_customers",
+            "new_customers",
+            "customers_end",
+            "period_retention_rate",
+            "crr_formula",
         )
         .sort("period")
     )
 
 
-def crr_formula(
-    customers_end: int, new_customers: int, customers_start: int
-) -> float | None:
+def crr_formula(customers_end: int, new_customers: int, customers_start: int) -> float | None:
     """The textbook retention formula (E - N) / S for one period, on plain numbers.
 
     >>> crr_formula(customers_end=110, new_customers=30, customers_start=100)
@@ -548,19 +550,25 @@ def cohort_retention(
      (datetime.date(2024, 2, 1), 1, 1, None, None, 'not_observed')]
     """
     first_p, last_p = _window_periods(start, end, period, fiscal_year_start)
-    last_is_partial = pl.select(
-        period_index(pl.lit(end + dt.timedelta(days=1)), period,
-                     fiscal_year_start=fiscal_year_start)
-    ).item() == last_p
+    last_is_partial = (
+        pl.select(
+            period_index(
+                pl.lit(end + dt.timedelta(days=1)), period, fiscal_year_start=fiscal_year_start
+            )
+        ).item()
+        == last_p
+    )
     active = _activity(orders, period, fiscal_year_start).with_columns(
         pl.col("period").min().over("customer_id").alias("cohort")
     )
     observed = active.filter(
         pl.col("cohort").is_between(first_p, last_p) & (pl.col("period") <= last_p)
     )
-    exact = observed.group_by("cohort", "period").agg(
-        pl.len().cast(pl.Int64).alias("active_customers")
-    ).with_columns((pl.col("period") - pl.col("cohort")).alias("periods_since"))
+    exact = (
+        observed.group_by("cohort", "period")
+        .agg(pl.len().cast(pl.Int64).alias("active_customers"))
+        .with_columns((pl.col("period") - pl.col("cohort")).alias("periods_since"))
+    )
     last_seen = (
         observed.group_by("customer_id", "cohort")
         .agg((pl.col("period").max() - pl.col("cohort").first()).alias("reach"))
@@ -568,10 +576,11 @@ def cohort_retention(
         .agg(pl.len().cast(pl.Int64).alias("n"))
     )
     span = last_p - first_p
-    grid = (
-        pl.LazyFrame({"cohort": pl.int_range(first_p, last_p + 1, eager=True, dtype=pl.Int32)})
-        .join(pl.LazyFrame({"periods_since": pl.int_range(0, span + 1, eager=True,
-                                                          dtype=pl.Int32)}), how="cross")
+    grid = pl.LazyFrame(
+        {"cohort": pl.int_range(first_p, last_p + 1, eager=True, dtype=pl.Int32)}
+    ).join(
+        pl.LazyFrame({"periods_since": pl.int_range(0, span + 1, eager=True, dtype=pl.Int32)}),
+        how="cross",
     )
     # customers reaching offset k or later = those whose last active offset >= k
     on_or_after = (
@@ -580,23 +589,33 @@ def cohort_retention(
         .group_by("cohort", "periods_since")
         .agg(pl.col("n").sum().alias("active_on_or_after"))
     )
-    sizes = observed.filter(pl.col("period") == pl.col("cohort")).group_by("cohort").agg(
-        pl.len().cast(pl.Int64).alias("cohort_size")
+    sizes = (
+        observed.filter(pl.col("period") == pl.col("cohort"))
+        .group_by("cohort")
+        .agg(pl.len().cast(pl.Int64).alias("cohort_size"))
     )
     cell_period = pl.col("cohort") + pl.col("periods_since")
     return (
         grid.join(sizes, on="cohort", how="inner")
-        .join(exact.select("cohort", "periods_since", "active_customers"),
-              on=["cohort", "periods_since"], how="left")
+        .join(
+            exact.select("cohort", "periods_since", "active_customers"),
+            on=["cohort", "periods_since"],
+            how="left",
+        )
         .join(on_or_after, on=["cohort", "periods_since"], how="left")
         .with_columns(
-            pl.when(cell_period > last_p).then(pl.lit("not_observed"))
-            .when((cell_period == last_p) & pl.lit(last_is_partial)).then(pl.lit("partial"))
-            .otherwise(pl.lit("complete")).alias("cell")
+            pl.when(cell_period > last_p)
+            .then(pl.lit("not_observed"))
+            .when((cell_period == last_p) & pl.lit(last_is_partial))
+            .then(pl.lit("partial"))
+            .otherwise(pl.lit("complete"))
+            .alias("cell")
         )
         .with_columns(
-            pl.when(pl.col("cell") != "not_observed").then(
-                pl.col(c).fill_null(0)).otherwise(None).alias(c)
+            pl.when(pl.col("cell") != "not_observed")
+            .then(pl.col(c).fill_null(0))
+            .otherwise(None)
+            .alias(c)
             for c in ("active_customers", "active_on_or_after")
         )
         .with_columns(
@@ -607,8 +626,15 @@ def cohort_retention(
             ),
         )
         .select(
-            "cohort", "cohort_start", "periods_since", "cohort_size", "active_customers",
-            "retention_rate", "active_on_or_after", "on_or_after_rate", "cell",
+            "cohort",
+            "cohort_start",
+            "periods_since",
+            "cohort_size",
+            "active_customers",
+            "retention_rate",
+            "active_on_or_after",
+            "on_or_after_rate",
+            "cell",
         )
         .sort("cohort", "periods_since")
     )
@@ -642,9 +668,13 @@ def channel_states(
     valid = orders.filter(pl.col("is_valid") & (pl.col("order_date") <= end)).with_columns(
         period_index("order_date", period, fiscal_year_start=fiscal_year_start).alias("period")
     )
-    counts = valid.filter(pl.col("period") >= first_p).group_by("customer_id", "period").agg(
-        pl.col("is_online").sum().cast(pl.Int64).alias("online_orders"),
-        (~pl.col("is_online")).sum().cast(pl.Int64).alias("offline_orders"),
+    counts = (
+        valid.filter(pl.col("period") >= first_p)
+        .group_by("customer_id", "period")
+        .agg(
+            pl.col("is_online").sum().cast(pl.Int64).alias("online_orders"),
+            (~pl.col("is_online")).sum().cast(pl.Int64).alias("offline_orders"),
+        )
     )
     spans = valid.group_by("customer_id").agg(
         pl.max_horizontal(pl.col("period").min(), pl.lit(first_p, dtype=pl.Int32)).alias("_from")
@@ -654,10 +684,12 @@ def channel_states(
         pl.int_ranges(pl.col("_from"), last_p + 1, dtype=pl.Int32).alias("period"),
     ).explode("period")
     state = (
-        pl.when((pl.col("online_orders") > 0) & (pl.col("offline_orders") > 0)).then(
-            pl.lit("hybrid"))
-        .when(pl.col("online_orders") > 0).then(pl.lit("online-only"))
-        .when(pl.col("offline_orders") > 0).then(pl.lit("offline-only"))
+        pl.when((pl.col("online_orders") > 0) & (pl.col("offline_orders") > 0))
+        .then(pl.lit("hybrid"))
+        .when(pl.col("online_orders") > 0)
+        .then(pl.lit("online-only"))
+        .when(pl.col("offline_orders") > 0)
+        .then(pl.lit("offline-only"))
         .otherwise(pl.lit("inactive"))
     )
     return (
@@ -806,11 +838,14 @@ def orders_per_customer(
         )
         .with_columns(
             ratio(pl.col("online_orders"), pl.col("active_customers")).alias(
-                "online_orders_per_customer"),
+                "online_orders_per_customer"
+            ),
             ratio(pl.col("offline_orders"), pl.col("active_customers")).alias(
-                "offline_orders_per_customer"),
+                "offline_orders_per_customer"
+            ),
             period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
-                "period_start"),
+                "period_start"
+            ),
         )
         .sort("period")
     )
@@ -831,7 +866,9 @@ def aov_by_channel(
     return (
         with_period(orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start)
         .with_columns(
-            pl.when(pl.col("is_online")).then(pl.lit("online")).otherwise(pl.lit("offline"))
+            pl.when(pl.col("is_online"))
+            .then(pl.lit("online"))
+            .otherwise(pl.lit("offline"))
             .alias("channel")
         )
         .group_by("period", "channel")
@@ -842,7 +879,8 @@ def aov_by_channel(
         )
         .with_columns(
             period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
-                "period_start")
+                "period_start"
+            )
         )
         .sort("period", "channel")
     )
@@ -902,7 +940,8 @@ def aov_before_after_online(
     """
     valid = orders.filter(pl.col("is_valid") & _in_window("order_date", None, end))
     first_online = (
-        valid.filter(pl.col("is_online")).group_by("customer_id")
+        valid.filter(pl.col("is_online"))
+        .group_by("customer_id")
         .agg(pl.col("order_date").min().alias("first_online_date"))
         .filter(_in_window("first_online_date", start, end))
     )
@@ -951,7 +990,9 @@ def basket_by_channel(
     base = with_period(
         orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start
     ).with_columns(
-        pl.when(pl.col("is_online")).then(pl.lit("online")).otherwise(pl.lit("offline"))
+        pl.when(pl.col("is_online"))
+        .then(pl.lit("online"))
+        .otherwise(pl.lit("offline"))
         .alias("channel")
     )
     if order_lines is not None:
@@ -959,7 +1000,8 @@ def basket_by_channel(
         per_order = order_lines.group_by("order_id").agg(
             pl.len().cast(pl.Int64).alias("_lines"),
             (pl.col("category").n_unique() if has_category else pl.lit(None, pl.UInt32))
-            .cast(pl.Int64).alias("_categories"),
+            .cast(pl.Int64)
+            .alias("_categories"),
         )
         base = base.join(per_order, on="order_id", how="inner")
     else:
@@ -975,7 +1017,8 @@ def basket_by_channel(
         )
         .with_columns(
             period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
-                "period_start")
+                "period_start"
+            )
         )
         .sort("period", "channel")
     )
@@ -1010,8 +1053,10 @@ def retention_by_satisfaction(
         .group_by("customer_id")
         .agg(pl.col("score").last())
         .with_columns(
-            pl.when(pl.col("score") >= 4).then(pl.lit("satisfied"))
-            .otherwise(pl.lit("not satisfied")).alias("band")
+            pl.when(pl.col("score") >= 4)
+            .then(pl.lit("satisfied"))
+            .otherwise(pl.lit("not satisfied"))
+            .alias("band")
         )
     )
     per_customer = (
@@ -1027,8 +1072,7 @@ def retention_by_satisfaction(
             (pl.col("_orders") >= 2).sum().cast(pl.Int64).alias("repeat_customers"),
         )
         .with_columns(
-            ratio(pl.col("repeat_customers"), pl.col("customers")).alias(
-                "customer_retention_rate")
+            ratio(pl.col("repeat_customers"), pl.col("customers")).alias("customer_retention_rate")
         )
         .sort("band")
     )

@@ -17,9 +17,7 @@ from b2b_analysis.config import Period
 _EPOCH_MONDAY = dt.date(1970, 1, 5)
 
 
-def period_index(
-    date: str | pl.Expr, period: Period, *, fiscal_year_start: int = 1
-) -> pl.Expr:
+def period_index(date: str | pl.Expr, period: Period, *, fiscal_year_start: int = 1) -> pl.Expr:
     """Integer key of the period holding each date; consecutive periods differ by 1.
 
     Parameters
@@ -86,9 +84,7 @@ def period_start(index: str | pl.Expr, period: Period, *, fiscal_year_start: int
 def period_end(index: str | pl.Expr, period: Period, *, fiscal_year_start: int = 1) -> pl.Expr:
     """Last day of the period with the given index."""
     idx = pl.col(index) if isinstance(index, str) else index
-    return period_start(idx + 1, period, fiscal_year_start=fiscal_year_start) - pl.duration(
-        days=1
-    )
+    return period_start(idx + 1, period, fiscal_year_start=fiscal_year_start) - pl.duration(days=1)
 
 
 def period_label(index: int, period: Period, *, fiscal_year_start: int = 1) -> str:

@@ -99,9 +99,7 @@ INVESTMENTS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {
-    t.name: t for t in (ORDERS, ORDER_LINES, VISITS, SURVEYS, INVESTMENTS)
-}
+TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, ORDER_LINES, VISITS, SURVEYS, INVESTMENTS)}
 
 #: Polars type of each column kind after loading.
 DTYPES: dict[ColumnKind, pl.DataType] = {

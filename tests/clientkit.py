@@ -41,18 +41,25 @@ def write_client(
     return path
 
 
-def run_cli(*args: str, env: Mapping[str, str] | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``b2b-analysis`` in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "b2b_analysis.cli", *args],
-        capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+        check=False,
     )
 
 
-def kpis_json(params_file: Path, *extra: str,
-              env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def kpis_json(
+    params_file: Path, *extra: str, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The ``kpis --format json`` document; fails the test with stderr on a non-zero exit."""
     result = run_cli("kpis", str(params_file), "--format", "json", *extra, env=env)
     assert result.returncode == 0, result.stderr

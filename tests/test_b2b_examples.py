@@ -160,10 +160,15 @@ def test_channel_states_and_transitions(orders: pl.LazyFrame) -> None:
     got = {(c, p): s for c, p, s in states.select("customer_id", "period", "state").iter_rows()}
     jan, feb, mar = 2024 * 12, 2024 * 12 + 1, 2024 * 12 + 2
     assert got == {
-        ("a", jan): "offline-only", ("a", feb): "online-only", ("a", mar): "offline-only",
-        ("b", jan): "hybrid", ("b", feb): "offline-only", ("b", mar): "offline-only",
+        ("a", jan): "offline-only",
+        ("a", feb): "online-only",
+        ("a", mar): "offline-only",
+        ("b", jan): "hybrid",
+        ("b", feb): "offline-only",
+        ("b", mar): "offline-only",
         ("c", mar): "online-only",
-        ("d", feb): "offline-only", ("d", mar): "offline-only",
+        ("d", feb): "offline-only",
+        ("d", mar): "offline-only",
     }
     moves = m.channel_transitions(states.lazy()).collect()
     assert moves.select("period", "from_state", "to_state", "customers").rows() == [
@@ -177,8 +182,12 @@ def test_channel_states_and_transitions(orders: pl.LazyFrame) -> None:
 def test_online_adoption_per_customer(orders: pl.LazyFrame) -> None:
     adoption = m.online_adoption(orders, start=START, end=END).collect()
     assert adoption.select(
-        "customer_id", "first_online_date", "later_orders", "retained_online",
-        "reverted_to_offline", "days_to_revert",
+        "customer_id",
+        "first_online_date",
+        "later_orders",
+        "retained_online",
+        "reverted_to_offline",
+        "days_to_revert",
     ).rows() == [
         ("a", dt.date(2024, 2, 5), 2, True, False, None),
         ("b", dt.date(2024, 1, 20), 2, False, True, 22),
@@ -189,8 +198,14 @@ def test_online_adoption_per_customer(orders: pl.LazyFrame) -> None:
 def test_cohort_matrix(orders: pl.LazyFrame) -> None:
     cohorts = m.cohort_retention(orders, start=START, end=END).collect()
     # a's first order is in December 2023, before the window: no January cohort member
-    assert cohorts.select("cohort_start", "periods_since", "cohort_size", "active_customers",
-                          "active_on_or_after", "cell").rows() == [
+    assert cohorts.select(
+        "cohort_start",
+        "periods_since",
+        "cohort_size",
+        "active_customers",
+        "active_on_or_after",
+        "cell",
+    ).rows() == [
         (dt.date(2024, 1, 1), 0, 1, 1, 1, "complete"),
         (dt.date(2024, 1, 1), 1, 1, 1, 1, "complete"),
         (dt.date(2024, 1, 1), 2, 1, 1, 1, "complete"),
@@ -206,18 +221,23 @@ def test_cohort_matrix(orders: pl.LazyFrame) -> None:
 def test_aov_shifts(orders: pl.LazyFrame) -> None:
     shift = m.aov_before_after_online(orders, start=START, end=END).collect()
     assert shift.select("customer_id", "aov_before", "aov_after", "aov_shift").rows() == [
-        ("a", 150.0, 100.0, -50.0), ("b", 300.0, 180.0, -120.0)]
+        ("a", 150.0, 100.0, -50.0),
+        ("b", 300.0, 180.0, -120.0),
+    ]
     window = orders.filter(pl.col("order_date").is_between(START, END))
     both = m.customer_aov_comparison(window).collect()
     assert both.select("customer_id", "online_aov", "offline_aov").rows() == [
-        ("a", 60.0, 190.0), ("b", 40.0, pytest.approx(800 / 3))]
+        ("a", 60.0, 190.0),
+        ("b", 40.0, pytest.approx(800 / 3)),
+    ]
 
 
 def test_satisfaction_beside_retention(params_file: Path) -> None:
     data = load_client(load_params(params_file))
     assert data.surveys is not None
-    table = m.retention_by_satisfaction(data.orders.lazy(), data.surveys.lazy(),
-                                        start=START, end=END).collect()
+    table = m.retention_by_satisfaction(
+        data.orders.lazy(), data.surveys.lazy(), start=START, end=END
+    ).collect()
     # latest csat: a 5 and c 4 (satisfied), b 2; a and b ordered 2+ times, c once
     assert table.rows() == [("not satisfied", 1, 1, 1.0), ("satisfied", 2, 1, 0.5)]
 

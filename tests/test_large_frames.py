@@ -25,15 +25,17 @@ N = 1_500_000
 def orders() -> pl.DataFrame:
     """1.5M random orders of 40,000 customers over two years."""
     rng = np.random.default_rng(7)
-    return pl.DataFrame({
-        "order_id": np.arange(N).astype(str),
-        "customer_id": rng.zipf(1.6, N).clip(max=40_000).astype(str),
-        "order_date": np.datetime64("2023-01-01") + rng.integers(0, 730, N).astype(
-            "timedelta64[D]"),
-        "channel": np.where(rng.random(N) < 0.4, "web", "phone"),
-        "revenue": np.round(rng.gamma(2.0, 150.0, N), 2),
-        "status": np.where(rng.random(N) < 0.05, "cancelled", "placed"),
-    }).with_columns(
+    return pl.DataFrame(
+        {
+            "order_id": np.arange(N).astype(str),
+            "customer_id": rng.zipf(1.6, N).clip(max=40_000).astype(str),
+            "order_date": np.datetime64("2023-01-01")
+            + rng.integers(0, 730, N).astype("timedelta64[D]"),
+            "channel": np.where(rng.random(N) < 0.4, "web", "phone"),
+            "revenue": np.round(rng.gamma(2.0, 150.0, N), 2),
+            "status": np.where(rng.random(N) < 0.05, "cancelled", "placed"),
+        }
+    ).with_columns(
         pl.col("order_date").cast(pl.Date),
         (pl.col("channel") == "web").alias("is_online"),
         (pl.col("status") == "placed").alias("is_valid"),
@@ -41,11 +43,21 @@ def orders() -> pl.DataFrame:
 
 
 def test_aggregates_match_numpy(orders: pl.DataFrame) -> None:
-    got = orders.lazy().select(
-        m.customers(), m.order_count(), m.customer_retention_rate(), m.average_order_value(),
-        m.gross_merchandise_value(), m.online_order_share(), m.online_average_order_value(),
-        m.small_order_online_share(200.0),
-    ).collect().row(0, named=True)
+    got = (
+        orders.lazy()
+        .select(
+            m.customers(),
+            m.order_count(),
+            m.customer_retention_rate(),
+            m.average_order_value(),
+            m.gross_merchandise_value(),
+            m.online_order_share(),
+            m.online_average_order_value(),
+            m.small_order_online_share(200.0),
+        )
+        .collect()
+        .row(0, named=True)
+    )
 
     customer = orders["customer_id"].to_numpy()
     valid = orders["is_valid"].to_numpy()
@@ -67,8 +79,9 @@ def test_aggregates_match_numpy(orders: pl.DataFrame) -> None:
 
 
 def test_compute_kpis_on_a_large_client(orders: pl.DataFrame) -> None:
-    params = ClientParams.model_validate({"client": "Big", "data": {"orders": "x.csv"},
-                                         "gross_margin": 0.3})
+    params = ClientParams.model_validate(
+        {"client": "Big", "data": {"orders": "x.csv"}, "gross_margin": 0.3}
+    )
     report = compute_kpis(ClientData(params=params, orders=orders), period="quarter")
     valid = orders.filter(pl.col("is_valid"))
     assert report.kpis["orders"] == valid.height

@@ -25,10 +25,12 @@ ENV = "B2B_TEST_DATABASE_URL"
 def erp_table(postgres_dsn: str) -> Iterator[str]:
     """An ERP-style table: its own column names, timestamptz dates, numeric amounts."""
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute('DROP TABLE IF EXISTS erp_orders')
-        conn.execute('CREATE TABLE erp_orders ("OrderNo" text, "Customer" text, '
-                     '"PlacedAt" timestamptz, "Channel" text, "NetAmount" numeric(12,2), '
-                     '"State" text)')
+        conn.execute("DROP TABLE IF EXISTS erp_orders")
+        conn.execute(
+            'CREATE TABLE erp_orders ("OrderNo" text, "Customer" text, '
+            '"PlacedAt" timestamptz, "Channel" text, "NetAmount" numeric(12,2), '
+            '"State" text)'
+        )
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO erp_orders VALUES (%s, %s, %s, %s, %s, %s)", ROWS)
     yield "erp_orders"
@@ -55,18 +57,25 @@ def _pg_client(folder: Path, query: str) -> Path:
 def test_query_source_matches_the_same_rows_from_csv(
     tmp_path: Path, erp_table: str, postgres_dsn: str, postgres_password: str
 ) -> None:
-    from_pg = kpis_json(_pg_client(tmp_path / "pg", f"SELECT * FROM {erp_table}"),
-                        env={ENV: postgres_dsn})
+    from_pg = kpis_json(
+        _pg_client(tmp_path / "pg", f"SELECT * FROM {erp_table}"), env={ENV: postgres_dsn}
+    )
     # the same orders as a CSV export, dates already in Madrid time
-    local = [("A-1", "acme", "2024-01-05 09:00:00", "Web Shop", 120.5, "placed"),
-             ("A-2", "acme", "2024-01-06 05:30:00", "Sales Rep", 300.0, "placed"),
-             ("A-3", "bolt", "2024-02-10 11:00:00", "web shop", 80.25, "cancelled"),
-             ("A-4", "bolt", "2024-02-11 11:00:00", "Phone", 99.75, "placed"),
-             ("A-5", "cogs", "2024-03-01 13:00:00", "Web Shop", 45.0, "placed")]
-    from_csv = kpis_json(write_client(tmp_path / "csv", {"orders": (ORDER_HEADER, local)},
-                                      client="ERP Client",
-                                      channels={"online": ["web shop"],
-                                                "offline": ["sales rep", "phone"]}))
+    local = [
+        ("A-1", "acme", "2024-01-05 09:00:00", "Web Shop", 120.5, "placed"),
+        ("A-2", "acme", "2024-01-06 05:30:00", "Sales Rep", 300.0, "placed"),
+        ("A-3", "bolt", "2024-02-10 11:00:00", "web shop", 80.25, "cancelled"),
+        ("A-4", "bolt", "2024-02-11 11:00:00", "Phone", 99.75, "placed"),
+        ("A-5", "cogs", "2024-03-01 13:00:00", "Web Shop", 45.0, "placed"),
+    ]
+    from_csv = kpis_json(
+        write_client(
+            tmp_path / "csv",
+            {"orders": (ORDER_HEADER, local)},
+            client="ERP Client",
+            channels={"online": ["web shop"], "offline": ["sales rep", "phone"]},
+        )
+    )
     assert from_pg["kpis"] == from_csv["kpis"]
     assert from_pg["kpis"]["orders"] == 4
     assert from_pg["kpis"]["gross_merchandise_value"] == 645.5

@@ -289,9 +289,14 @@ def nps(score: str = "score", *, kind: str | None = "kind") -> pl.Expr:
     >>> df = pl.DataFrame({"score": [10, 9, 8, 3, 5], "kind": ["nps"] * 4 + ["csat"]})
     >>> df.select(nps()).item()
     25.0
+    >>> pl.DataFrame({"score": [0, 2, 9, 7], "kind": ["nps"] * 4}).select(nps()).item()
+    -25.0
     """
     scores = pl.col(score) if kind is None else pl.col(score).filter(pl.col(kind) == "nps")
-    return (ratio((scores >= 9).sum() - (scores <= 6).sum(), scores.count()) * 100).alias("nps")
+    # counts are unsigned: cast before subtracting, or more detractors wrap around
+    promoters = (scores >= 9).sum().cast(pl.Int64)
+    detractors = (scores <= 6).sum().cast(pl.Int64)
+    return (ratio(promoters - detractors, scores.count()) * 100).alias("nps")
 
 
 def roi(gross_profit: pl.Expr | float, investment: pl.Expr | float) -> pl.Expr:

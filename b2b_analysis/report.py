@@ -634,3 +634,29 @@ def summary(results: Sequence[ClientResult]) -> dict[str, Any]:
         }
         for r in results
     }
+
+
+def refresh_notebooks(notebooks_dir: Path | None = None, *, orders: int = 40_000) -> None:
+    """Regenerate the acme demo data and re-execute the notebooks in place.
+
+    Run after a change to the generator, the metrics or the charts: the notebooks
+    are committed with these outputs and ``tests/test_nbval.py`` compares them
+    exactly. ``python -c "from b2b_analysis.report import refresh_notebooks as r; r()"``
+    """
+    import papermill
+
+    from b2b_analysis import generate as gen
+
+    folder = notebooks_dir or DEFAULT_NOTEBOOKS
+    params = folder.parent / "params"
+    gen.generate(params / "data" / "acme", profile="acme", orders=orders, seed=0)
+    params_file = params / "acme.yaml"
+    if not params_file.exists():
+        _write_atomic(params_file, gen.params_yaml("acme", "data/acme"))
+    for name in check_notebooks(folder):
+        path = folder / f"{name}.ipynb"
+        tmp = folder / f".{name}.tmp.ipynb"
+        papermill.execute_notebook(
+            str(path), str(tmp), kernel_name=KERNEL, progress_bar=False, cwd=str(folder)
+        )
+        tmp.replace(path)

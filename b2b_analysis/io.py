@@ -511,6 +511,10 @@ def load_table(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame | None, s
         frame = frame.with_columns(pl.col("visit_start").dt.date().alias("visit_date"))
     elif table == "surveys":
         frame = _check_surveys(frame, label)
+    if "customer_id" in frame.columns:
+        # customers are counted and joined on everywhere: categorical codes make
+        # n_unique and group-bys several times faster than strings
+        frame = frame.with_columns(pl.col("customer_id").cast(pl.Categorical))
     return frame.drop(ROW), label
 
 

@@ -86,8 +86,9 @@ import itertools
 import os
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -1214,11 +1215,13 @@ def generate(
         ]
         surveys: list[pl.DataFrame] = []
         visits_written = 0
-        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        with ExitStack() as stack:
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=_WORKERS))
             world = _simulate(prof, orders, seed, start, end, pool)
             look = _lookups(prof, world, _rng(seed, prof, 5))
             build = partial(_chunk, prof, world, look, seed, frozenset(tables))
-            for (_, rows), parts in zip(chunks, _in_order(pool, build, chunks), strict=True):
+            results = stack.enter_context(closing(_in_order(pool, build, chunks)))
+            for (_, rows), parts in zip(chunks, results, strict=True):
                 sinks["orders"].add(parts["orders"])
                 if "order_lines" in parts:
                     sinks["order_lines"].add(parts["order_lines"])
@@ -1234,7 +1237,9 @@ def generate(
                     progress(rows.stop, orders)
             if "surveys" in sinks:
                 surveys.extend(_nps(world, look, _rng(seed, prof, 3)))
-                frame = pl.concat(surveys).sort("response_date", "kind", "customer_id")
+                frame = pl.concat(surveys).sort(
+                    "response_date", "kind", "customer_id", maintain_order=True
+                )
                 sinks["surveys"].add(
                     frame.select(pl.col(c).alias(prof.raw("surveys", c)) for c in frame.columns)
                 )
@@ -1280,7 +1285,7 @@ def _in_order(
     pool: ThreadPoolExecutor,
     fn: Callable[[int, slice], dict[str, Any]],
     items: list[tuple[int, slice]],
-) -> Iterator[dict[str, Any]]:
+) -> Generator[dict[str, Any], None, None]:
     """``fn`` over ``items`` on the pool, a few ahead, results in input order."""
     pending: deque[Future[dict[str, Any]]] = deque()
     queue = iter(items)

@@ -856,6 +856,20 @@ def orders_per_customer(
     )
 
 
+def _by_period_and_channel(
+    orders: pl.LazyFrame, period: Period, fiscal_year_start: int
+) -> pl.LazyFrame:
+    """Orders that count, with their ``period`` key and ``channel`` (online / offline)."""
+    return with_period(
+        orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start
+    ).with_columns(
+        pl.when(pl.col("is_online"))
+        .then(pl.lit("online"))
+        .otherwise(pl.lit("offline"))
+        .alias("channel")
+    )
+
+
 def aov_by_channel(
     orders: pl.LazyFrame, *, period: Period = "month", fiscal_year_start: int = 1
 ) -> pl.LazyFrame:
@@ -869,13 +883,7 @@ def aov_by_channel(
     [('offline', 1, 200.0), ('online', 2, 20.0)]
     """
     return (
-        with_period(orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start)
-        .with_columns(
-            pl.when(pl.col("is_online"))
-            .then(pl.lit("online"))
-            .otherwise(pl.lit("offline"))
-            .alias("channel")
-        )
+        _by_period_and_channel(orders, period, fiscal_year_start)
         .group_by("period", "channel")
         .agg(
             pl.len().cast(pl.Int64).alias("orders"),
@@ -992,14 +1000,7 @@ def basket_by_channel(
     ...     "channel", "lines_per_order", "categories_per_order").rows()
     [('offline', 1.0, 1.0), ('online', 3.0, 2.0)]
     """
-    base = with_period(
-        orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start
-    ).with_columns(
-        pl.when(pl.col("is_online"))
-        .then(pl.lit("online"))
-        .otherwise(pl.lit("offline"))
-        .alias("channel")
-    )
+    base = _by_period_and_channel(orders, period, fiscal_year_start)
     if order_lines is not None:
         has_category = "category" in order_lines.collect_schema().names()
         per_order = order_lines.group_by("order_id").agg(

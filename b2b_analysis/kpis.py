@@ -334,9 +334,11 @@ def compute_kpis(
     headline["conversion_rate"] = (
         online_orders / visits_n if visits_n and online_orders is not None else None
     )
+    if data.investments is not None and headline.get("investment") is None:
+        headline["investment"] = 0.0  # a table with no rows in the window: nothing invested
     headline["roi"] = _roi(headline.get("online_gross_profit"), headline.get("investment"))
 
-    series = _series(results, lo, hi, period, fys, threshold is not None)
+    series = _series(results, lo, hi, period, fys, profit is not None)
     kpis = {key: headline.get(key) for key in KPIS}
     notes.update(_null_reasons(data, kpis, notes, visits_n))
     return KpiReport(
@@ -367,7 +369,7 @@ def _series(
     hi: dt.date,
     period: Period,
     fys: int,
-    has_threshold: bool,
+    has_profit: bool,
 ) -> pl.DataFrame:
     retention = results["retention"][0]
     frame = retention.select(
@@ -383,6 +385,11 @@ def _series(
     for name in ("orders", "visits", "surveys", "investments", "adoption"):
         if name in results:
             frame = frame.join(results[name][1], on="period", how="left")
+    # a period without orders (or visits) has sums of 0, not null
+    zero = ["gross_merchandise_value", "net_revenue", "_online_orders"]
+    zero += ["online_gross_profit"] if has_profit else []
+    zero += ["_visits"] if "_visits" in frame.columns else []
+    frame = frame.with_columns(pl.col(zero).fill_null(0))
     frame = frame.with_columns(
         m.conversion_rate(pl.col("_online_orders"), pl.col("_visits"))
         if "_visits" in frame.columns

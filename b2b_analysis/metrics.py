@@ -16,8 +16,9 @@ Conventions
   ``is_online`` and ``is_valid`` (neither cancelled nor returned). Only gross
   merchandise value counts invalid orders; every other KPI leaves them out.
 * A ratio with an empty denominator is null, never 0 and never an error.
-* "After" an order means on a later calendar day: orders on the same day as a
-  customer's first online order count neither before nor after it.
+* For online retention and reverting to offline, "after" a customer's first
+  online order means on a later calendar day. AOV before/after going online
+  splits at that order's day: the first online order's day counts as after.
 """
 
 from __future__ import annotations
@@ -406,10 +407,12 @@ def visitor_conversion_rate(
     )
 
 
-def _activity(orders: pl.LazyFrame, period: Period, fiscal_year_start: int) -> pl.LazyFrame:
-    """Distinct (customer, period) pairs with at least one order that counts."""
+def _activity(
+    orders: pl.LazyFrame, period: Period, fiscal_year_start: int, end: dt.date
+) -> pl.LazyFrame:
+    """Distinct (customer, period) pairs with at least one order that counts, up to ``end``."""
     return (
-        orders.filter(pl.col("is_valid"))
+        orders.filter(pl.col("is_valid") & (pl.col("order_date") <= end))
         .select(
             "customer_id",
             period_index("order_date", period, fiscal_year_start=fiscal_year_start).alias("period"),
@@ -446,8 +449,10 @@ def period_retention(
       and N = customers whose first order ever is in t (``new_customers``). It
       differs from ``period_retention_rate`` when customers come back after a gap.
 
-    The whole order history is used for "first order ever" and for t-1 of the
-    first period of the window; pass all orders.
+    The order history before the window is used for "first order ever" and for
+    t-1 of the window's first period (pass all orders); orders after the window's
+    end are ignored, also in a last period the window covers only in part. A first
+    period the window covers only in part counts its orders before the window start.
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"customer_id": ["a", "b", "a", "c", "b"],
@@ -460,7 +465,7 @@ def period_retention(
     [(2, 1, 1, 2, 0.5, 0.5), (2, 0, 0, 1, 0.0, 0.5)]
     """
     first_p, last_p = _window_periods(start, end, period, fiscal_year_start)
-    active = _activity(orders, period, fiscal_year_start)
+    active = _activity(orders, period, fiscal_year_start, end)
     first = active.group_by("customer_id").agg(pl.col("period").min().alias("first_period"))
     prev = active.with_columns((pl.col("period") + 1).alias("period"), pl.lit(True).alias("_prev"))
     periods = pl.LazyFrame(
@@ -563,7 +568,7 @@ def cohort_retention(
         ).item()
         == last_p
     )
-    active = _activity(orders, period, fiscal_year_start).with_columns(
+    active = _activity(orders, period, fiscal_year_start, end).with_columns(
         pl.col("period").min().over("customer_id").alias("cohort")
     )
     observed = active.filter(
@@ -987,9 +992,9 @@ def basket_by_channel(
     """Lines and distinct categories per order, per period and channel.
 
     The cross-sell / upsell signal: with ``order_lines``, lines are counted from
-    it and categories are distinct ``category`` values per order; without it, the
-    orders' own ``lines`` column is used and categories are null. Filter
-    ``orders`` to the window first.
+    it and categories are distinct non-empty ``category`` values per order (orders
+    without any line there are left out); without it, the orders' own ``lines``
+    column is used and categories are null. Filter ``orders`` to the window first.
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"order_id": ["1", "2"], "order_date": [dt.date(2024, 1, 5)] * 2,
@@ -1005,7 +1010,11 @@ def basket_by_channel(
         has_category = "category" in order_lines.collect_schema().names()
         per_order = order_lines.group_by("order_id").agg(
             pl.len().cast(pl.Int64).alias("_lines"),
-            (pl.col("category").n_unique() if has_category else pl.lit(None, pl.UInt32))
+            (
+                pl.col("category").drop_nulls().n_unique()
+                if has_category
+                else pl.lit(None, pl.UInt32)
+            )
             .cast(pl.Int64)
             .alias("_categories"),
         )
@@ -1039,7 +1048,8 @@ def retention_by_satisfaction(
 ) -> pl.LazyFrame:
     """Do satisfied customers stay? Repeat-order rate by the customer's latest answer.
 
-    Each customer's latest csat answer in the window bands them ``satisfied``
+    Each customer's latest csat answer in the window (of two on the same day, the
+    higher) bands them ``satisfied``
     (4-5) or ``not satisfied`` (1-3); customers with no csat answer are left out.
     For each band: ``customers`` (banded customers with an order in the window),
     ``repeat_customers`` (2 or more orders) and ``customer_retention_rate``.
@@ -1055,7 +1065,7 @@ def retention_by_satisfaction(
     """
     latest = (
         surveys.filter((pl.col("kind") == "csat") & _in_window("response_date", start, end))
-        .sort("response_date")
+        .sort("response_date", "score")
         .group_by("customer_id")
         .agg(pl.col("score").last())
         .with_columns(

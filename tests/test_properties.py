@@ -6,9 +6,8 @@ the reference written from the metric's docstring. Revenues, costs, amounts and
 margins are multiples of 1/8, so sums are exact; floats are compared with a
 relative tolerance of 1e-9 and nulls must match nulls.
 
-Where a metric disagrees with its own docstring, a ``KNOWN BUG`` test at the end
-of the file pins the minimal failing example (``xfail(strict=True)``), and the
-property tests leave out exactly the cells that bug affects (see ``# KNOWN BUG``).
+The regression tests at the end pin the minimal examples of the bugs these
+properties found, each fixed since.
 """
 
 from __future__ import annotations
@@ -158,9 +157,6 @@ class Client:
         return self.orders_df().lazy().filter(
             pl.col("order_date").is_between(self.start, self.end))
 
-    def orders_to_end(self) -> Rows:
-        return [o for o in self.orders if o["order_date"] <= self.end]
-
     def period_kwargs(self) -> dict[str, Any]:
         return {"period": self.period, "fiscal_year_start": self.fiscal_year_start}
 
@@ -194,7 +190,8 @@ def clients(draw: st.DrawFn) -> Client:
          "is_online": online, "is_valid": status == "placed", "cost": cost, "lines": lines}
         for i, (c, d, online, status, revenue, cost, lines, _) in enumerate(raw_orders)
     ]
-    # every order has 1-4 lines with a known category (see test_basket_null_category_bug)
+    # every order has 1-4 lines with a known category (null categories: see
+    # test_basket_null_category_regression)
     order_lines = [
         {"order_id": f"o{i}", "sku": f"s{j}", "category": "abc"[basket // 4 // 3**j % 3]}
         for i, (*_, basket) in enumerate(raw_orders)
@@ -379,10 +376,9 @@ RETENTION = ["period_start", "customers_start", "retained_customers", "new_custo
 def test_period_retention(client: Client) -> None:
     """Period retention and crr_formula (E - N) / S, with history before the window.
 
-    KNOWN BUG (test_period_retention_counts_orders_after_window_end_bug): orders after
-    the window end are counted, so the polars input stops at the window end here.
+    Orders after the window end are part of the input (and must be ignored).
     """
-    orders = frame(client.orders_to_end(), ORDER_SCHEMA, categorical=client.categorical).lazy()
+    orders = frame(client.orders, ORDER_SCHEMA, categorical=client.categorical).lazy()
     got = m.period_retention(orders, start=client.start, end=client.end,
                              **client.period_kwargs()).collect()
     expected = ref.period_retention(client.orders, start=client.start, end=client.end,
@@ -404,10 +400,9 @@ COHORT = ["cohort_start", "periods_since", "cohort_size", "active_customers",
 def test_cohort_retention(client: Client) -> None:
     """Exact and on-or-after retention, cell status, nulls for not-observed cells.
 
-    KNOWN BUG (test_cohort_retention_counts_orders_after_window_end_bug): orders after
-    the window end are counted, so the polars input stops at the window end here.
+    Orders after the window end are part of the input (and must be ignored).
     """
-    orders = frame(client.orders_to_end(), ORDER_SCHEMA, categorical=client.categorical).lazy()
+    orders = frame(client.orders, ORDER_SCHEMA, categorical=client.categorical).lazy()
     got = m.cohort_retention(orders, start=client.start, end=client.end,
                              **client.period_kwargs())
     expected = ref.cohort_retention(client.orders, start=client.start, end=client.end,
@@ -528,12 +523,6 @@ SERIES = [
     "reverted_to_offline_share", "customers_start", "retained_customers", "new_customers",
     "period_retention_rate", "crr_formula",
 ]
-#: KNOWN BUG (test_series_period_without_orders_bug): null instead of 0 / -1
-EMPTY_PERIOD_BUG = ("gross_merchandise_value", "net_revenue", "online_gross_profit",
-                    "conversion_rate", "roi")
-#: KNOWN BUG (test_period_retention_counts_orders_after_window_end_bug)
-AFTER_END_BUG = ("customers_start", "retained_customers", "new_customers",
-                 "period_retention_rate", "crr_formula")
 
 
 def _reference_kpis(client: Client, start: dt.date, end: dt.date
@@ -545,31 +534,6 @@ def _reference_kpis(client: Client, start: dt.date, end: dt.date
         gross_margin=client.gross_margin, small_order_threshold=client.small_order_threshold,
         has_cost=client.has_cost,
     )
-
-
-def _headline_bug_keys(client: Client, start: dt.date, end: dt.date) -> set[str]:
-    """Headline KPIs a known bug makes differ from the reference for this client."""
-    if client.investments is not None and not any(
-            start <= i["date"] <= end for i in client.investments):
-        return {"investment"}  # KNOWN BUG: test_headline_investment_without_rows_bug
-    return set()
-
-
-def _series_bug_keys(client: Client, start: dt.date, end: dt.date, row: dict[str, Any],
-                     is_last: bool) -> set[str]:
-    """Cells of one series row a known bug makes differ from the reference."""
-    def in_row_period(day: dt.date) -> bool:
-        return ref.period_start(day, client.period, client.fiscal_year_start) == \
-            row["period_start"]
-
-    skip: set[str] = set()
-    if not any(start <= o["order_date"] <= end and in_row_period(o["order_date"])
-               for o in client.orders):
-        skip.update(EMPTY_PERIOD_BUG)
-    if is_last and any(o["is_valid"] and o["order_date"] > end
-                       and in_row_period(o["order_date"]) for o in client.orders):
-        skip.update(AFTER_END_BUG)
-    return skip
 
 
 @SETTINGS
@@ -596,17 +560,15 @@ def test_compute_kpis(client: Client, default_window: bool) -> None:
 
     assert (report.start, report.end, report.period) == (start, end, client.period)
     assert list(report.kpis) == list(KPIS)
-    skip = _headline_bug_keys(client, start, end)
-    assert_same(report.kpis, kpis, [k for k in KPIS if k not in skip])
+    assert_same(report.kpis, kpis, list(KPIS))
     expected_threshold = client.small_order_threshold or ref.median(
         o["revenue"] for o in client.orders if o["is_valid"] and start <= o["order_date"] <= end)
     assert same(report.small_order_threshold, expected_threshold)
 
     got = report.series.to_dicts()
     assert [r["period_start"] for r in got] == [r["period_start"] for r in series]
-    for i, (g, e) in enumerate(zip(got, series, strict=True)):
-        skip = _series_bug_keys(client, start, end, e, i == len(series) - 1)
-        assert_same(g, e, [k for k in SERIES if k not in skip])
+    for g, e in zip(got, series, strict=True):
+        assert_same(g, e, SERIES)
     # the change columns: difference with the previous period
     for key in ("orders", "customers", "average_order_value", "csat"):
         values = [row[key] for row in series]
@@ -617,10 +579,8 @@ def test_compute_kpis(client: Client, default_window: bool) -> None:
             assert same(g_change, e_change), key
 
 
-# ----------------------------------------------------------------- KNOWN BUGS
-# Minimal examples where a metric disagrees with its own docstring. Each fails
-# today (strict xfail); when the bug is fixed, drop the marker and the matching
-# exclusion in the property tests above.
+# ------------------------------------------------------------------ REGRESSIONS
+# Minimal examples of bugs these property tests found (each failed before its fix).
 
 
 def _orders(*rows: tuple[str, dt.date, bool]) -> pl.LazyFrame:
@@ -633,32 +593,24 @@ def _orders(*rows: tuple[str, dt.date, bool]) -> pl.LazyFrame:
     ], ORDER_SCHEMA).lazy()
 
 
-@pytest.mark.xfail(strict=True, reason="period_retention() counts orders dated after the "
-                   "window end (in the window's last period)")
-def test_period_retention_counts_orders_after_window_end_bug() -> None:
+def test_period_retention_ignores_orders_after_window_end_regression() -> None:
     # the only order is on Jan 20, after a window ending on Jan 10
     orders = _orders(("a", dt.date(2024, 1, 20), False))
     got = m.period_retention(orders, start=dt.date(2024, 1, 1),
                              end=dt.date(2024, 1, 10)).collect()
-    # nobody ordered in the window: E = N = 0; polars gives E = N = 1
+    # nobody ordered in the window: E = N = 0
     assert got.select("customers_end", "new_customers").row(0) == (0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="cohort_retention() counts orders dated after the "
-                   "window end (in the window's last period), even a first order")
-def test_cohort_retention_counts_orders_after_window_end_bug() -> None:
+def test_cohort_retention_ignores_orders_after_window_end_regression() -> None:
     # a's first order (Jan 20) is after the window (Jan 1-10): no cohort has a member
     orders = _orders(("a", dt.date(2024, 1, 20), False))
     got = m.cohort_retention(orders, start=dt.date(2024, 1, 1),
                              end=dt.date(2024, 1, 10)).collect()
-    # polars: one 'partial' cell of cohort 2024-01 with cohort_size 1 and rate 1.0
     assert got.height == 0
 
 
-@pytest.mark.xfail(strict=True, reason="compute_kpis() series: periods with no order in "
-                   "the window get null GMV / net revenue / online gross profit / "
-                   "conversion rate / ROI instead of 0, 0, 0, 0 and -1")
-def test_series_period_without_orders_bug() -> None:
+def test_series_period_without_orders_regression() -> None:
     params = ClientParams.model_validate({"client": "x", "data": {"orders": "o.csv"},
                                           "gross_margin": 0.5})
     orders = _orders(("a", dt.date(2024, 1, 5), True),
@@ -672,16 +624,12 @@ def test_series_period_without_orders_bug() -> None:
     report = compute_kpis(data, start=dt.date(2024, 1, 1), end=dt.date(2024, 3, 31))
     february = report.series.row(1, named=True)
     assert february["orders"] == 0
-    # polars: all five are None
     assert (february["gross_merchandise_value"], february["net_revenue"],
             february["online_gross_profit"], february["conversion_rate"],
             february["roi"]) == (0.0, 0.0, 0.0, 0.0, -1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="compute_kpis(): with an investments table but no "
-                   "investment row in the window the headline investment is None "
-                   "(the series says 0.0 for the same window)")
-def test_headline_investment_without_rows_bug() -> None:
+def test_headline_investment_without_rows_regression() -> None:
     params = ClientParams.model_validate({"client": "x", "data": {"orders": "o.csv"}})
     investments = frame([{"date": dt.date(2024, 6, 1), "amount": 4.0, "category": "ads"}],
                         INVESTMENT_SCHEMA)
@@ -689,15 +637,13 @@ def test_headline_investment_without_rows_bug() -> None:
                       investments=investments)
     report = compute_kpis(data, start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 31))
     assert report.series["investment"].to_list() == [0.0]
-    assert report.kpis["investment"] == 0.0  # polars: None
+    assert report.kpis["investment"] == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="basket_by_channel(): a null category is counted "
-                   "as one more distinct category")
-def test_basket_null_category_bug() -> None:
+def test_basket_null_category_regression() -> None:
     orders = _orders(("a", dt.date(2024, 1, 5), True))
     lines = frame([{"order_id": "o0", "sku": "x", "category": "a"},
                    {"order_id": "o0", "sku": "y", "category": None}], LINE_SCHEMA).lazy()
     got = m.basket_by_channel(orders, lines).collect()
-    # one order with two lines and one known category; polars says 2.0 categories
+    # one order with two lines and one known category
     assert got.select("lines_per_order", "categories_per_order").row(0) == (2.0, 1.0)

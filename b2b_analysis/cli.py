@@ -12,9 +12,9 @@ import json
 import os
 import sys
 import warnings
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TextIO
 
 import typer
 from rich.console import Console
@@ -36,19 +36,31 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     json = "json"
     csv = "csv"
     table = "table"
 
 
-class PeriodChoice(str, Enum):
+class FileFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+class PeriodChoice(StrEnum):
     week = "week"
     month = "month"
     quarter = "quarter"
 
 
-def _show_warning(message: Any, category: Any, filename: Any, lineno: Any, *_: Any) -> None:
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     sys.stderr.write(f"warning: {message}\n")
 
 
@@ -71,8 +83,10 @@ def kpis(
     params: Annotated[Path, typer.Argument(help="The client's params YAML file.")],
     start: Annotated[
         dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="First day of the window (default: params, "
-                     "else the first order)."),
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="First day of the window (default: params, else the first order).",
+        ),
     ] = None,
     end: Annotated[
         dt.datetime | None,
@@ -82,8 +96,12 @@ def kpis(
         PeriodChoice | None, typer.Option(help="Period of the series (default: params).")
     ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="json: the full document on "
-                                   "stdout; csv or table: the headline KPIs.")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json: the full document on stdout; csv or table: the headline KPIs.",
+        ),
     ] = OutputFormat.table,
     series: Annotated[
         bool, typer.Option("--series", help="With csv or table, print the per-period series.")
@@ -124,12 +142,18 @@ def kpis(
     if series:
         table = Table(*columns, title=f"{report.client}: {report.period}ly series")
         for row in rows:
-            table.add_row(*("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
-                            for v in row))
+            table.add_row(
+                *(
+                    "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
+                    for v in row
+                )
+            )
         out.print(table)
         return
     table = Table(
-        "KPI", "Value", "Definition",
+        "KPI",
+        "Value",
+        "Definition",
         title=f"{report.client} · {report.start} to {report.end}",
         caption=f"Null values: see the notes. Small orders: below "
         f"{_format_value(report.small_order_threshold, 'money', report.currency)}.",
@@ -137,8 +161,9 @@ def kpis(
     for key, info in KPIS.items():
         note = doc["notes"].get(key)
         definition = info.definition + (f" [dim](null: {note})[/]" if note else "")
-        table.add_row(info.label, _format_value(doc["kpis"][key], info.unit, report.currency),
-                      definition)
+        table.add_row(
+            info.label, _format_value(doc["kpis"][key], info.unit, report.currency), definition
+        )
     out.print(table)
 
 
@@ -149,7 +174,8 @@ def generate(
     orders: Annotated[int, typer.Option(min=1000, help="Number of orders.")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 0,
     file_format: Annotated[
-        str | None, typer.Option("--format", help="csv or parquet (default: the profile's).")
+        FileFormat | None,
+        typer.Option("--format", help="csv or parquet (default: the profile's)."),
     ] = None,
     lines: Annotated[bool, typer.Option(help="Also write the order_lines table.")] = True,
     params_file: Annotated[
@@ -162,14 +188,16 @@ def generate(
 
     if profile not in gen.PROFILES:
         raise InputError(f"unknown profile {profile!r}; choose one of {sorted(gen.PROFILES)}")
-    if file_format not in (None, "csv", "parquet"):
-        raise InputError(f"--format must be csv or parquet, not {file_format!r}")
+    fmt: Literal["csv", "parquet"] | None = None if file_format is None else file_format.value
     written = _generate_with_progress(
-        out, profile=profile, orders=orders, seed=seed, fmt=file_format, with_lines=lines
+        out, profile=profile, orders=orders, seed=seed, fmt=fmt, with_lines=lines
     )
     if params_file is not None:
         data_dir = Path(_relative(out, params_file.parent))
-        _write_atomic(params_file, gen.params_yaml(profile, data_dir.as_posix()))
+        _write_atomic(
+            params_file,
+            gen.params_yaml(profile, data_dir.as_posix(), fmt=fmt, with_lines=lines),
+        )
         err.print(f"Wrote {params_file}")
     for table, path in written.items():
         err.print(f"Wrote {table}: {path}")
@@ -194,8 +222,12 @@ def _generate_with_progress(out: Path, **kwargs: Any) -> dict[str, Path]:
     from b2b_analysis import generate as gen
 
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as bar:
         task = bar.add_task(f"Generating {kwargs['profile']}", total=None)
 
@@ -213,9 +245,9 @@ def report(
     all_clients: Annotated[
         bool, typer.Option("--all", help="Every *.yaml in --params-dir.")
     ] = False,
-    params_dir: Annotated[
-        Path, typer.Option(help="Folder of the params files for --all.")
-    ] = Path("params"),
+    params_dir: Annotated[Path, typer.Option(help="Folder of the params files for --all.")] = Path(
+        "params"
+    ),
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Notebooks run in parallel (processes).")
     ] = 2,
@@ -235,12 +267,20 @@ def report(
     if not files:
         raise InputError("name at least one params file, or use --all")
     with Progress(
-        TextColumn("[bold]Reports"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=err, transient=False,
+        TextColumn("[bold]Reports"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=False,
     ) as bar:
         task = bar.add_task("", total=None)
         results = rep.run_reports(
-            files, out_dir=out, jobs=jobs, notebooks_dir=notebooks,
+            files,
+            out_dir=out,
+            jobs=jobs,
+            notebooks_dir=notebooks,
             on_start=lambda total: bar.update(task, total=total),
             on_progress=lambda label: bar.update(task, advance=1, description=label),
         )
@@ -270,8 +310,9 @@ def demo(
     files = []
     for slug in gen.DEMO_CLIENTS:
         target = params_dir / "data" / slug
-        _generate_with_progress(target, profile=slug, orders=orders, seed=0, fmt=None,
-                                with_lines=True)
+        _generate_with_progress(
+            target, profile=slug, orders=orders, seed=0, fmt=None, with_lines=True
+        )
         params_file = params_dir / f"{slug}.yaml"
         if not params_file.exists():
             _write_atomic(params_file, gen.params_yaml(slug, f"data/{slug}"))

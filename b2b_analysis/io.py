@@ -267,7 +267,11 @@ def _parse_dates(
                     file=file,
                     column=column,
                 )
-        parsed = text.str.to_datetime(format=fmt, strict=False, time_unit="us")
+        # parsed eagerly on the Series: as an expression, polars 2.1 refuses to infer
+        # a format whose values carry a UTC offset
+        parsed = (
+            frame.select(text).to_series().str.to_datetime(format=fmt, strict=False)
+        ).dt.cast_time_unit("us")
         parsed_frame = frame.with_columns(parsed.alias("_parsed"))
         unparsed = pl.col("_parsed").is_null() & text.is_not_null()
         _fail_rows(

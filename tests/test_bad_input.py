@@ -289,3 +289,17 @@ def test_anonymous_only_visits_give_zero_returning_share(tmp_path: Path) -> None
     assert kpis["returning_visit_share"] == 0.0
     assert kpis["conversion_rate"] == 1.0  # 2 online orders in the window / 2 visits
     assert kpis["visitor_conversion_rate"] is None
+
+
+def test_timestamps_with_utc_offsets_need_no_date_format(tmp_path: Path) -> None:
+    """ISO timestamps with offsets are inferred and converted to the client's zone."""
+    rows = [
+        ("1", "a", "2024-01-31T23:30:00-05:00", "web", 10, "placed"),  # Feb 1 in Madrid
+        ("2", "a", "2024-02-01T09:00:00+01:00", "phone", 30, "placed"),
+    ]
+    params_file = _orders_client(rows, timezone="Europe/Madrid")(tmp_path)
+    doc = json.loads(run_cli("kpis", str(params_file), "-f", "json").stdout)
+    assert doc["window"] == {"start": "2024-02-01", "end": "2024-02-01"}
+    mixed = _orders_client([*rows, ("3", "b", "2024-02-02 10:00", "web", 5, "placed")])
+    result = run_cli("kpis", str(mixed(tmp_path / "mixed")), "-f", "json")
+    assert result.returncode == 2 and "row 3" in result.stderr

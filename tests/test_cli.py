@@ -75,3 +75,12 @@ def test_unknown_profile_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("generate", str(tmp_path), "--profile", "nope")
     assert result.returncode == 2
     assert "unknown profile 'nope'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_generate_params_follow_format_and_lines(tmp_path: Path) -> None:
+    result = run_cli("generate", str(tmp_path / "data"), "--profile", "acme", "--orders", "1000",
+                     "--format", "parquet", "--no-lines", "--params", str(tmp_path / "p.yaml"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "p.yaml").read_text()
+    assert "orders.parquet" in text and "order_lines" not in text
+    assert run_cli("kpis", str(tmp_path / "p.yaml"), "-f", "json").returncode == 0

@@ -64,6 +64,8 @@ DEFAULT_OFFLINE_LABELS: tuple[str, ...] = (
     "in person",
     "trade show",
 )
+#: A slug names a folder: never a path, never hidden.
+SLUG_PATTERN = r"[a-z0-9][a-z0-9_-]{0,63}"
 DEFAULT_CANCELLED_LABELS: tuple[str, ...] = ("cancelled", "canceled", "void", "voided")
 DEFAULT_RETURNED_LABELS: tuple[str, ...] = ("returned", "refunded", "credit note")
 
@@ -188,7 +190,7 @@ class Window(_Strict):
 
 class ClientParams(_Strict):
     client: str = Field(min_length=1, max_length=200)
-    slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    slug: str | None = None
     data: Data
     gross_margin: float | None = Field(default=None, ge=0, le=1)
     channels: Channels = Channels()
@@ -200,6 +202,16 @@ class ClientParams(_Strict):
     timezone: str = "UTC"
     #: orders below this net value count as small; default: the median order value
     small_order_threshold: float | None = Field(default=None, gt=0)
+
+    @field_validator("slug")
+    @classmethod
+    def _folder_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(SLUG_PATTERN, value):
+            raise ValueError(
+                f"{value!r} cannot name the client's report folder: use 1 to 64 lower-case "
+                "letters, digits, '-' or '_', starting with a letter or digit"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod

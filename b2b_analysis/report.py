@@ -10,10 +10,14 @@ Two halves:
   ``cwd`` is process-wide), then exports the executed notebook to HTML with the
   ``b2b_report`` template (no code, no external request, one Vega runtime per
   page), and writes per client ``reports/<slug>/`` (``<notebook>.html``,
-  ``<notebook>.ipynb``, ``kpis.json``, ``index.html``) and a portfolio
-  ``reports/index.html``. Every file is written to a temporary name and renamed.
-  A failing client does not stop the others: its partial executed notebook is
-  kept and the result names the failing cell.
+  ``<notebook>.ipynb``, ``kpis.json``, ``status.json``, ``index.html``) and a
+  portfolio ``reports/index.html``. Every file is written to a temporary name and
+  renamed; a client is written into ``reports/.<slug>.partial/``, which replaces
+  ``reports/<slug>/`` only when all its steps are done, and the portfolio page is
+  removed at the start and written last. A killed run thus leaves no page that
+  looks complete but is not, and its workers exit with it. A failing client does
+  not stop the others: its partial executed notebook is kept and the result names
+  the failing cell.
 
 Only the parameters in :data:`PARAMETERS` are injected (the params file's path
 and the window); connection strings stay in the environment variables the
@@ -28,6 +32,9 @@ import functools
 import html
 import json
 import os
+import re
+import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +44,7 @@ from typing import Any
 import polars as pl
 
 from b2b_analysis import metrics as m
-from b2b_analysis.config import load_params
+from b2b_analysis.config import SLUG_PATTERN, load_params
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData, load_client
 from b2b_analysis.kpis import KpiReport, compute_kpis
@@ -100,12 +107,13 @@ class Analysis:
         return self.orders.filter(pl.col("order_date").is_between(self.start, self.end))
 
     def header(self) -> Any:
-        """Markdown heading: client, window and period."""
+        """Markdown heading: client, window and period (the client name is escaped)."""
         from IPython.display import Markdown
 
         k = self.kpis
         return Markdown(
-            f"**{k.client}** · {k.start} to {k.end} · {k.period}ly series · amounts in {k.currency}"
+            f"**{markdown_text(k.client)}** · {k.start} to {k.end} · {k.period}ly series · "
+            f"amounts in {k.currency}"
         )
 
     @functools.cached_property
@@ -143,6 +151,17 @@ class Analysis:
     def baskets(self) -> pl.LazyFrame:
         lines = self.data.order_lines.lazy() if self.data.order_lines is not None else None
         return m.basket_by_channel(self.window_orders, lines, **self._period)
+
+
+def markdown_text(text: str) -> str:
+    r"""Text shown literally in Markdown: one line, Markdown punctuation backslash-escaped,
+    then HTML escaped (nbconvert passes raw HTML in Markdown through to the page).
+
+    >>> print(markdown_text("<b>*Acme*</b>\n'Q'"))
+    &lt;b&gt;\*Acme\*&lt;/b&gt; &#x27;Q&#x27;
+    """
+    punctuation = re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", " ".join(text.split()))
+    return html.escape(punctuation, quote=True)
 
 
 def _date(value: str | dt.date | None, name: str) -> dt.date | None:
@@ -220,6 +239,25 @@ def _failed_cell(exc: BaseException, nb_path: Path) -> str:
     except Exception:  # the summary must not fail because the notebook is odd
         pass
     return f"{where}: {ename}: {evalue}".strip()
+
+
+def _stable_cell_ids(nb_path: Path) -> None:
+    """Give papermill's injected-parameters cell a fixed id (papermill draws a random
+    one), so the same inputs give the same executed notebook and HTML."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(nb_path, as_version=4)
+    except Exception:  # an unreadable partial notebook is reported as it is
+        return
+    changed = False
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and cell.get("id") != "injected-parameters":
+            cell["id"] = "injected-parameters"
+            changed = True
+    if changed:
+        nbformat.write(nb, nb_path)
 
 
 def _nav(current: str | None) -> list[dict[str, Any]]:
@@ -307,6 +345,7 @@ def _run_notebook(
     except Exception as exc:
         error = _failed_cell(exc, tmp)
     if tmp.exists():
+        _stable_cell_ids(tmp)
         tmp.replace(final)  # kept even when a cell failed: the partial run
     size = 0
     if final.exists():
@@ -332,11 +371,29 @@ def _run_kpis(params_path: str, out_dir: str, window: dict[str, Any]) -> dict[st
 
 
 def _quiet_worker(log_path: str) -> None:
-    """Send a worker's (and its kernels') stdout/stderr to a log, not the terminal."""
+    """Send a worker's (and its kernels') stdout/stderr to a log, not the terminal, and
+    end the worker when the run that started it dies (see :func:`_exit_with_parent`)."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
+    parent = os.getppid()
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), daemon=True, name="b2b-parent-watch"
+    ).start()
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit as soon as the parent process is gone (a killed ``report`` run).
+
+    Pool workers otherwise outlive a SIGKILLed run: they finish their notebook, write
+    it, then wait forever for work. Their kernels exit by themselves (ipykernel
+    watches its parent too); unfinished outputs stay in the run's staging folder.
+    """
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 # ------------------------------------------------------------------ parent side
@@ -511,21 +568,89 @@ window and currency (see its page); lower is better for: {esc(lower)}.</p>
 """
 
 
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _status(result: ClientResult) -> dict[str, Any]:
+    """``status.json``: what the client's last run left in its folder (no timings)."""
+    return {
+        "client": result.client,
+        "slug": result.slug,
+        "ok": result.ok,
+        "problems": result.problems(),
+        "notebooks": {n: n in result.notebooks and result.notebooks[n].ok for n in NOTEBOOKS},
+    }
+
+
 def _existing_results(out_dir: Path, skip: set[str]) -> list[ClientResult]:
-    """Clients reported earlier into ``out_dir`` (kept on the portfolio page)."""
+    """Clients reported earlier into ``out_dir`` (kept on the portfolio page).
+
+    Their state comes from the ``status.json`` their run wrote last: a client whose
+    notebooks failed then is still shown incomplete, and a folder without it (an
+    older version's) is never taken for a complete report.
+    """
     found = []
-    for kpis_file in sorted(out_dir.glob("*/kpis.json")):
-        slug = kpis_file.parent.name
-        if slug in skip:
+    folders = (p for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for folder in sorted(folders):
+        if folder.name in skip:
             continue
-        try:
-            doc = json.loads(kpis_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        status = _read_json(folder / "status.json")
+        doc = _read_json(folder / "kpis.json")
+        if status is None and doc is None:
             continue
-        result = ClientResult(Path(), slug, doc.get("client", slug), kpis_file.parent, kpis=doc)
-        result.notebooks = {n: NotebookResult(n, True, 0.0) for n in NOTEBOOKS}
+        client = str((status or doc or {}).get("client", folder.name))
+        result = ClientResult(Path(), folder.name, client, folder, kpis=doc)
+        done = (status or {}).get("notebooks", {})
+        result.notebooks = {
+            n: NotebookResult(n, done.get(n) is True, 0.0, None if done.get(n) else "not run")
+            for n in NOTEBOOKS
+        }
         found.append(result)
     return found
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _staging(final: Path) -> Path:
+    """A fresh, empty ``.<slug>.partial`` folder beside the client's folder.
+
+    The leftovers of a killed run are removed first; a client folder a killed
+    :func:`_publish` had moved aside is put back.
+    """
+    staging = final.with_name(f".{final.name}.partial")
+    aside = final.with_name(f".{final.name}.old")
+    _remove(staging)
+    if aside.exists() and not final.exists():
+        aside.rename(final)
+    _remove(aside)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def _publish(result: ClientResult, staging: Path) -> None:
+    """Finish a client: its ``status.json`` and ``index.html`` go into the staging
+    folder, which then replaces ``out/<slug>/`` (two renames). A client's folder is
+    always one whole run, never a mix of an old and a new one."""
+    status = json.dumps(_status(result), indent=2, ensure_ascii=False) + "\n"
+    _write_atomic(staging / "status.json", status)
+    _write_atomic(staging / "index.html", _client_index(result))
+    final = result.out_dir
+    aside = final.with_name(f".{final.name}.old")
+    _remove(aside)
+    if final.exists() or final.is_symlink():
+        final.rename(aside)
+    staging.rename(final)
+    _remove(aside)
 
 
 def run_reports(
@@ -562,11 +687,17 @@ def run_reports(
             )
             continue
         slug = loaded.params.client_slug
-        if slug in seen:
-            raise InputError(
-                f"{path} and {seen[slug]} both have the slug {slug!r}; "
+        if not re.fullmatch(SLUG_PATTERN, slug):  # checked by config already: never a path
+            raise InputError(f"{path}: slug {slug!r} is not a safe folder name")
+        if slug in seen:  # the first keeps the folder; this one is not run
+            error = (
+                f"{path}: the slug {slug!r} is already used by {seen[slug]}; "
                 "give one of them its own 'slug'"
             )
+            results.append(
+                ClientResult(loaded.path, slug, loaded.params.client, out_dir, error=error)
+            )
+            continue
         seen[slug] = Path(path)
         results.append(ClientResult(loaded.path, slug, loaded.params.client, out_dir / slug))
 
@@ -575,6 +706,12 @@ def run_reports(
         on_start(len(runnable) * (len(notebooks) + 1))
     context = multiprocessing.get_context("spawn")
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The portfolio page is the run's last write: while a run is under way, or after
+    # it was killed, there is none rather than one that looks complete but is not.
+    _remove(out_dir / "index.html")
+    # Each client is written into a staging folder, published whole when it is done.
+    staging = {r.slug: _staging(r.out_dir) for r in runnable}
+    pending = {r.slug: len(notebooks) + 1 for r in runnable}
     log = out_dir / ".workers.log"
     with ProcessPoolExecutor(
         max_workers=max(1, jobs),
@@ -586,14 +723,10 @@ def run_reports(
         for r in runnable:
             params = {"params_path": str(r.params_path), **window}
             assert set(params) == set(PARAMETERS)  # nothing else is ever injected
-            futures[pool.submit(_run_kpis, str(r.params_path), str(r.out_dir), window)] = (
-                r,
-                "kpis",
-            )
+            where = str(staging[r.slug])
+            futures[pool.submit(_run_kpis, str(r.params_path), where, window)] = (r, "kpis")
             for name, source in notebooks.items():
-                fut = pool.submit(
-                    _run_notebook, name, str(source), str(r.out_dir), params, r.client
-                )
+                fut = pool.submit(_run_notebook, name, str(source), where, params, r.client)
                 futures[fut] = (r, name)
         from concurrent.futures import as_completed
 
@@ -612,11 +745,12 @@ def run_reports(
                     r.kpis = value
                 else:
                     r.notebooks[what] = value
+            pending[r.slug] -= 1
+            if pending[r.slug] == 0:
+                _publish(r, staging[r.slug])
             if on_progress:
                 on_progress(f"{r.slug}: {what}")
 
-    for r in runnable:
-        _write_atomic(r.out_dir / "index.html", _client_index(r))
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     on_page = list(runnable)
     on_page += _existing_results(out_dir, {r.slug for r in on_page})

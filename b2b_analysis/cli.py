@@ -284,13 +284,15 @@ def report(
             on_start=lambda total: bar.update(task, total=total),
             on_progress=lambda label: bar.update(task, advance=1, description=label),
         )
+    from rich.markup import escape
+
     failed = [r for r in results if not r.ok]
-    for r in results:
+    for r in results:  # names and paths are data: escaped, never read as console markup
         status = "[green]ok[/]" if r.ok else "[red]FAILED[/]"
-        err.print(f"{status} {r.slug}: {r.out_dir}/index.html", markup=True)
+        err.print(f"{status} {escape(r.slug)}: {escape(str(r.out_dir))}/index.html", markup=True)
         for problem in r.problems():
             err.print(f"    {problem}", markup=False)
-    err.print(f"Portfolio: {out / 'index.html'}")
+    err.print(f"Portfolio: {out / 'index.html'}", markup=False)
     if failed:
         raise typer.Exit(1)
 
@@ -305,6 +307,8 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder of the reports.")] = Path("reports"),
 ) -> None:
     """Generate the demo clients' data (deterministic), then run `report --all` on them."""
+    from rich.markup import escape
+
     from b2b_analysis import generate as gen
 
     files = []
@@ -316,7 +320,7 @@ def demo(
         params_file = params_dir / f"{slug}.yaml"
         if not params_file.exists():
             _write_atomic(params_file, gen.params_yaml(slug, f"data/{slug}"))
-        err.print(f"[bold]{slug}[/]: data in {target}", markup=True)
+        err.print(f"[bold]{slug}[/]: data in {escape(str(target))}", markup=True)
         files.append(params_file)
     report(files, False, params_dir, jobs, out, None)
 

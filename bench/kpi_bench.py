@@ -1,0 +1,226 @@
+"""KPI suite benchmark: the toolkit against DuckDB SQL, pandas and lifetimes.
+
+    python -m bench.kpi_bench [--sizes 100k,1m,10m] [--with-100m] [--runs 3]
+
+For each size: generate the data once (Parquet, reused), run every engine once with
+its outputs dumped and assert that DuckDB and pandas agree with the toolkit (and
+lifetimes with the toolkit's equivalent), then time ``--runs`` rounds, each engine in
+its own process, the order of the engines rotating every round so that machine noise
+hits all of them. Results go to ``bench/results/kpi.json`` (merged by size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    BENCH,
+    DATA,
+    PYTHON,
+    ROOT,
+    engine_config,
+    ensure_data,
+    machine,
+    parse_sizes,
+    run_measured,
+)
+from bench.compare import compare_dumps
+
+RESULTS = BENCH / "results" / "kpi.json"
+ENGINES = ["toolkit", "duckdb", "pandas", "toolkit_rfm", "lifetimes"]
+#: the engines checked against the toolkit, and against what
+CHECKS = {"duckdb": "toolkit", "pandas": "toolkit", "lifetimes": "toolkit_rfm"}
+
+
+def _env(engine: str, toolkit_path: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    env.pop("BENCH_TOOLKIT_PATH", None)
+    if engine.endswith("_fixed") and toolkit_path:
+        # a scratch copy of b2b_analysis with the proposed fixes (the worker puts it first)
+        env["BENCH_TOOLKIT_PATH"] = str(Path(toolkit_path).resolve())
+    return env
+
+
+def run_engine(
+    engine: str,
+    cfg: dict[str, Any],
+    *,
+    dump: Path | None,
+    toolkit_path: str | None,
+    timeout: float,
+) -> dict[str, Any]:
+    name = engine.removesuffix("_fixed")
+    cmd = [PYTHON, "-m", "bench.worker", name, json.dumps(cfg)]
+    if dump is not None:
+        cmd += ["--dump", str(dump)]
+    res = run_measured(cmd, env=_env(engine, toolkit_path), timeout=timeout, cwd=ROOT)
+    if res["rc"] != 0:
+        tail = (res["stderr"] or "").strip().splitlines()[-5:]
+        return {
+            "engine": engine,
+            "error": f"rc={res['rc']}: " + " | ".join(tail),
+            "wall": res["wall"],
+        }
+    line = [ln for ln in res["stdout"].splitlines() if ln.startswith("{")][-1]
+    out = json.loads(line)
+    out["engine"] = engine
+    out["wall"] = res["wall"]
+    return out
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return {"error": runs[-1].get("error") if runs else "not run", "n": 0}
+    med = lambda xs: statistics.median(xs)  # noqa: E731
+    return {
+        "n": len(ok),
+        "total": med([r["timings"]["total"] for r in ok]),
+        "load": med([r["timings"]["load"] for r in ok]),
+        "compute": med([r["timings"]["compute"] for r in ok]),
+        "total_all": [r["timings"]["total"] for r in ok],
+        "peak_rss_mib": med([r["peak_rss_mib"] for r in ok]),
+        "peak_rss_max_mib": max(r["peak_rss_mib"] for r in ok),
+        "baseline_rss_mib": med([r["baseline_rss_mib"] for r in ok]),
+        "wall": med([r["wall"] for r in ok]),
+        "extra": {
+            k: med([r["timings"][k] for r in ok])
+            for k in ok[0]["timings"]
+            if k not in ("total", "load", "compute")
+        },
+        "errors": [r["error"] for r in runs if "error" in r],
+    }
+
+
+def bench_size(
+    size: str, engines: list[str], runs: int, toolkit_path: str | None, timeout: float
+) -> dict[str, Any]:
+    params = ensure_data(size)
+    cfg = engine_config(params)
+    out_dir = DATA / size / "out"
+    print(f"[{size}] check run (outputs dumped) ...", flush=True)
+    check_runs: dict[str, dict[str, Any]] = {}
+    for engine in engines:
+        check_runs[engine] = run_engine(
+            engine, cfg, dump=out_dir / engine, toolkit_path=toolkit_path, timeout=timeout
+        )
+        r = check_runs[engine]
+        print(
+            f"  {engine:12s} "
+            + (r.get("error") or f"{r['timings']['total']:.2f} s, {r['peak_rss_mib']:.0f} MiB"),
+            flush=True,
+        )
+    agreement: dict[str, list[str]] = {}
+    checks = dict(CHECKS)
+    for engine in engines:
+        if engine.endswith("_fixed"):
+            checks[engine] = engine.removesuffix("_fixed")
+    for engine, ref in checks.items():
+        if engine not in engines or ref not in engines:
+            continue
+        if "error" in check_runs[engine] or "error" in check_runs[ref]:
+            agreement[engine] = ["not compared: a run failed"]
+            continue
+        agreement[engine] = compare_dumps(out_dir / ref, out_dir / engine)
+        verdict = "agree" if not agreement[engine] else "DISAGREE"
+        print(f"  {engine} vs {ref}: {verdict}", flush=True)
+        for problem in agreement[engine][:10]:
+            print(f"    {problem}", flush=True)
+    bad = {
+        e: p
+        for e, p in agreement.items()
+        if (p and e in ("duckdb", "pandas", "lifetimes")) or (p and e.endswith("_fixed"))
+    }
+    if bad:
+        raise SystemExit(f"[{size}] the engines disagree; not timing: {bad}")
+    # the check run is the first timed sample: its outputs are written after its timers
+    # stop (and its peak RSS is taken before), so it measures the same work
+    timed: dict[str, list[dict[str, Any]]] = {e: [check_runs[e]] for e in engines}
+    for round_no in range(1, runs):
+        order = engines[round_no % len(engines) :] + engines[: round_no % len(engines)]
+        for engine in order:
+            r = run_engine(engine, cfg, dump=None, toolkit_path=toolkit_path, timeout=timeout)
+            timed[engine].append(r)
+            print(
+                f"  [{size} sample {round_no + 1}/{runs}] {engine:12s} "
+                + (r.get("error") or f"{r['timings']['total']:.2f} s, {r['peak_rss_mib']:.0f} MiB"),
+                flush=True,
+            )
+    stats = {e: summarise(v) for e, v in timed.items()}
+    tk = stats.get("toolkit", {})
+    ratios = {}
+    for e, st in stats.items():
+        if "total" in st and "total" in tk and e != "toolkit":
+            ref = stats["toolkit_rfm"] if e == "lifetimes" and "toolkit_rfm" in stats else tk
+            if "total" in ref:
+                ratios[e] = {
+                    "time": st["total"] / ref["total"],
+                    "memory": st["peak_rss_mib"] / ref["peak_rss_mib"],
+                    "against": "toolkit_rfm" if e == "lifetimes" else "toolkit",
+                }
+    orders_mib = (
+        check_runs["toolkit"]["timings"].get("orders_table_bytes", 0) / 2**20
+        if "toolkit" in check_runs and "error" not in check_runs["toolkit"]
+        else None
+    )
+    all_mib = (
+        check_runs["toolkit"]["timings"].get("all_tables_bytes", 0) / 2**20
+        if orders_mib is not None
+        else None
+    )
+    files = {p.name: p.stat().st_size for p in sorted((DATA / size / "data").glob("*.parquet"))}
+    return {
+        "size": size,
+        "orders_table_mib": orders_mib,
+        "all_tables_mib": all_mib,
+        "parquet_bytes": files,
+        "agreement": agreement,
+        "check_runs": check_runs,
+        "stats": stats,
+        "ratios": ratios,
+        "runs": timed,
+        "machine": machine(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100k,1m,10m")
+    ap.add_argument("--with-100m", action="store_true", help="also 100M orders")
+    ap.add_argument("--runs", type=int, default=3, help="samples per engine and size (median)")
+    ap.add_argument("--runs-10m", type=int, default=None, help="samples at 10M and above")
+    ap.add_argument("--engines", default=",".join(ENGINES))
+    ap.add_argument(
+        "--toolkit-path",
+        default=None,
+        help="folder holding a patched b2b_analysis; adds engine toolkit_fixed",
+    )
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per engine run")
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    sizes = parse_sizes(args.sizes)
+    if args.with_100m and "100m" not in sizes:
+        sizes.append("100m")
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if args.toolkit_path and "toolkit_fixed" not in engines:
+        engines.insert(1, "toolkit_fixed")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    for size in sizes:
+        runs = args.runs
+        if size in ("10m", "100m") and args.runs_10m is not None:
+            runs = args.runs_10m
+        results[size] = bench_size(size, engines, runs, args.toolkit_path, args.timeout)
+        args.results.write_text(json.dumps(results, indent=1, default=str))
+        print(f"[{size}] written to {args.results}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""Report pipeline benchmark: ``b2b-analysis report`` against the naive CLI chain.
+
+    python -m bench.report_bench [--clients 1,10] [--runs 2] [--runs-10 1]
+
+Data: 10 demo clients (profiles acme, iberia, nordic in turn, seeds 0..9), 100k orders
+each, Parquet with order lines, generated once under ``bench/data/report/``.
+
+For 1 and for 10 clients it times, each in its own process tree:
+
+* ``report --jobs 1`` and ``report --jobs 2`` (every notebook, kpis.json, index pages);
+* the naive way: per client and notebook, the ``papermill`` CLI, then
+  ``jupyter nbconvert --to html``; one after the other (``naive -P1``) and two at a
+  time (``naive -P2``, like ``xargs -P 2``).
+
+The cost of one notebook is then broken down from the executed notebooks' papermill
+metadata (kernel start, the ``open_analysis`` cell = data load + KPIs, the chart
+cells), an in-process measurement of ``load_client`` against ``compute_kpis`` to split
+that cell, and the HTML export timed in process. Results: ``bench/results/report.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.common import BENCH, DATA, PYTHON, ROOT, machine, run_measured
+
+RESULTS = BENCH / "results" / "report.json"
+REPORT_DATA = DATA / "report"
+PROFILES = ("acme", "iberia", "nordic")
+NOTEBOOKS = ("overview", "retention", "order_frequency", "aov")
+VENV_BIN = Path(PYTHON).parent
+
+
+def ensure_clients(n: int = 10, orders: int = 100_000) -> list[Path]:
+    """Params files of ``n`` clients with ``orders`` orders each (generated once)."""
+    import yaml
+
+    from b2b_analysis.generate import generate, params_yaml
+
+    files = []
+    for i in range(n):
+        profile = PROFILES[i % len(PROFILES)]
+        slug = f"client{i + 1:02d}"
+        params = REPORT_DATA / f"{slug}.yaml"
+        if not params.exists():
+            generate(
+                REPORT_DATA / "data" / slug,
+                profile=profile,
+                orders=orders,
+                seed=i,
+                fmt="parquet",
+                with_lines=True,
+            )
+            doc = yaml.safe_load(params_yaml(profile, f"data/{slug}", fmt="parquet"))
+            doc["slug"] = slug
+            doc["client"] = f"{doc['client']} ({slug})"
+            params.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+        files.append(params)
+    return files
+
+
+def run_toolkit(
+    files: list[Path], jobs: int, out: Path, toolkit_path: str | None = None
+) -> dict[str, Any]:
+    """``b2b-analysis report``; with ``toolkit_path``, a patched copy of the package
+    (first on PYTHONPATH: the command, its workers and their kernels all import it)."""
+    import os
+
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [
+        str(VENV_BIN / "b2b-analysis"),
+        "report",
+        *map(str, files),
+        "--jobs",
+        str(jobs),
+        "--out",
+        str(out),
+        "--notebooks",
+        str(ROOT / "notebooks"),
+    ]
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    if toolkit_path:
+        env["PYTHONPATH"] = str(Path(toolkit_path).resolve())
+    res = run_measured(cmd, cwd=ROOT, env=env)
+    ok = res["rc"] == 0
+    return {"wall": res["wall"], "ok": ok, "error": None if ok else res["stderr"][-800:]}
+
+
+def _naive_one(
+    params: Path, notebook: str, out: Path, env: dict[str, str] | None = None
+) -> tuple[bool, str]:
+    slug_dir = out / params.stem
+    slug_dir.mkdir(parents=True, exist_ok=True)
+    executed = slug_dir / f"{notebook}.ipynb"
+    steps = [
+        [
+            str(VENV_BIN / "papermill"),
+            str(ROOT / "notebooks" / f"{notebook}.ipynb"),
+            str(executed),
+            "-p",
+            "params_path",
+            str(params.resolve()),
+            "-k",
+            "python3",
+            "--cwd",
+            str(ROOT / "notebooks"),
+            "--no-progress-bar",
+        ],
+        [str(VENV_BIN / "jupyter"), "nbconvert", "--to", "html", str(executed)],
+    ]
+    for cmd in steps:
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+        if res.returncode != 0 or (cmd is steps[0] and not executed.exists()):
+            return False, f"{Path(cmd[0]).name} rc={res.returncode}: {res.stderr[-500:]}"
+    return True, ""
+
+
+def run_naive(
+    files: list[Path], parallel: int, out: Path, toolkit_path: str | None = None
+) -> dict[str, Any]:
+    """papermill CLI then jupyter nbconvert per notebook, ``parallel`` at a time (with
+    ``toolkit_path``, the kernels import a patched copy of the package)."""
+    import os
+
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    if toolkit_path:
+        env["PYTHONPATH"] = str(Path(toolkit_path).resolve())
+    tasks = [(p, nb) for p in files for nb in NOTEBOOKS]
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        done = list(pool.map(lambda t: _naive_one(t[0], t[1], out, env), tasks))
+    wall = time.perf_counter() - began
+    errors = [e for ok, e in done if not ok]
+    return {"wall": wall, "ok": not errors, "error": errors[0] if errors else None}
+
+
+def _stamp(text: str) -> float:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def breakdown(out: Path, files: list[Path]) -> dict[str, Any]:
+    """Per notebook: kernel start, open_analysis cell, chart cells, HTML export."""
+    import nbformat
+
+    from b2b_analysis.report import NOTEBOOKS as TITLES
+    from b2b_analysis.report import export_html
+
+    rows: dict[str, dict[str, list[float]]] = {}
+    export_first = None
+    for params in files:
+        slug_dir = out / params.stem
+        for name in NOTEBOOKS:
+            nb = nbformat.read(slug_dir / f"{name}.ipynb", as_version=4)
+            meta = nb.metadata["papermill"]
+            cells = [c for c in nb.cells if c.cell_type == "code" and "papermill" in c.metadata]
+            first = _stamp(cells[0].metadata["papermill"]["start_time"])
+            kernel = first - _stamp(meta["start_time"])
+            analysis = sum(
+                c.metadata["papermill"]["duration"] or 0.0
+                for c in cells
+                if "open_analysis(" in c.source
+            )
+            imports = sum(
+                c.metadata["papermill"]["duration"] or 0.0
+                for c in cells
+                if c.source.lstrip().startswith("from b2b_analysis import")
+            )
+            total_cells = sum(c.metadata["papermill"]["duration"] or 0.0 for c in cells)
+            began = time.perf_counter()
+            export_html(
+                slug_dir / f"{name}.ipynb",
+                Path("/tmp") / f"_bench_{name}.html",
+                title=TITLES[name],
+                current=name,
+            )
+            export = time.perf_counter() - began
+            if export_first is None:
+                export_first = export  # nbconvert import and template set-up
+            row = rows.setdefault(name, {})
+            for key, value in (
+                ("papermill_total", float(meta["duration"])),
+                ("kernel_start", kernel),
+                ("imports_cell", imports),
+                ("open_analysis_cell", analysis),
+                ("chart_cells", total_cells - analysis - imports),
+                ("html_export", export),
+            ):
+                row.setdefault(key, []).append(value)
+    return {
+        "per_notebook": {
+            name: {k: statistics.median(v) for k, v in row.items()} for name, row in rows.items()
+        },
+        "html_export_first_call": export_first,
+    }
+
+
+def load_vs_compute(params: Path, runs: int = 3) -> dict[str, float]:
+    """In a fresh process: seconds of load_client and of compute_kpis for one client."""
+    code = (
+        "import json,time\n"
+        "from b2b_analysis import load_client, load_params, compute_kpis\n"
+        f"t0=time.perf_counter(); d=load_client(load_params({str(params)!r}))\n"
+        "t1=time.perf_counter(); compute_kpis(d); t2=time.perf_counter()\n"
+        "print(json.dumps({'load': t1-t0, 'compute': t2-t1}))\n"
+    )
+    got = []
+    for _ in range(runs):
+        res = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        got.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    return {k: statistics.median(g[k] for g in got) for k in ("load", "compute")}
+
+
+def fix_compare(files: list[Path], toolkit_path: str, runs: int, results_path: Path) -> None:
+    """report --jobs 2 on the checkout against a patched copy, interleaved."""
+    got: dict[str, list[float]] = {"checkout": [], "patched": [], "naive -P2, patched": []}
+    for round_no in range(runs):
+        order = [("checkout", None), ("patched", toolkit_path), ("naive -P2, patched", "n")]
+        order = order[round_no % 3 :] + order[: round_no % 3]
+        for label, path in order:
+            out = REPORT_DATA / "out" / f"fix_{label.replace(' ', '_').replace(',', '')}"
+            if path == "n":
+                res = run_naive(files, 2, out, toolkit_path)
+            else:
+                res = run_toolkit(files, 2, out, path)
+            if not res["ok"]:
+                raise SystemExit(f"{label} failed: {res['error']}")
+            got[label].append(res["wall"])
+            print(f"[report fix {round_no + 1}/{runs}] {label:9s} {res['wall']:.1f} s", flush=True)
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results["fix_compare"] = {
+        "what": "report --jobs 2, 1 client, checkout vs patched copy (bench/fixes.py), and "
+        "the naive chain (-P2) whose kernels import the patched copy",
+        "runs": got,
+        "median": {k: statistics.median(v) for k, v in got.items()},
+        "machine": machine(),
+    }
+    results_path.write_text(json.dumps(results, indent=1, default=str))
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", default="1,10")
+    ap.add_argument("--runs", type=int, default=1, help="rounds with 1 client")
+    ap.add_argument("--runs-10", type=int, default=1, help="rounds with 10 clients")
+    ap.add_argument("--no-naive-parallel", action="store_true")
+    ap.add_argument(
+        "--naive-p1-max",
+        type=int,
+        default=1,
+        help="run the sequential naive chain only up to this many clients",
+    )
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    ap.add_argument(
+        "--toolkit-path",
+        default=None,
+        help="only compare report --jobs 2 on 1 client: checkout vs this patched copy",
+    )
+    ap.add_argument("--fix-runs", type=int, default=3)
+    args = ap.parse_args(argv)
+    counts = [int(c) for c in args.clients.split(",")]
+    files = ensure_clients(max(counts))
+    if args.toolkit_path:
+        fix_compare(files[:1], args.toolkit_path, args.fix_runs, args.results)
+        return
+    out_root = REPORT_DATA / "out"
+    # merged into the earlier results: a run of some client counts keeps the others
+    results: dict[str, Any] = json.loads(args.results.read_text()) if args.results.exists() else {}
+    results.update(machine=machine(), orders_per_client=100_000, notebooks=list(NOTEBOOKS))
+    results.setdefault("by_clients", {})
+    for n in counts:
+        chosen = files[:n]
+        runs = args.runs if n == 1 else args.runs_10
+        configs = [
+            ("report --jobs 1", "tk", 1),
+            ("report --jobs 2", "tk", 2),
+            ("naive -P1", "naive", 1),
+        ]
+        if not args.no_naive_parallel:
+            configs.append(("naive -P2", "naive", 2))
+        if n > 1 and args.naive_p1_max < n:
+            # the sequential naive chain at 10 clients is the slowest thing measured;
+            # naive -P2 against report --jobs 2 is the like-for-like (and stricter) ratio
+            configs = [c for c in configs if c[0] != "naive -P1"]
+        timings: dict[str, list[dict[str, Any]]] = {c[0]: [] for c in configs}
+        for round_no in range(runs):
+            order = configs[round_no % len(configs) :] + configs[: round_no % len(configs)]
+            for label, kind, par in order:
+                out = out_root / f"{kind}{par}_{n}"
+                res = (run_toolkit if kind == "tk" else run_naive)(chosen, par, out)
+                timings[label].append(res)
+                status = "ok" if res["ok"] else f"FAILED {res['error']}"
+                print(
+                    f"[report {n} client(s) round {round_no + 1}/{runs}] {label:16s} "
+                    f"{res['wall']:7.1f} s {status}",
+                    flush=True,
+                )
+        med = {label: statistics.median(r["wall"] for r in rs) for label, rs in timings.items()}
+        entry: dict[str, Any] = {"median_wall": med, "runs": timings}
+        entry["ratios"] = {}
+        if "naive -P1" in med:
+            entry["ratios"]["naive -P1 / report --jobs 1"] = (
+                med["naive -P1"] / med["report --jobs 1"]
+            )
+            entry["ratios"]["naive -P1 / report --jobs 2"] = (
+                med["naive -P1"] / med["report --jobs 2"]
+            )
+        if "naive -P2" in med:
+            entry["ratios"]["naive -P2 / report --jobs 2"] = (
+                med["naive -P2"] / med["report --jobs 2"]
+            )
+        results["by_clients"][str(n)] = entry
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(results, indent=1, default=str))
+    print("[report] breakdown ...", flush=True)
+    results["breakdown"] = breakdown(out_root / "tk1_1", files[:1])
+    results["breakdown"]["load_vs_compute"] = load_vs_compute(files[0])
+    args.results.write_text(json.dumps(results, indent=1, default=str))
+    print(f"[report] written to {args.results}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""Write bench/RESULTS.md and the chart from bench/results/*.json.
+
+    python -m bench.write_results
+
+Tables come from the JSON the benchmarks wrote; the analysis (targets, profile, the
+fixes proposed for the package) is ``bench/analysis.md``, included as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bench.common import BENCH, SIZES
+
+KPI = BENCH / "results" / "kpi.json"
+REPORT = BENCH / "results" / "report.json"
+FIXES = BENCH / "results" / "fixes.json"
+STREAMING = BENCH / "results" / "streaming.json"
+ANALYSIS = BENCH / "analysis.md"
+OUT = BENCH / "RESULTS.md"
+CHART = BENCH / "results" / "scaling.png"
+CHART_SVG = BENCH / "results" / "scaling.svg"
+
+LABELS = {
+    "toolkit": "toolkit (a)",
+    "toolkit_fixed": "toolkit, proposed fixes",
+    "duckdb": "DuckDB SQL (b)",
+    "pandas": "pandas (c)",
+    "toolkit_rfm": "toolkit RFM summary",
+    "lifetimes": "lifetimes (d)",
+}
+
+
+def _s(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def _ordered(results: dict[str, Any]) -> list[str]:
+    return [s for s in SIZES if s in results]
+
+
+def kpi_tables(results: dict[str, Any]) -> str:
+    lines = []
+    for size in _ordered(results):
+        r = results[size]
+        st = r["stats"]
+        tk = st.get("toolkit", {})
+        lines.append(f"### {size} orders\n")
+        lines.append(
+            f"Orders table in memory (toolkit, loaded): {_s(r.get('orders_table_mib'))} MiB; "
+            f"all four tables: {_s(r.get('all_tables_mib'))} MiB; Parquet on disk: "
+            f"{_s(sum(r['parquet_bytes'].values()) / 2**20)} MiB. "
+            f"Samples per engine: {tk.get('n', 0)} (median; the first is the check run).\n"
+        )
+        lines.append(
+            "| engine | total s | load s | compute s | peak RSS MiB | RSS after imports MiB "
+            "| time vs toolkit | memory vs toolkit | all runs (s) |"
+        )
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for engine, s in st.items():
+            if "total" not in s:
+                lines.append(f"| {LABELS.get(engine, engine)} | failed: {s.get('error')} |||||||")
+                continue
+            ratio = r["ratios"].get(engine) if engine != "toolkit_rfm" else None
+            against = (
+                "" if not ratio else (" (vs RFM)" if ratio["against"] == "toolkit_rfm" else "")
+            )
+            lines.append(
+                f"| {LABELS.get(engine, engine)} | {_s(s['total'])} | {_s(s['load'])} | "
+                f"{_s(s['compute'])} | {s['peak_rss_mib']:.0f} | {s['baseline_rss_mib']:.0f} | "
+                + (
+                    f"{ratio['time']:.2f}x{against}"
+                    if ratio
+                    else "reference for lifetimes"
+                    if engine == "toolkit_rfm"
+                    else "1 (reference)"
+                )
+                + " | "
+                + (f"{ratio['memory']:.2f}x" if ratio else "1")
+                + " | "
+                + ", ".join(_s(x) for x in s["total_all"])
+                + " |"
+            )
+        agreement = r.get("agreement", {})
+        verdicts = ", ".join(
+            f"{e}: {'agree' if not p else 'DISAGREE (' + str(len(p)) + ')'}"
+            for e, p in agreement.items()
+        )
+        lines.append(f"\nCorrectness check before timing (rel 1e-9): {verdicts}.\n")
+        if "toolkit" in st and "total" in tk:
+            ex = tk.get("extra", {})
+            lines.append(
+                f"Toolkit split: load_client {_s(tk['load'])} s, compute_kpis "
+                f"{_s(ex.get('compute_kpis'))} s, cohort + transitions + AOV comparison "
+                f"{_s(ex.get('frames'))} s. Peak RSS / orders table = "
+                f"{tk['peak_rss_mib'] / r['orders_table_mib']:.1f}x; (peak - RSS after "
+                f"imports) / orders table = "
+                f"{(tk['peak_rss_mib'] - tk['baseline_rss_mib']) / r['orders_table_mib']:.1f}x; "
+                f"peak / all four tables = {tk['peak_rss_mib'] / r['all_tables_mib']:.1f}x.\n"
+            )
+    return "\n".join(lines)
+
+
+def chart(results: dict[str, Any]) -> bool:
+    try:
+        import altair as alt
+        import polars as pl
+    except ImportError:
+        return False
+    rows = []
+    for size in _ordered(results):
+        for engine, s in results[size]["stats"].items():
+            if "total" in s:
+                rows.append(
+                    {
+                        "orders": SIZES[size],
+                        "engine": LABELS.get(engine, engine),
+                        "seconds": s["total"],
+                        "peak RSS (MiB)": s["peak_rss_mib"],
+                    }
+                )
+    if not rows:
+        return False
+    df = pl.DataFrame(rows)
+    base = alt.Chart(df).encode(
+        x=alt.X("orders:Q", scale=alt.Scale(type="log"), title="orders"),
+        color=alt.Color("engine:N", title=None),
+    )
+    time_chart = (
+        base.mark_line(point=True)
+        .encode(y=alt.Y("seconds:Q", scale=alt.Scale(type="log"), title="wall time, s (median)"))
+        .properties(title="Time against size", width=320, height=260)
+    )
+    mem_chart = (
+        base.mark_line(point=True)
+        .encode(y=alt.Y("peak RSS (MiB):Q", scale=alt.Scale(type="log"), title="peak RSS, MiB"))
+        .properties(title="Peak memory against size", width=320, height=260)
+    )
+    both = alt.hconcat(time_chart, mem_chart)
+    both.save(str(CHART), scale_factor=1.5)
+    both.save(str(CHART_SVG))
+    return True
+
+
+def report_tables(rep: dict[str, Any]) -> str:
+    lines = [
+        "| clients | report --jobs 1 s | report --jobs 2 s | naive -P1 s | naive -P2 s "
+        "| naive -P1 / jobs 1 | naive -P1 / jobs 2 | naive -P2 / jobs 2 |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, e in rep.get("by_clients", {}).items():
+        m, r = e["median_wall"], e["ratios"]
+        lines.append(
+            f"| {n} | {_s(m.get('report --jobs 1'))} | {_s(m.get('report --jobs 2'))} | "
+            f"{_s(m.get('naive -P1'))} | {_s(m.get('naive -P2'))} | "
+            + " | ".join(
+                f"{r[k]:.2f}x" if k in r else "—"
+                for k in ("naive -P1 / report --jobs 1", "naive -P1 / report --jobs 2")
+            )
+            + " | "
+            + (
+                f"{r['naive -P2 / report --jobs 2']:.2f}x"
+                if "naive -P2 / report --jobs 2" in r
+                else "—"
+            )
+            + " |"
+        )
+    b = rep.get("breakdown")
+    if b:
+        lc = b.get("load_vs_compute", {})
+        lines += [
+            "",
+            "Cost of one notebook (1 client, `report --jobs 1`, medians from the executed "
+            "notebooks' papermill metadata; HTML export timed in process after a warm-up):",
+            "",
+            "| notebook | papermill total s | kernel start s | imports cell s "
+            "| open_analysis (load + KPIs) s | chart cells s | HTML export s |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, row in b["per_notebook"].items():
+            lines.append(
+                f"| {name} | {_s(row['papermill_total'])} | {_s(row['kernel_start'])} | "
+                f"{_s(row['imports_cell'])} | {_s(row['open_analysis_cell'])} | "
+                f"{_s(row['chart_cells'])} | {_s(row['html_export'])} |"
+            )
+        lines.append(
+            f"\n`open_analysis` split, measured in a fresh process: load_client "
+            f"{_s(lc.get('load'))} s, compute_kpis {_s(lc.get('compute'))} s. First HTML export "
+            f"in a process (nbconvert import, template): {_s(b.get('html_export_first_call'))} s."
+        )
+    return "\n".join(lines)
+
+
+def fixes_table(fx: dict[str, Any]) -> str:
+    lines = [
+        "| size | engine | total s | load s | compute s | peak RSS MiB | all runs (s) |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for size in _ordered(fx):
+        for engine, s in fx[size]["stats"].items():
+            if "total" in s:
+                lines.append(
+                    f"| {size} | {LABELS.get(engine, engine)} | {_s(s['total'])} | "
+                    f"{_s(s['load'])} | {_s(s['compute'])} | {s['peak_rss_mib']:.0f} | "
+                    + ", ".join(_s(x) for x in s["total_all"])
+                    + " |"
+                )
+        ag = fx[size].get("agreement", {}).get("toolkit_fixed")
+        if ag is not None:
+            lines.append(
+                f"| {size} | fixed vs toolkit outputs | "
+                f"{'identical (rel 1e-9)' if not ag else 'DIFFER: ' + '; '.join(ag[:3])} |||||"
+            )
+    return "\n".join(lines)
+
+
+def streaming_table(st: dict[str, Any]) -> str:
+    lines = [
+        "| size | step | seconds | peak RSS MiB | rows out | Parquet MiB |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for size in _ordered(st):
+        mib = sum(st[size]["parquet_bytes"].values()) / 2**20
+        for step in st[size]["steps"]:
+            if "error" in step:
+                lines.append(f"| {size} | {step['step']} | failed: {step['error'][-200:]} ||||")
+                continue
+            lines.append(
+                f"| {size} | {step['step']} | {_s(step['seconds'])} | "
+                f"{step['peak_rss_mib']:.0f} | {step['rows_out']} | {_s(mib)} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    kpi = json.loads(KPI.read_text()) if KPI.exists() else {}
+    rep = json.loads(REPORT.read_text()) if REPORT.exists() else {}
+    fx = json.loads(FIXES.read_text()) if FIXES.exists() else {}
+    st = json.loads(STREAMING.read_text()) if STREAMING.exists() else {}
+    any_run = next(iter(kpi.values()), None) or rep or {}
+    mach = any_run.get("machine", {}) if isinstance(any_run, dict) else {}
+    has_chart = chart(kpi)
+    parts = ["# Benchmarks: results\n"]
+    parts.append(
+        "Generated by `bash bench/run.sh` (see `bench/README.md`); numbers from "
+        "`bench/results/*.json`.\n"
+    )
+    if mach:
+        v = mach.get("versions", {})
+        parts.append(
+            f"**Machine**: {mach.get('cpu')}, {mach.get('cores')} cores, {mach.get('memory')}, "
+            f"{mach.get('os')}, Python {mach.get('python')}. **Versions**: "
+            + ", ".join(f"{k} {val}" for k, val in v.items())
+            + f". **Package**: commit {mach.get('package_commit')}"
+            + (
+                " plus uncommitted changes of other engineers in b2b_analysis/ (the package "
+                "was being worked on during the run)"
+                if mach.get("package_uncommitted_changes")
+                else ""
+            )
+            + ". The machine is shared with other engineers' test runs (load average at the "
+            f"start of the last size: {', '.join(f'{x:.1f}' for x in mach.get('load_average', []))}"
+            "): absolute times are noisy; compare engines by the ratios, measured in the same "
+            "run with the engines interleaved.\n"
+        )
+    if ANALYSIS.exists():
+        parts.append(ANALYSIS.read_text())
+    parts.append("## KPI suite\n")
+    if has_chart:
+        parts.append("![time and memory against size](results/scaling.png)\n")
+    parts.append(kpi_tables(kpi))
+    if fx:
+        parts.append("## Proposed package fixes: before / after (same run, interleaved)\n")
+        parts.append(fixes_table(fx) + "\n")
+    if rep:
+        parts.append("## Report pipeline (100k orders per client)\n")
+        parts.append(report_tables(rep) + "\n")
+        fc = rep.get("fix_compare")
+        if fc:
+            med = fc["median"]
+            parts.append(
+                "Proposed fix (rfc3987_syntax import guard and the KPI fixes, `bench/fixes.py`), "
+                f"{fc['what']}; medians of {len(fc['runs']['checkout'])} interleaved runs:\n"
+            )
+            parts.append("| configuration | median s | runs (s) |\n|---|---:|---|")
+            for label, runs in fc["runs"].items():
+                parts.append(f"| {label} | {_s(med[label])} | {', '.join(_s(x) for x in runs)} |")
+            if "naive -P2, patched" in med:
+                parts.append(
+                    f"\nAfter the fix: naive -P2 (patched kernels) / report --jobs 2 (patched) = "
+                    f"{med['naive -P2, patched'] / med['patched']:.2f}x; checkout / patched = "
+                    f"{med['checkout'] / med['patched']:.2f}x.\n"
+                )
+    if st:
+        parts.append("## Streaming check (`--with-100m`)\n")
+        parts.append(streaming_table(st) + "\n")
+    OUT.write_text("\n".join(parts).rstrip() + "\n")
+    print(f"wrote {OUT}" + (f" and {CHART}" if has_chart else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -242,19 +242,27 @@ def _failed_cell(exc: BaseException, nb_path: Path) -> str:
 
 
 def _stable_cell_ids(nb_path: Path) -> None:
-    """Give papermill's injected-parameters cell a fixed id (papermill draws a random
-    one), so the same inputs give the same executed notebook and HTML."""
+    """Give the cells papermill adds fixed ids (it draws random ones): the injected
+    parameters and, in a failed run, its two error banners. The same inputs then
+    give the same executed notebook and HTML."""
     import nbformat
 
     try:
         nb = nbformat.read(nb_path, as_version=4)
     except Exception:  # an unreadable partial notebook is reported as it is
         return
-    changed = False
+    changed, banners = False, 0
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
-        if "injected-parameters" in tags and cell.get("id") != "injected-parameters":
-            cell["id"] = "injected-parameters"
+        if "injected-parameters" in tags:
+            wanted = "injected-parameters"
+        elif "papermill-error-cell-tag" in tags:
+            banners += 1
+            wanted = f"papermill-error-{banners}"
+        else:
+            continue
+        if cell.get("id") != wanted:
+            cell["id"] = wanted
             changed = True
     if changed:
         nbformat.write(nb, nb_path)

@@ -35,7 +35,7 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from clientkit import ORDER_HEADER, write_client
+from clientkit import ORDER_HEADER, run_cli, write_client
 from test_bad_input import CASES, GOOD
 from test_report import Built, built_reports
 
@@ -420,6 +420,26 @@ def test_bad_input_through_report_names_its_cause(corpus: CorpusRun) -> None:
         assert mine, (case, corpus.stderr)
         for fragment in CASES[case][1]:
             assert any(fragment in p for p in mine), (case, fragment, mine)
+
+
+def test_optional_table_with_only_a_header_warns_and_its_kpis_are_null(tmp_path: Path) -> None:
+    """Usable data (documented in docs/data-contract.md): a warning naming the file,
+    and the KPIs needing the table null with their reason, never 0."""
+    params = write_client(
+        tmp_path,
+        {
+            "orders": (ORDER_HEADER, GOOD),
+            "visits": (("visit_id", "customer_id", "visit_start"), []),
+        },
+    )
+    result = run_cli("kpis", str(params), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    warning = f"warning: {tmp_path / 'data' / 'visits.csv'}: the visits table has no rows"
+    assert warning in result.stderr
+    doc = json.loads(result.stdout)
+    for key in ("conversion_rate", "returning_visit_share", "visitor_conversion_rate"):
+        assert doc["kpis"][key] is None and "no" in doc["notes"][key], key
+    assert doc["kpis"]["orders"] == 3
 
 
 @pytest.mark.slow

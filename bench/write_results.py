@@ -151,8 +151,16 @@ def report_tables(rep: dict[str, Any]) -> str:
         "| naive -P1 / jobs 1 | naive -P1 / jobs 2 | naive -P2 / jobs 2 |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    failures = []
     for n, e in rep.get("by_clients", {}).items():
         m, r = e["median_wall"], e["ratios"]
+        for label, runs in e["runs"].items():
+            bad = [x for x in runs if not x["ok"]]
+            if bad:
+                failures.append(
+                    f"{n} client(s), {label}: {len(bad)} of {len(runs)} runs failed "
+                    f"({str(bad[0]['error']).strip()[:160]}); their wall time is in the median"
+                )
         lines.append(
             f"| {n} | {_s(m.get('report --jobs 1'))} | {_s(m.get('report --jobs 2'))} | "
             f"{_s(m.get('naive -P1'))} | {_s(m.get('naive -P2'))} | "
@@ -168,6 +176,8 @@ def report_tables(rep: dict[str, Any]) -> str:
             )
             + " |"
         )
+    if failures:
+        lines += ["", *(f"- {f}" for f in failures)]
     b = rep.get("breakdown")
     if b:
         lc = b.get("load_vs_compute", {})
@@ -240,8 +250,12 @@ def main() -> None:
     rep = json.loads(REPORT.read_text()) if REPORT.exists() else {}
     fx = json.loads(FIXES.read_text()) if FIXES.exists() else {}
     st = json.loads(STREAMING.read_text()) if STREAMING.exists() else {}
-    any_run = next(iter(kpi.values()), None) or rep or {}
+    any_run = kpi[_ordered(kpi)[-1]] if kpi else rep
     mach = any_run.get("machine", {}) if isinstance(any_run, dict) else {}
+    # the package commit is recorded by the later runs (report, fixes)
+    later = (rep.get("machine") or {}) if rep else {}
+    commit = mach.get("package_commit") or later.get("package_commit") or "?"
+    dirty = mach.get("package_uncommitted_changes", later.get("package_uncommitted_changes"))
     has_chart = chart(kpi)
     parts = ["# Benchmarks: results\n"]
     parts.append(
@@ -254,11 +268,11 @@ def main() -> None:
             f"**Machine**: {mach.get('cpu')}, {mach.get('cores')} cores, {mach.get('memory')}, "
             f"{mach.get('os')}, Python {mach.get('python')}. **Versions**: "
             + ", ".join(f"{k} {val}" for k, val in v.items())
-            + f". **Package**: commit {mach.get('package_commit')}"
+            + f". **Package**: commit {commit}"
             + (
                 " plus uncommitted changes of other engineers in b2b_analysis/ (the package "
                 "was being worked on during the run)"
-                if mach.get("package_uncommitted_changes")
+                if dirty
                 else ""
             )
             + ". The machine is shared with other engineers' test runs (load average at the "

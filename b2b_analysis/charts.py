@@ -142,11 +142,16 @@ def _eager(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 #: (polars runs group-bys in parallel) differs in its last bits, which would change the
 #: spec between reruns (nbval compares it exactly); 6 digits are beyond what a chart shows.
 DIGITS = 6
+#: Rounding first to this many digits removes that last-bit noise: a mean of cents that
+#: is exactly 144.015 may come out as 144.01499999999999 or 144.01500000000001, which
+#: a single rounding to 6 digits would turn into 144.015 or 144.015 +- 0.001 at random.
+NOISE_DIGITS = 12
 
 
 def _chart(frame: pl.DataFrame, **kwargs: Any) -> alt.Chart:
     """``alt.Chart`` on the frame with floats rounded to :data:`DIGITS` significant digits."""
-    stable = frame.with_columns(pl.col(pl.Float64, pl.Float32).round_sig_figs(DIGITS))
+    floats = pl.col(pl.Float64, pl.Float32)
+    stable = frame.with_columns(floats.round_sig_figs(NOISE_DIGITS).round_sig_figs(DIGITS))
     return alt.Chart(stable, **kwargs)
 
 

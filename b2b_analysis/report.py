@@ -72,6 +72,9 @@ TEMPLATE = "b2b_report"
 #: Where the notebooks live in a source checkout.
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL = "python3"
+#: Seconds a kernel may take to start. papermill's 60 s failed clients on a loaded
+#: machine ("Kernel didn't respond in 60 seconds") in unattended runs.
+KERNEL_START_TIMEOUT = 300
 
 
 # ------------------------------------------------------------------ notebook side
@@ -349,6 +352,7 @@ def _run_notebook(
             progress_bar=False,
             log_output=False,
             cwd=str(Path(source).parent),
+            start_timeout=KERNEL_START_TIMEOUT,
         )
     except Exception as exc:
         error = _failed_cell(exc, tmp)
@@ -695,13 +699,15 @@ def run_reports(
             )
             continue
         slug = loaded.params.client_slug
-        if not re.fullmatch(SLUG_PATTERN, slug):  # checked by config already: never a path
-            raise InputError(f"{path}: slug {slug!r} is not a safe folder name")
-        if slug in seen:  # the first keeps the folder; this one is not run
+        error = None
+        if not re.fullmatch(SLUG_PATTERN, slug):  # config checks it already: never a path
+            error = f"{path}: slug {slug!r} is not a safe folder name"
+        elif slug in seen:  # the first keeps the folder; this one is not run
             error = (
                 f"{path}: the slug {slug!r} is already used by {seen[slug]}; "
                 "give one of them its own 'slug'"
             )
+        if error:
             results.append(
                 ClientResult(loaded.path, slug, loaded.params.client, out_dir, error=error)
             )

@@ -747,7 +747,7 @@ def run_reports(
         for fut in as_completed(futures):
             r, what = futures[fut]
             try:
-                value = fut.result()
+                value: Any = fut.result()
             except Exception as exc:  # the worker itself broke (not a notebook cell)
                 message = f"{type(exc).__name__}: {exc}"
                 if what == "kpis":

@@ -201,3 +201,17 @@ def test_jupyterlab_runs_a_notebook_and_draws_its_charts(browser: object, lab_tr
         lab.terminate()
         lab.wait(30)
         log.close()
+
+
+@pytest.mark.slow
+def test_a_page_copied_alone_elsewhere_still_draws_every_chart(
+    browser: object, built: Built, tmp_path: Path
+) -> None:
+    """A client opens one emailed report page: no sibling files, no network."""
+    page = next(p for p in sorted(built.out.glob("*/aov.html")))
+    lonely = tmp_path / "somewhere else" / "report.html"
+    lonely.parent.mkdir(parents=True)
+    shutil.copyfile(page, lonely)
+    containers, drawn, outside, errors = _open(browser, lonely)
+    assert containers >= 3 and drawn == containers
+    assert outside == [] and errors == []

@@ -22,9 +22,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
-import os
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +33,6 @@ import pytest
 import yaml
 from clientkit import ORDER_HEADER, run_cli, write_client
 from test_bad_input import GOOD
-from test_browser import ARGS, CHROMIUM
 from test_faults import Run, lite_notebooks, run_report, tiny_client
 
 from b2b_analysis.report import NOTEBOOKS
@@ -313,22 +309,6 @@ def test_unsafe_slugs_are_refused_by_key(path_run: tuple[Run, set[Path]]) -> Non
 
 
 # ------------------------------------------------------------------ the browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        reason = f"no Chromium at {CHROMIUM}; scripts/test.sh installs Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @dataclass

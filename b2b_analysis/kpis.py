@@ -371,17 +371,8 @@ def _series(
     fys: int,
     has_profit: bool,
 ) -> pl.DataFrame:
-    retention = results["retention"][0]
-    frame = retention.select(
-        "period",
-        "period_start",
-        "customers_start",
-        "retained_customers",
-        "new_customers",
-        "customers_end",
-        "period_retention_rate",
-        "crr_formula",
-    )
+    # one row per period of the window, from metrics.period_retention
+    frame = results["retention"][0]
     for name in ("orders", "visits", "surveys", "investments", "adoption"):
         if name in results:
             frame = frame.join(results[name][1], on="period", how="left")

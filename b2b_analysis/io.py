@@ -317,18 +317,23 @@ def _parse_dates(
     return frame
 
 
+def _trimmed(name: str) -> pl.Expr:
+    value = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(value == "").then(None).otherwise(value).alias(name)
+
+
 def _cast(
     frame: pl.DataFrame, table: Table, *, file: str, params: ClientParams, source: Source
 ) -> pl.DataFrame:
+    # every id and text column trimmed (and "" made null) in one parallel pass
+    text = [c.name for c in table.columns if c.kind in ("id", "text") and c.name in frame.columns]
+    frame = frame.with_columns(_trimmed(name) for name in text)
     for column in table.columns:
         name = column.name
         if name not in frame.columns:
             continue
         kind = column.kind
-        if kind in ("id", "text"):
-            value = pl.col(name).cast(pl.String).str.strip_chars()
-            frame = frame.with_columns(pl.when(value == "").then(None).otherwise(value).alias(name))
-        elif kind in ("date", "datetime"):
+        if kind in ("date", "datetime"):
             frame = _parse_dates(
                 frame,
                 name,
@@ -337,7 +342,7 @@ def _cast(
                 fmt=source.date_format,
                 as_date=kind == "date",
             )
-        else:
+        elif kind not in ("id", "text"):  # ids and text were trimmed above
             dtype = DTYPES[kind]
             original = pl.col(name)
             if frame.schema[name] == pl.String:
@@ -385,7 +390,12 @@ def _deduplicate(frame: pl.DataFrame, table: Table, file: str) -> pl.DataFrame:
     if key is None:
         return frame
     payload = [c for c in frame.columns if c != ROW]
-    duplicated = frame.filter(pl.col(key).is_duplicated())
+    # exports are usually sorted by their id, and strictly increasing ids are unique:
+    # one comparison pass instead of hashing every id (9 s for 29M visit ids)
+    ids = pl.col(key)
+    if frame.select((ids > ids.shift(1)).all() & ids.is_not_null().all()).item():
+        return frame
+    duplicated = frame.filter(ids.is_duplicated())
     if duplicated.is_empty():
         return frame
     conflicting = duplicated.filter(pl.struct(payload).n_unique().over(key) > 1)
@@ -414,10 +424,21 @@ def _label_lookup(labels: tuple[str, ...]) -> list[str]:
     return sorted({label.strip().lower() for label in labels})
 
 
+def _raw_labels(frame: pl.DataFrame, column: str, labels: tuple[str, ...]) -> list[str]:
+    """The distinct values of ``column`` that match one of ``labels`` (case-insensitive).
+
+    Matching the few distinct values once, then ``is_in`` on the raw column, is
+    cheaper than lower-casing every row.
+    """
+    wanted = set(_label_lookup(labels))
+    distinct = frame.get_column(column).unique().drop_nulls().to_list()
+    return [value for value in distinct if value.lower() in wanted]
+
+
 def _map_orders(frame: pl.DataFrame, params: ClientParams, file: str) -> pl.DataFrame:
-    label = pl.col("channel").str.to_lowercase()
-    online = _label_lookup(params.channels.online)
-    offline = _label_lookup(params.channels.offline)
+    label = pl.col("channel")
+    online = _raw_labels(frame, "channel", params.channels.online)
+    offline = _raw_labels(frame, "channel", params.channels.offline)
     known = label.is_in(online) | label.is_in(offline)
     if params.channels.unmapped == "error":
         unknown = (
@@ -444,11 +465,11 @@ def _map_orders(frame: pl.DataFrame, params: ClientParams, file: str) -> pl.Data
     else:
         is_online = label.is_in(online)
     if "status" in frame.columns:
-        status_label = pl.col("status").str.to_lowercase()
+        status_label = pl.col("status")
         status = (
-            pl.when(status_label.is_in(_label_lookup(params.statuses.cancelled)))
+            pl.when(status_label.is_in(_raw_labels(frame, "status", params.statuses.cancelled)))
             .then(pl.lit("cancelled"))
-            .when(status_label.is_in(_label_lookup(params.statuses.returned)))
+            .when(status_label.is_in(_raw_labels(frame, "status", params.statuses.returned)))
             .then(pl.lit("returned"))
             .otherwise(pl.lit("placed"))
         )

@@ -725,13 +725,13 @@ def channel_transitions(states: pl.LazyFrame) -> pl.LazyFrame:
     >>> channel_transitions(s).collect().select("from_state", "to_state", "customers").rows()
     [('offline-only', 'online-only', 1), ('online-only', 'online-only', 1)]
     """
+    # states has one row per customer and period, so joining each row to the same
+    # customer's row of the period before pairs consecutive periods without sorting
+    previous = states.select(
+        "customer_id", (pl.col("period") + 1).alias("period"), pl.col("state").alias("from_state")
+    )
     return (
-        states.sort("customer_id", "period")
-        .with_columns(
-            pl.col("state").shift(1).over("customer_id").alias("from_state"),
-            pl.col("period").shift(1).over("customer_id").alias("_prev_period"),
-        )
-        .filter(pl.col("_prev_period") == pl.col("period") - 1)
+        states.join(previous, on=["customer_id", "period"], how="inner")
         .group_by("period", "from_state", pl.col("state").alias("to_state"))
         .agg(pl.len().cast(pl.Int64).alias("customers"))
         .sort("period", "from_state", "to_state")

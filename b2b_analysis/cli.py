@@ -106,14 +106,22 @@ def kpis(
     series: Annotated[
         bool, typer.Option("--series", help="With csv or table, print the per-period series.")
     ] = False,
+    streaming: Annotated[
+        bool,
+        typer.Option(
+            "--streaming",
+            help="For tables larger than memory: scan Parquet tables and compute on "
+            "polars' streaming engine (slower when the tables fit in memory).",
+        ),
+    ] = False,
 ) -> None:
     """Print the headline KPIs of one client (and, as JSON, the per-period series)."""
     from b2b_analysis.io import load_client
     from b2b_analysis.kpis import KPIS, compute_kpis
 
     loaded = load_params(params)
-    err.print(f"Loading {loaded.params.client} ...")
-    data = load_client(loaded)
+    err.print(f"Loading {loaded.params.client}{' (streaming)' if streaming else ''} ...")
+    data = load_client(loaded, streaming=streaming)
     report = compute_kpis(
         data,
         start=start.date() if start else None,

@@ -16,16 +16,24 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
 
 import polars as pl
+import polars.selectors as cs
 
 from b2b_analysis.config import ClientParams, LoadedParams, Source
 from b2b_analysis.errors import InputError
 from b2b_analysis.schema import DTYPES, SURVEY_KINDS, TABLES, Table
 
 ROW = "_row"
+Engine = Literal["in-memory", "streaming"]
 #: Dates before this are treated as data errors (Excel's 1900 epoch, typos).
 EARLIEST_DATE = dt.date(1990, 1, 1)
+
+
+#: a table in memory, or (streaming) a plan that reads it
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+AnyFrame = pl.DataFrame | pl.LazyFrame
 
 
 class DataWarning(UserWarning):
@@ -33,8 +41,11 @@ class DataWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class ClientData:
+class ClientData(Generic[Frame]):
     """One client's validated tables. Absent optional tables are ``None``.
+
+    The tables are ``DataFrame``s, or ``LazyFrame``s when loaded with
+    ``load_client(..., streaming=True)``.
 
     ``orders`` carries, beyond the canonical columns, ``is_online`` (from the
     channel mapping), ``status`` normalised to placed / cancelled / returned and
@@ -43,21 +54,32 @@ class ClientData:
     """
 
     params: ClientParams
-    orders: pl.DataFrame
-    order_lines: pl.DataFrame | None = None
-    visits: pl.DataFrame | None = None
-    surveys: pl.DataFrame | None = None
-    investments: pl.DataFrame | None = None
+    orders: Frame
+    order_lines: Frame | None = None
+    visits: Frame | None = None
+    surveys: Frame | None = None
+    investments: Frame | None = None
     #: human-readable source of each table, for messages (never a connection string)
     sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> Engine:
+        """The polars engine that collects plans on these tables."""
+        return "streaming" if isinstance(self.orders, pl.LazyFrame) else "in-memory"
 
     def window(
         self, start: dt.date | None = None, end: dt.date | None = None
     ) -> tuple[dt.date, dt.date]:
         """The analysis window: arguments, else the params file, else the orders' range."""
-        bounds = self.orders.select(
-            pl.col("order_date").min().alias("first"), pl.col("order_date").max().alias("last")
-        ).row(0)
+        bounds = (
+            self.orders.lazy()
+            .select(
+                pl.col("order_date").min().alias("first"),
+                pl.col("order_date").max().alias("last"),
+            )
+            .collect(engine=self.engine)
+            .row(0)
+        )
         lo = start or self.params.window.start or bounds[0]
         hi = end or self.params.window.end or bounds[1]
         if lo > hi:
@@ -160,6 +182,17 @@ def scrub(text: str, dsn: str) -> str:
     return text
 
 
+def scan_parquet(loaded: LoadedParams, table: str) -> tuple[pl.LazyFrame, str]:
+    """A plan reading one Parquet table, and its path (streaming mode)."""
+    path = loaded.resolve(table)
+    if not path.is_file():
+        raise InputError(f"file not found (data.{table}.path in {loaded.path.name})", file=path)
+    try:
+        return pl.scan_parquet(path), str(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"cannot read the file: {_first_line(exc)}", file=path) from None
+
+
 def read_source(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame, str]:
     """The raw frame of one table and a label naming where it came from."""
     source: Source = getattr(loaded.params.data, table)
@@ -188,25 +221,9 @@ def read_source(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame, str]:
 # ------------------------------------------------------------------------ validating
 
 
-def _rows_where(frame: pl.DataFrame, mask: pl.Expr) -> tuple[list[int], int]:
-    hits = frame.lazy().filter(mask).select(ROW).collect().to_series()
-    return hits.head(20).to_list(), hits.len()
-
-
-def _fail_rows(frame: pl.DataFrame, mask: pl.Expr, *, file: str, column: str, message: str) -> None:
-    rows, total = _rows_where(frame, mask)
-    if total:
-        raise InputError(message, file=file, column=column, rows=rows, total_rows=total)
-
-
-def _sample(frame: pl.DataFrame, mask: pl.Expr, column: str) -> str:
-    values = frame.lazy().filter(mask).select(pl.col(column)).head(3).collect().to_series()
-    return ", ".join(repr(v) for v in values.to_list())
-
-
-def _rename(frame: pl.DataFrame, table: Table, source: Source, file: str) -> pl.DataFrame:
-    """Keep the canonical columns, renamed from the source's names."""
-    available = frame.columns
+def _rename(frame: AnyFrame, table: Table, source: Source, file: str) -> AnyFrame:
+    """Keep the canonical columns, renamed from the source's names, and number the rows."""
+    available = frame.collect_schema().names()
     wanted = {c.name: source.columns.get(c.name, c.name) for c in table.columns}
     missing = [
         f"'{canonical}'" + (f" (mapped from '{raw}')" if raw != canonical else "")
@@ -236,60 +253,124 @@ def _rename(frame: pl.DataFrame, table: Table, source: Source, file: str) -> pl.
             file=file,
         )
     present = {canonical: raw for canonical, raw in wanted.items() if raw in available}
-    return frame.select(
-        (pl.int_range(1, pl.len() + 1, dtype=pl.Int64)).alias(ROW),
+    return frame.with_row_index(ROW, offset=1).select(
+        pl.col(ROW).cast(pl.Int64),
         *(pl.col(raw).alias(canonical) for canonical, raw in present.items()),
     )
 
 
+@dataclass(frozen=True)
+class _Check:
+    """A rule on one column of a table: ``mask`` is true on the rows at fault.
+
+    ``message`` is the error text, or builds it from the rows at fault (to quote
+    a few of their values).
+    """
+
+    column: str
+    mask: pl.Expr
+    message: str | Callable[[pl.LazyFrame], str]
+
+
+def _verify(frame: AnyFrame, checks: list[_Check], *, file: str, engine: Engine) -> None:
+    """Evaluate every check in one pass; raise for the first (in order) that fails."""
+    if not checks:
+        return
+    plan = frame.lazy()
+    failed = (
+        plan.select(check.mask.any().alias(str(i)) for i, check in enumerate(checks))
+        .collect(engine=engine)
+        .row(0)
+    )
+    for check, bad in zip(checks, failed, strict=True):
+        if bad:
+            hits = plan.filter(check.mask)
+            rows = hits.select(ROW).collect(engine=engine).to_series()
+            message = check.message if isinstance(check.message, str) else check.message(hits)
+            raise InputError(
+                message,
+                file=file,
+                column=check.column,
+                rows=rows.head(20).to_list(),
+                total_rows=rows.len(),
+            )
+
+
+def _quoted(column: str, template: str) -> Callable[[pl.LazyFrame], str]:
+    """A message quoting the first three values of ``column`` among the rows at fault."""
+
+    def build(hits: pl.LazyFrame) -> str:
+        values = hits.select(pl.col(column)).head(3).collect().to_series().to_list()
+        return template.format(values=", ".join(repr(v) for v in values))
+
+    return build
+
+
+def _raw(name: str) -> str:
+    """The column that keeps a column's value as read, for checks and messages."""
+    return f"_raw_{name}"
+
+
 def _parse_dates(
-    frame: pl.DataFrame,
+    frame: AnyFrame,
     column: str,
     *,
     file: str,
     timezone: str,
     fmt: str | None,
     as_date: bool,
-) -> pl.DataFrame:
+) -> tuple[AnyFrame, list[_Check]]:
     """Parse a date/datetime column to naive local time of the client's time zone."""
-    raw = frame.schema[column]
+    raw = frame.collect_schema()[column]
     expr = pl.col(column)
+    checks: list[_Check] = []
     if raw == pl.String:
         text = expr.str.strip_chars()
         text = pl.when(text == "").then(None).otherwise(text)
-        if fmt is None:
-            # polars infers the format from the first value; rows in another format fail
-            sample = frame.select(text.drop_nulls().first()).item()
-            if sample is not None and re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", sample):
+        if isinstance(frame, pl.LazyFrame):
+            if fmt is None:
                 raise InputError(
-                    f"dates such as {sample!r} are ambiguous (day/month or month/day?); "
-                    "set 'date_format' on this table in the params file, e.g. '%d/%m/%Y'",
+                    "dates stored as text need 'date_format' on this table in the params "
+                    "file to be read in streaming mode (or store them as dates)",
                     file=file,
                     column=column,
                 )
-        # parsed eagerly on the Series: as an expression, polars 2.1 refuses to infer
-        # a format whose values carry a UTC offset
-        parsed = (
-            frame.select(text).to_series().str.to_datetime(format=fmt, strict=False)
-        ).dt.cast_time_unit("us")
-        parsed_frame = frame.with_columns(parsed.alias("_parsed"))
-        unparsed = pl.col("_parsed").is_null() & text.is_not_null()
-        _fail_rows(
-            parsed_frame,
-            unparsed,
-            file=file,
-            column=column,
-            message=f"cannot parse {_sample(parsed_frame, unparsed, column)} as a date "
-            "(mixed or unknown formats; set 'date_format' for this table)",
+            parsed = text.str.to_datetime(format=fmt, strict=False).dt.cast_time_unit("us")
+            frame = frame.with_columns(text.alias(_raw(column)), parsed.alias(column))
+        else:
+            if fmt is None:
+                # polars infers the format from the first value; rows in another format fail
+                sample = frame.select(text.drop_nulls().first()).item()
+                if sample is not None and re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", sample):
+                    raise InputError(
+                        f"dates such as {sample!r} are ambiguous (day/month or month/day?); "
+                        "set 'date_format' on this table in the params file, e.g. '%d/%m/%Y'",
+                        file=file,
+                        column=column,
+                    )
+            # parsed eagerly on the Series: as an expression, polars 2.1 refuses to infer
+            # a format whose values carry a UTC offset
+            values = frame.select(text).to_series()
+            parsed_values = values.str.to_datetime(format=fmt, strict=False).dt.cast_time_unit("us")
+            frame = frame.with_columns(values.alias(_raw(column)), parsed_values.alias(column))
+        checks.append(
+            _Check(
+                column,
+                pl.col(column).is_null() & pl.col(_raw(column)).is_not_null(),
+                _quoted(
+                    _raw(column),
+                    "cannot parse {values} as a date "
+                    "(mixed or unknown formats; set 'date_format' for this table)",
+                ),
+            )
         )
-        frame = parsed_frame.with_columns(pl.col("_parsed").alias(column)).drop("_parsed")
     elif isinstance(raw, pl.Date):
         frame = frame.with_columns(expr.cast(pl.Datetime("us")))
     elif isinstance(raw, pl.Datetime):
         frame = frame.with_columns(expr.dt.cast_time_unit("us"))
     else:
         raise InputError(f"expected dates, found values of type {raw}", file=file, column=column)
-    dtype = frame.schema[column]
+    dtype = frame.collect_schema()[column]
     assert isinstance(dtype, pl.Datetime)
     if dtype.time_zone is not None:
         frame = frame.with_columns(
@@ -298,23 +379,21 @@ def _parse_dates(
     if as_date:
         frame = frame.with_columns(pl.col(column).dt.date())
     day = pl.col(column).cast(pl.Date) if not as_date else pl.col(column)
-    _fail_rows(
-        frame,
-        day < EARLIEST_DATE,
-        file=file,
-        column=column,
-        message=f"dates before {EARLIEST_DATE} are not plausible; fix the export",
-    )
     today = dt.date.today()
-    _fail_rows(
-        frame,
-        day > today,
-        file=file,
-        column=column,
-        message=f"dates after today ({today}) are not plausible; fix the export "
-        "or check the date format",
-    )
-    return frame
+    checks += [
+        _Check(
+            column,
+            day < EARLIEST_DATE,
+            f"dates before {EARLIEST_DATE} are not plausible; fix the export",
+        ),
+        _Check(
+            column,
+            day > today,
+            f"dates after today ({today}) are not plausible; fix the export "
+            "or check the date format",
+        ),
+    ]
+    return frame, checks
 
 
 def _trimmed(name: str) -> pl.Expr:
@@ -322,19 +401,22 @@ def _trimmed(name: str) -> pl.Expr:
     return pl.when(value == "").then(None).otherwise(value).alias(name)
 
 
-def _cast(
-    frame: pl.DataFrame, table: Table, *, file: str, params: ClientParams, source: Source
-) -> pl.DataFrame:
+def _typed(
+    frame: AnyFrame, table: Table, *, file: str, params: ClientParams, source: Source
+) -> tuple[AnyFrame, list[_Check]]:
+    """Trim text, type every column; the checks that find the rows this fails on."""
+    schema = frame.collect_schema()
     # every id and text column trimmed (and "" made null) in one parallel pass
-    text = [c.name for c in table.columns if c.kind in ("id", "text") and c.name in frame.columns]
+    text = [c.name for c in table.columns if c.kind in ("id", "text") and c.name in schema]
     frame = frame.with_columns(_trimmed(name) for name in text)
+    checks: list[_Check] = []
     for column in table.columns:
         name = column.name
-        if name not in frame.columns:
+        if name not in schema:
             continue
         kind = column.kind
         if kind in ("date", "datetime"):
-            frame = _parse_dates(
+            frame, date_checks = _parse_dates(
                 frame,
                 name,
                 file=file,
@@ -342,62 +424,83 @@ def _cast(
                 fmt=source.date_format,
                 as_date=kind == "date",
             )
+            checks += date_checks
         elif kind not in ("id", "text"):  # ids and text were trimmed above
             dtype = DTYPES[kind]
-            original = pl.col(name)
-            if frame.schema[name] == pl.String:
+            original = pl.col(_raw(name))
+            if schema[name] == pl.String:
                 original = original.str.strip_chars()
                 original = pl.when(original == "").then(None).otherwise(original)
-            cast = original.cast(dtype, strict=False)
-            bad = cast.is_null() & original.is_not_null()
+            frame = frame.with_columns(pl.col(name).alias(_raw(name)))
+            frame = frame.with_columns(original.cast(dtype, strict=False).alias(name))
+            bad = pl.col(name).is_null() & original.is_not_null()
             if kind == "count":
                 bad = bad | (original.cast(pl.Float64, strict=False) % 1 != 0)
-            _fail_rows(
-                frame,
-                bad,
-                file=file,
-                column=name,
-                message=f"{_sample(frame, bad, name)} is not a "
-                f"{'whole number' if kind == 'count' else 'number'}",
-            )
-            frame = frame.with_columns(cast.alias(name))
+            noun = "whole number" if kind == "count" else "number"
+            checks.append(_Check(name, bad, _quoted(_raw(name), "{values} is not a " + noun)))
             if kind in ("money", "count"):
-                _fail_rows(
-                    frame,
-                    pl.col(name) < 0,
-                    file=file,
-                    column=name,
-                    message="negative values are not allowed "
-                    + (
-                        "(record returns and credit notes with a 'returned' status)"
-                        if name == "revenue"
-                        else "(fix the export)"
-                    ),
+                checks.append(
+                    _Check(
+                        name,
+                        pl.col(name) < 0,
+                        "negative values are not allowed "
+                        + (
+                            "(record returns and credit notes with a 'returned' status)"
+                            if name == "revenue"
+                            else "(fix the export)"
+                        ),
+                    )
                 )
         if column.required and not (table.name == "visits" and name == "customer_id"):
-            _fail_rows(
-                frame,
-                pl.col(name).is_null(),
-                file=file,
-                column=name,
-                message="empty values are not allowed in a required column",
+            checks.append(
+                _Check(
+                    name,
+                    pl.col(name).is_null(),
+                    "empty values are not allowed in a required column",
+                )
             )
-    return frame
+    return frame, checks
 
 
-def _deduplicate(frame: pl.DataFrame, table: Table, file: str) -> pl.DataFrame:
-    key = table.key
-    if key is None:
-        return frame
-    payload = [c for c in frame.columns if c != ROW]
-    # exports are usually sorted by their id, and strictly increasing ids are unique:
-    # one comparison pass instead of hashing every id (9 s for 29M visit ids)
+def _rows_where(frame: AnyFrame, mask: pl.Expr, engine: Engine) -> tuple[list[int], int]:
+    hits = frame.lazy().filter(mask).select(ROW).collect(engine=engine).to_series()
+    return hits.head(20).to_list(), hits.len()
+
+
+#: rows per slice when checking that ids increase (bounds the memory of the check)
+ID_SLICE_ROWS = 10_000_000
+
+
+def _strictly_increasing(frame: AnyFrame, key: str) -> bool:
+    """Whether ``key`` has no nulls and increases strictly down the table.
+
+    Such ids are unique. Exports are usually sorted by their id, and checking the
+    order is one comparison pass with no hashing (hashing 29M visit ids takes 9 s).
+    It runs on slices so that a scanned table is never held in memory whole.
+    """
+    plan = frame.lazy().select(key)
+    height = plan.select(pl.len()).collect().item()
     ids = pl.col(key)
-    if frame.select((ids > ids.shift(1)).all() & ids.is_not_null().all()).item():
+    previous = None
+    for offset in range(0, height, ID_SLICE_ROWS):
+        part = plan.slice(offset, ID_SLICE_ROWS).collect().to_series()
+        if part.null_count() or (previous is not None and not part[0] > previous):
+            return False
+        if not part.to_frame().select((ids > ids.shift(1)).all()).item():
+            return False
+        previous = part[-1]
+    return True
+
+
+def _deduplicate(frame: AnyFrame, table: Table, file: str, engine: Engine) -> AnyFrame:
+    key = table.key
+    if key is None or _strictly_increasing(frame, key):
         return frame
-    duplicated = frame.filter(ids.is_duplicated())
+    ids = pl.col(key)
+    duplicated = frame.lazy().filter(ids.is_duplicated()).collect(engine=engine)
     if duplicated.is_empty():
         return frame
+    payload = [c for c in duplicated.columns if c != ROW]
     conflicting = duplicated.filter(pl.struct(payload).n_unique().over(key) > 1)
     if not conflicting.is_empty():
         rows = conflicting.sort(key, ROW).get_column(ROW)
@@ -417,39 +520,41 @@ def _deduplicate(frame: pl.DataFrame, table: Table, file: str) -> pl.DataFrame:
         DataWarning,
         stacklevel=3,
     )
-    return frame.filter(pl.col(ROW) == pl.col(ROW).min().over(key))
+    return frame.filter(~pl.col(ROW).is_in(extra.get_column(ROW)))
 
 
 def _label_lookup(labels: tuple[str, ...]) -> list[str]:
     return sorted({label.strip().lower() for label in labels})
 
 
-def _raw_labels(frame: pl.DataFrame, column: str, labels: tuple[str, ...]) -> list[str]:
+def _raw_labels(frame: AnyFrame, column: str, labels: tuple[str, ...], engine: Engine) -> list[str]:
     """The distinct values of ``column`` that match one of ``labels`` (case-insensitive).
 
     Matching the few distinct values once, then ``is_in`` on the raw column, is
     cheaper than lower-casing every row.
     """
     wanted = set(_label_lookup(labels))
-    distinct = frame.get_column(column).unique().drop_nulls().to_list()
-    return [value for value in distinct if value.lower() in wanted]
+    distinct = frame.lazy().select(pl.col(column).unique()).collect(engine=engine).to_series()
+    return [value for value in distinct.drop_nulls().to_list() if value.lower() in wanted]
 
 
-def _map_orders(frame: pl.DataFrame, params: ClientParams, file: str) -> pl.DataFrame:
+def _map_orders(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) -> AnyFrame:
     label = pl.col("channel")
-    online = _raw_labels(frame, "channel", params.channels.online)
-    offline = _raw_labels(frame, "channel", params.channels.offline)
+    online = _raw_labels(frame, "channel", params.channels.online, engine)
+    offline = _raw_labels(frame, "channel", params.channels.offline, engine)
     known = label.is_in(online) | label.is_in(offline)
     if params.channels.unmapped == "error":
         unknown = (
-            frame.filter(~known)
+            frame.lazy()
+            .filter(~known)
             .group_by("channel")
             .agg(pl.len().alias("n"), pl.col(ROW).min())
             .sort(ROW)
+            .collect(engine=engine)
         )
         if not unknown.is_empty():
             listed = ", ".join(f"'{c}' ({n} orders)" for c, n, _ in unknown.head(10).iter_rows())
-            rows, total = _rows_where(frame, ~known)
+            rows, total = _rows_where(frame, ~known, engine)
             raise InputError(
                 f"channel label(s) not in the channel mapping: {listed}; add them to "
                 "channels.online or channels.offline in the params file, or set "
@@ -464,12 +569,14 @@ def _map_orders(frame: pl.DataFrame, params: ClientParams, file: str) -> pl.Data
         is_online = ~label.is_in(offline)
     else:
         is_online = label.is_in(online)
-    if "status" in frame.columns:
+    if "status" in frame.collect_schema():
         status_label = pl.col("status")
+        cancelled = _raw_labels(frame, "status", params.statuses.cancelled, engine)
+        returned = _raw_labels(frame, "status", params.statuses.returned, engine)
         status = (
-            pl.when(status_label.is_in(_raw_labels(frame, "status", params.statuses.cancelled)))
+            pl.when(status_label.is_in(cancelled))
             .then(pl.lit("cancelled"))
-            .when(status_label.is_in(_raw_labels(frame, "status", params.statuses.returned)))
+            .when(status_label.is_in(returned))
             .then(pl.lit("returned"))
             .otherwise(pl.lit("placed"))
         )
@@ -480,34 +587,46 @@ def _map_orders(frame: pl.DataFrame, params: ClientParams, file: str) -> pl.Data
     )
 
 
-def _check_surveys(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+def _survey_checks(frame: AnyFrame) -> tuple[AnyFrame, list[_Check]]:
     frame = frame.with_columns(pl.col("kind").str.to_lowercase())
-    _fail_rows(
-        frame,
-        ~pl.col("kind").is_in(list(SURVEY_KINDS)),
-        file=file,
-        column="kind",
-        message=f"survey kind must be one of {sorted(SURVEY_KINDS)}",
-    )
-    for kind, (lo, hi) in SURVEY_KINDS.items():
-        _fail_rows(
-            frame,
-            (pl.col("kind") == kind) & ~pl.col("score").is_between(lo, hi),
-            file=file,
-            column="score",
-            message=f"{kind} scores must be between {lo} and {hi}",
+    checks = [
+        _Check(
+            "kind",
+            ~pl.col("kind").is_in(list(SURVEY_KINDS)),
+            f"survey kind must be one of {sorted(SURVEY_KINDS)}",
         )
-    return frame
+    ]
+    checks += [
+        _Check(
+            "score",
+            (pl.col("kind") == kind) & ~pl.col("score").is_between(lo, hi),
+            f"{kind} scores must be between {lo} and {hi}",
+        )
+        for kind, (lo, hi) in SURVEY_KINDS.items()
+    ]
+    return frame, checks
 
 
-def load_table(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame | None, str | None]:
-    """Read, rename, type-check and normalise one table; ``(None, None)`` if not configured."""
+def load_table(
+    loaded: LoadedParams, table: str, *, streaming: bool = False
+) -> tuple[pl.DataFrame | pl.LazyFrame | None, str | None]:
+    """Read, rename, type-check and normalise one table; ``(None, None)`` if not configured.
+
+    With ``streaming``, a Parquet table is scanned rather than read: it is validated
+    in streaming passes and returned as a ``LazyFrame`` that re-reads the file when
+    collected. Other sources are read into memory and returned as a ``LazyFrame``.
+    """
     source: Source | None = getattr(loaded.params.data, table)
     if source is None:
         return None, None
-    raw, label = read_source(loaded, table)
+    engine: Engine = "streaming" if streaming else "in-memory"
+    raw: pl.DataFrame | pl.LazyFrame
+    if streaming and source.kind == "parquet":
+        raw, label = scan_parquet(loaded, table)
+    else:
+        raw, label = read_source(loaded, table)
     spec = TABLES[table]
-    if raw.width == 0:
+    if raw.collect_schema().len() == 0:
         raise InputError("the file has no columns", file=label)
     try:
         frame = _rename(raw, spec, source, label)
@@ -520,7 +639,7 @@ def load_table(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame | None, s
                 file=label,
             ) from None
         raise
-    if frame.is_empty():
+    if frame.lazy().select(pl.len()).collect().item() == 0:
         if table == "orders":
             raise InputError("the orders table has a header but no rows", file=label)
         warnings.warn(
@@ -528,27 +647,38 @@ def load_table(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame | None, s
             DataWarning,
             stacklevel=2,
         )
-    frame = _cast(frame, spec, file=label, params=loaded.params, source=source)
-    frame = _deduplicate(frame, spec, label)
+    frame, checks = _typed(frame, spec, file=label, params=loaded.params, source=source)
+    if table == "surveys":
+        frame, survey_checks = _survey_checks(frame)
+        checks += survey_checks
+    _verify(frame, checks, file=label, engine=engine)
+    frame = frame.drop(cs.starts_with("_raw_"))
+    frame = _deduplicate(frame, spec, label, engine)
     if table == "orders":
-        frame = _map_orders(frame, loaded.params, label)
+        frame = _map_orders(frame, loaded.params, label, engine)
     elif table == "visits":
         frame = frame.with_columns(pl.col("visit_start").dt.date().alias("visit_date"))
-    elif table == "surveys":
-        frame = _check_surveys(frame, label)
-    if "customer_id" in frame.columns:
+    if "customer_id" in frame.collect_schema():
         # customers are counted and joined on everywhere: categorical codes make
         # n_unique and group-bys several times faster than strings
         frame = frame.with_columns(pl.col("customer_id").cast(pl.Categorical))
-    return frame.drop(ROW), label
+    frame = frame.drop(ROW)
+    return (frame.lazy() if streaming else frame), label
 
 
-def load_client(loaded: LoadedParams) -> ClientData:
-    """Load and validate every table a params file names."""
-    tables: dict[str, pl.DataFrame | None] = {}
+def load_client(loaded: LoadedParams, *, streaming: bool = False) -> ClientData[Any]:
+    """Load and validate every table a params file names.
+
+    By default every table is read into memory and the result holds ``DataFrame``s.
+    With ``streaming`` (for tables larger than memory) Parquet tables are validated
+    in streaming passes and the result holds ``LazyFrame``s that read the files
+    again whenever they are collected; :func:`b2b_analysis.kpis.compute_kpis` then
+    runs on polars' streaming engine.
+    """
+    tables: dict[str, pl.DataFrame | pl.LazyFrame | None] = {}
     sources: dict[str, str] = {}
     for name in TABLES:
-        frame, label = load_table(loaded, name)
+        frame, label = load_table(loaded, name, streaming=streaming)
         tables[name] = frame
         if label is not None:
             sources[name] = label

@@ -188,11 +188,16 @@ def _order_aggs(threshold: float | None, profit: pl.Expr | None) -> list[pl.Expr
     return aggs
 
 
-def _profit_expr(data: ClientData, notes: dict[str, str]) -> pl.Expr | None:
+def _profit_expr(data: ClientData[Any], notes: dict[str, str]) -> pl.Expr | None:
     margin = data.params.gross_margin
-    has_cost = "cost" in data.orders.columns
+    has_cost = "cost" in data.orders.collect_schema()
     if has_cost:
-        missing = data.orders.get_column("cost").null_count()
+        missing = (
+            data.orders.lazy()
+            .select(pl.col("cost").null_count())
+            .collect(engine=data.engine)
+            .item()
+        )
         profit = pl.col("revenue") - pl.col("cost")
         if missing and margin is None:
             notes["roi"] = (
@@ -213,7 +218,7 @@ def _grouped(frame: pl.LazyFrame, by: pl.Expr, aggs: list[pl.Expr]) -> pl.LazyFr
 
 
 def compute_kpis(
-    data: ClientData,
+    data: ClientData[Any],
     *,
     start: dt.date | None = None,
     end: dt.date | None = None,
@@ -224,7 +229,8 @@ def compute_kpis(
     Parameters
     ----------
     data
-        The client's loaded tables (:func:`b2b_analysis.io.load_client`).
+        The client's loaded tables (:func:`b2b_analysis.io.load_client`). Tables
+        loaded with ``streaming=True`` are computed on polars' streaming engine.
     start, end
         The analysis window (inclusive); defaults come from the params file, then
         from the range of the orders.
@@ -239,10 +245,13 @@ def compute_kpis(
     in_window = pl.col("order_date").is_between(lo, hi)
     all_orders = data.orders.lazy()
     orders = all_orders.filter(in_window)
-    if orders.filter(pl.col("is_valid")).select(pl.len()).collect().item() == 0:
-        first, last = data.orders.select(
-            pl.col("order_date").min(), pl.col("order_date").max().alias("last")
-        ).row(0)
+    engine = data.engine
+    if orders.filter(pl.col("is_valid")).select(pl.len()).collect(engine=engine).item() == 0:
+        first, last = (
+            all_orders.select(pl.col("order_date").min(), pl.col("order_date").max().alias("last"))
+            .collect(engine=engine)
+            .row(0)
+        )
         raise InputError(
             f"no orders that count between {lo} and {hi}; the orders run from {first} "
             f"to {last}: choose a window inside that range",
@@ -254,7 +263,10 @@ def compute_kpis(
     threshold = params.small_order_threshold
     if threshold is None:
         threshold = (
-            orders.filter(pl.col("is_valid")).select(pl.col("revenue").median()).collect().item()
+            orders.filter(pl.col("is_valid"))
+            .select(pl.col("revenue").median())
+            .collect(engine=engine)
+            .item()
         )
     profit = _profit_expr(data, notes)
     order_aggs = _order_aggs(threshold, profit)
@@ -314,7 +326,7 @@ def compute_kpis(
 
     names = list(plans)
     flat = [lf for name in names for lf in plans[name]]
-    collected = pl.collect_all(flat)
+    collected = pl.collect_all(flat, engine=engine)
     results: dict[str, list[pl.DataFrame]] = {}
     position = 0
     for name in names:
@@ -420,7 +432,7 @@ def _series(
 
 
 def _null_reasons(
-    data: ClientData, kpis: dict[str, Any], notes: dict[str, str], visits: int | None
+    data: ClientData[Any], kpis: dict[str, Any], notes: dict[str, str], visits: int | None
 ) -> dict[str, str]:
     reasons: dict[str, str] = {}
 

@@ -202,11 +202,13 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
 }
 
 
+@pytest.mark.parametrize("streaming", [False, True], ids=["in-memory", "streaming"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_is_one_clear_line(tmp_path: Path, case: str) -> None:
+def test_bad_input_is_one_clear_line(tmp_path: Path, case: str, streaming: bool) -> None:
     build, fragments = CASES[case]
     params_file = build(tmp_path)
-    result = run_cli("kpis", str(params_file), "--format", "json")
+    mode = ["--streaming"] if streaming else []
+    result = run_cli("kpis", str(params_file), "--format", "json", *mode)
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert result.stdout == ""
     assert "Traceback" not in result.stderr

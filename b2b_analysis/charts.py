@@ -600,7 +600,7 @@ def aov_by_channel_chart(*, aov: pl.DataFrame | pl.LazyFrame, currency: str = ""
 
 def customer_aov_scatter_chart(
     *, comparison: pl.DataFrame | pl.LazyFrame, currency: str = ""
-) -> alt.LayerChart:
+) -> alt.LayerChart | alt.FacetChart:
     """Per customer buying in both channels: online AOV against offline AOV.
 
     From :func:`metrics.customer_aov_comparison`; points above the diagonal spend
@@ -618,8 +618,8 @@ def customer_aov_scatter_chart(
         )
         .filter((pl.col("online_aov") > 0) & (pl.col("offline_aov") > 0))
     )
-    lo = min(frame.get_column("online_aov").min() or 1, frame.get_column("offline_aov").min() or 1)
-    hi = max(frame.get_column("online_aov").max() or 1, frame.get_column("offline_aov").max() or 1)
+    lo = float(min(frame["online_aov"].min() or 1, frame["offline_aov"].min() or 1))  # type: ignore[arg-type]
+    hi = float(max(frame["online_aov"].max() or 1, frame["offline_aov"].max() or 1))  # type: ignore[arg-type]
     scale = alt.Scale(type="log", domain=[lo, hi])
     unit = f" ({currency})" if currency else ""
     points = (
@@ -652,7 +652,9 @@ def customer_aov_scatter_chart(
     ).properties(width=360, height=360)
 
 
-def aov_before_after_chart(*, shifts: pl.DataFrame | pl.LazyFrame, bins: int = 40) -> alt.Chart:
+def aov_before_after_chart(
+    *, shifts: pl.DataFrame | pl.LazyFrame, bins: int = 40
+) -> alt.LayerChart | alt.FacetChart:
     """Distribution of each customer's AOV after / before their first online order.
 
     From :func:`metrics.aov_before_after_online`; ratios are binned on a log2

@@ -1,12 +1,20 @@
 """KPI suite benchmark: the toolkit against DuckDB SQL, pandas and lifetimes.
 
     python -m bench.kpi_bench [--sizes 100k,1m,10m] [--with-100m] [--runs 3]
+    python -m bench.kpi_bench --engines toolkit --toolkit-path bench/.baseline/REV \
+        --results bench/results/baseline.json
 
 For each size: generate the data once (Parquet, reused), run every engine once with
-its outputs dumped and assert that DuckDB and pandas agree with the toolkit (and
-lifetimes with the toolkit's equivalent), then time ``--runs`` rounds, each engine in
-its own process, the order of the engines rotating every round so that machine noise
-hits all of them. Results go to ``bench/results/kpi.json`` (merged by size).
+its outputs dumped and assert that the toolkit's streaming mode, DuckDB and pandas
+agree with the toolkit (and lifetimes with the toolkit's equivalent), then time
+``--runs`` rounds, each engine in its own process, the order of the engines rotating
+every round so that machine noise hits all of them. Results go to
+``bench/results/kpi.json`` (merged by size).
+
+``--toolkit-path DIR`` (a folder holding ``b2b_analysis`` exported at a baseline
+revision, see ``bench/run.sh --baseline``) adds engine ``toolkit_baseline``: the same
+work as ``toolkit`` with that package first on ``sys.path``, asserted to give the same
+outputs as the checkout's before it is timed.
 """
 
 from __future__ import annotations
@@ -33,17 +41,24 @@ from bench.common import (
 from bench.compare import compare_dumps
 
 RESULTS = BENCH / "results" / "kpi.json"
-ENGINES = ["toolkit", "duckdb", "pandas", "toolkit_rfm", "lifetimes"]
+ENGINES = ["toolkit", "toolkit_streaming", "duckdb", "pandas", "toolkit_rfm", "lifetimes"]
 #: the engines checked against the toolkit, and against what
-CHECKS = {"duckdb": "toolkit", "pandas": "toolkit", "lifetimes": "toolkit_rfm"}
+CHECKS = {
+    "toolkit_streaming": "toolkit",
+    "duckdb": "toolkit",
+    "pandas": "toolkit",
+    "lifetimes": "toolkit_rfm",
+}
+#: the engine suffix running the package exported at the baseline revision
+BASELINE = "_baseline"
 
 
 def _env(engine: str, toolkit_path: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     env.pop("BENCH_TOOLKIT_PATH", None)
-    if engine.endswith("_fixed") and toolkit_path:
-        # a scratch copy of b2b_analysis with the proposed fixes (the worker puts it first)
+    if engine.endswith(BASELINE) and toolkit_path:
+        # b2b_analysis exported at the baseline revision (the worker puts it first)
         env["BENCH_TOOLKIT_PATH"] = str(Path(toolkit_path).resolve())
     return env
 
@@ -56,7 +71,7 @@ def run_engine(
     toolkit_path: str | None,
     timeout: float,
 ) -> dict[str, Any]:
-    name = engine.removesuffix("_fixed")
+    name = engine.removesuffix(BASELINE)
     cmd = [PYTHON, "-m", "bench.worker", name, json.dumps(cfg)]
     if dump is not None:
         cmd += ["--dump", str(dump)]
@@ -73,6 +88,15 @@ def run_engine(
     out["engine"] = engine
     out["wall"] = res["wall"]
     return out
+
+
+def baseline_info(toolkit_path: str) -> dict[str, str]:
+    """Where the baseline package is and which revision it is (``REVISION``, written by
+    ``bench/run.sh --baseline``; else the folder's name)."""
+    folder = Path(toolkit_path).resolve()
+    stamp = folder / "REVISION"
+    revision = stamp.read_text().strip() if stamp.exists() else folder.name
+    return {"path": str(folder), "revision": revision}
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -113,15 +137,15 @@ def bench_size(
         )
         r = check_runs[engine]
         print(
-            f"  {engine:12s} "
+            f"  {engine:17s} "
             + (r.get("error") or f"{r['timings']['total']:.2f} s, {r['peak_rss_mib']:.0f} MiB"),
             flush=True,
         )
     agreement: dict[str, list[str]] = {}
     checks = dict(CHECKS)
     for engine in engines:
-        if engine.endswith("_fixed"):
-            checks[engine] = engine.removesuffix("_fixed")
+        if engine.endswith(BASELINE):
+            checks[engine] = engine.removesuffix(BASELINE)
     for engine, ref in checks.items():
         if engine not in engines or ref not in engines:
             continue
@@ -133,11 +157,7 @@ def bench_size(
         print(f"  {engine} vs {ref}: {verdict}", flush=True)
         for problem in agreement[engine][:10]:
             print(f"    {problem}", flush=True)
-    bad = {
-        e: p
-        for e, p in agreement.items()
-        if (p and e in ("duckdb", "pandas", "lifetimes")) or (p and e.endswith("_fixed"))
-    }
+    bad = {e: p for e, p in agreement.items() if p}
     if bad:
         raise SystemExit(f"[{size}] the engines disagree; not timing: {bad}")
     # the check run is the first timed sample: its outputs are written after its timers
@@ -149,7 +169,7 @@ def bench_size(
             r = run_engine(engine, cfg, dump=None, toolkit_path=toolkit_path, timeout=timeout)
             timed[engine].append(r)
             print(
-                f"  [{size} sample {round_no + 1}/{runs}] {engine:12s} "
+                f"  [{size} sample {round_no + 1}/{runs}] {engine:17s} "
                 + (r.get("error") or f"{r['timings']['total']:.2f} s, {r['peak_rss_mib']:.0f} MiB"),
                 flush=True,
             )
@@ -178,6 +198,7 @@ def bench_size(
     files = {p.name: p.stat().st_size for p in sorted((DATA / size / "data").glob("*.parquet"))}
     return {
         "size": size,
+        "baseline": baseline_info(toolkit_path) if toolkit_path else None,
         "orders_table_mib": orders_mib,
         "all_tables_mib": all_mib,
         "parquet_bytes": files,
@@ -200,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--toolkit-path",
         default=None,
-        help="folder holding a patched b2b_analysis; adds engine toolkit_fixed",
+        help="folder holding b2b_analysis at a baseline revision; adds toolkit_baseline",
     )
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per engine run")
     ap.add_argument("--results", type=Path, default=RESULTS)
@@ -209,8 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.with_100m and "100m" not in sizes:
         sizes.append("100m")
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    if args.toolkit_path and "toolkit_fixed" not in engines:
-        engines.insert(1, "toolkit_fixed")
+    if args.toolkit_path and "toolkit" + BASELINE not in engines:
+        engines.insert(1, "toolkit" + BASELINE)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
     for size in sizes:

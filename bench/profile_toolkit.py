@@ -4,7 +4,8 @@ and the frames, with the peak RSS after each step.
     python -m bench.profile_toolkit SIZE [--toolkit-path DIR] [--line]
 
 ``--line`` adds line_profiler output of ``io.load_table`` and the functions it calls
-(slower). With ``--toolkit-path`` the patched copy (``bench/fixes.py``) is profiled.
+(slower). With ``--toolkit-path DIR`` the package exported there is profiled (e.g.
+``bench/.baseline/REV``, written by ``bench/run.sh --baseline REV``).
 """
 
 from __future__ import annotations

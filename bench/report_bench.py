@@ -16,6 +16,10 @@ The cost of one notebook is then broken down from the executed notebooks' paperm
 metadata (kernel start, the ``open_analysis`` cell = data load + KPIs, the chart
 cells), an in-process measurement of ``load_client`` against ``compute_kpis`` to split
 that cell, and the HTML export timed in process. Results: ``bench/results/report.json``.
+
+``--toolkit-path DIR`` (``b2b_analysis`` exported at a baseline revision, see
+``bench/run.sh --baseline``) instead times ``report --jobs 2`` on 1 client with that
+package against the checkout, interleaved (``baseline_compare`` in the results).
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ def ensure_clients(n: int = 10, orders: int = 100_000) -> list[Path]:
 def run_toolkit(
     files: list[Path], jobs: int, out: Path, toolkit_path: str | None = None
 ) -> dict[str, Any]:
-    """``b2b-analysis report``; with ``toolkit_path``, a patched copy of the package
+    """``b2b-analysis report``; with ``toolkit_path``, the package at a baseline revision
     (first on PYTHONPATH: the command, its workers and their kernels all import it)."""
     import os
 
@@ -130,7 +134,7 @@ def run_naive(
     files: list[Path], parallel: int, out: Path, toolkit_path: str | None = None
 ) -> dict[str, Any]:
     """papermill CLI then jupyter nbconvert per notebook, ``parallel`` at a time (with
-    ``toolkit_path``, the kernels import a patched copy of the package)."""
+    ``toolkit_path``, the kernels import the package at a baseline revision)."""
     import os
 
     shutil.rmtree(out, ignore_errors=True)
@@ -223,26 +227,32 @@ def load_vs_compute(params: Path, runs: int = 3) -> dict[str, float]:
     return {k: statistics.median(g[k] for g in got) for k in ("load", "compute")}
 
 
-def fix_compare(files: list[Path], toolkit_path: str, runs: int, results_path: Path) -> None:
-    """report --jobs 2 on the checkout against a patched copy, interleaved."""
-    got: dict[str, list[float]] = {"checkout": [], "patched": [], "naive -P2, patched": []}
+def baseline_compare(files: list[Path], toolkit_path: str, runs: int, results_path: Path) -> None:
+    """report --jobs 2 on the checkout against the package at a baseline revision, and
+    the naive chain (-P2) on the checkout, interleaved."""
+    from bench.kpi_bench import baseline_info
+
+    got: dict[str, list[float]] = {"baseline": [], "checkout": [], "naive -P2": []}
     for round_no in range(runs):
-        order = [("checkout", None), ("patched", toolkit_path), ("naive -P2, patched", "n")]
+        order = [("baseline", toolkit_path), ("checkout", None), ("naive -P2", "n")]
         order = order[round_no % 3 :] + order[: round_no % 3]
         for label, path in order:
-            out = REPORT_DATA / "out" / f"fix_{label.replace(' ', '_').replace(',', '')}"
-            if path == "n":
-                res = run_naive(files, 2, out, toolkit_path)
-            else:
-                res = run_toolkit(files, 2, out, path)
+            out = REPORT_DATA / "out" / f"baseline_{label.replace(' ', '_')}"
+            res = run_naive(files, 2, out) if path == "n" else run_toolkit(files, 2, out, path)
             if not res["ok"]:
                 raise SystemExit(f"{label} failed: {res['error']}")
             got[label].append(res["wall"])
-            print(f"[report fix {round_no + 1}/{runs}] {label:9s} {res['wall']:.1f} s", flush=True)
+            print(
+                f"[report baseline {round_no + 1}/{runs}] {label:9s} {res['wall']:.1f} s",
+                flush=True,
+            )
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    results["fix_compare"] = {
-        "what": "report --jobs 2, 1 client, checkout vs patched copy (bench/fixes.py), and "
-        "the naive chain (-P2) whose kernels import the patched copy",
+    results.pop("fix_compare", None)  # the earlier patched-copy comparison
+    info = baseline_info(toolkit_path)
+    results["baseline_compare"] = {
+        "what": f"report --jobs 2, 1 client, the package at {info['revision']} vs the "
+        "checkout, and the naive chain (-P2) on the checkout",
+        "baseline": info,
         "runs": got,
         "median": {k: statistics.median(v) for k, v in got.items()},
         "machine": machine(),
@@ -266,19 +276,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--toolkit-path",
         default=None,
-        help="only compare report --jobs 2 on 1 client: checkout vs this patched copy",
+        help="only compare report --jobs 2 on 1 client: checkout vs b2b_analysis at a "
+        "baseline revision exported to this folder",
     )
-    ap.add_argument("--fix-runs", type=int, default=3)
+    ap.add_argument("--baseline-runs", type=int, default=3)
     args = ap.parse_args(argv)
     counts = [int(c) for c in args.clients.split(",")]
     files = ensure_clients(max(counts))
     if args.toolkit_path:
-        fix_compare(files[:1], args.toolkit_path, args.fix_runs, args.results)
+        baseline_compare(files[:1], args.toolkit_path, args.baseline_runs, args.results)
         return
     out_root = REPORT_DATA / "out"
     # merged into the earlier results: a run of some client counts keeps the others
     results: dict[str, Any] = json.loads(args.results.read_text()) if args.results.exists() else {}
     results.update(machine=machine(), orders_per_client=100_000, notebooks=list(NOTEBOOKS))
+    results.pop("fix_compare", None)  # the earlier patched-copy comparison (bench/run.sh)
     results.setdefault("by_clients", {})
     for n in counts:
         chosen = files[:n]

@@ -1,153 +1,128 @@
-"""Streaming check for sizes whose tables do not fit in memory (100M orders).
+"""Streaming check: the toolkit's streaming mode against DuckDB, for tables larger than memory.
 
-    python -m bench.streaming --size 100m      # or 1m / 10m for a quick check
+    python -m bench.streaming --size 100m [--runs 1]     # or 100k / 1m for a quick check
 
-``load_client`` reads and validates every table eagerly, so at 100M orders the toolkit
-is run the streaming way instead: the orders are scanned from Parquet, mapped with the
-same rules as ``b2b_analysis.io`` (channel labels -> ``is_online``, status labels ->
-``is_valid``, ``customer_id`` categorical) and the package's own metric expressions
-and frame transforms are collected with polars' streaming engine. The data set is the
-``nordic`` profile (orders and investments only: no 290M-row visits table to
-generate), written to ``bench/data/<size>-nordic/``. Each step runs in its own process;
-its wall time and peak RSS go to ``bench/results/streaming.json``.
+The data set is the one of the KPI suite (``ensure_data``: the acme profile with every
+table, in ``bench/data/<size>/``). Two engines, each run in its own process by
+``bench.worker``: ``toolkit_streaming`` (``load_client(..., streaming=True)``: the
+tables stay scans of the Parquet files, validated in streaming passes; then
+``compute_kpis`` and the cohort matrix, channel transitions and AOV comparison, all
+collected on polars' streaming engine) and ``duckdb``, the peer (the same SQL as in the
+KPI suite). A check run comes first, with the outputs dumped and compared (the check
+stops if they disagree); it is the first timed sample, and ``--runs`` - 1 more rounds
+follow with the engine order rotating. Wall time, phase timings and peak RSS go to
+``bench/results/streaming.json``, keyed by size (merged), with the Parquet sizes and
+the memory limit the target sets.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
-from bench.common import BENCH, PYTHON, ROOT, machine, run_measured
+from bench.common import BENCH, DATA, engine_config, ensure_data, machine, parse_sizes
+from bench.compare import compare_dumps
+from bench.kpi_bench import run_engine, summarise
 
 RESULTS = BENCH / "results" / "streaming.json"
-STEPS = ("order_kpis", "customer_aov_comparison", "online_adoption", "cohort_retention")
+ENGINES = ["toolkit_streaming", "duckdb"]
+#: the peer, checked against the toolkit's streaming mode
+REFERENCE = "toolkit_streaming"
+#: the target: 100M orders complete within this much memory
+LIMIT_MIB = 24 * 1024
+NOT_COMPARED = "not compared: a run failed"
 
 
-def scan_orders(params_path: str) -> Any:
-    """The orders as the toolkit maps them, lazily from Parquet."""
-    import polars as pl
+def _line(r: dict[str, Any]) -> str:
+    if "error" in r:
+        return str(r["error"])
+    t = r["timings"]
+    return (
+        f"{t['total']:.2f} s (load {t['load']:.2f} s, compute {t['compute']:.2f} s), "
+        f"wall {r['wall']:.1f} s, peak {r['peak_rss_mib']:.0f} MiB"
+    )
 
-    from b2b_analysis.config import load_params
 
-    loaded = load_params(params_path)
-    p = loaded.params
-    src = p.data.orders
-    raw = {
-        c: src.columns.get(c, c)
-        for c in ("order_id", "customer_id", "order_date", "channel", "revenue", "status", "cost")
+def bench_size(size: str, runs: int, timeout: float) -> dict[str, Any]:
+    """The check run, then the timed rounds, of both engines at ``size``."""
+    params = ensure_data(size)
+    cfg = engine_config(params)
+    out_dir = DATA / size / "out-streaming"
+    print(f"[streaming {size}] check run (outputs dumped) ...", flush=True)
+    check_runs = {
+        e: run_engine(e, cfg, dump=out_dir / e, toolkit_path=None, timeout=timeout) for e in ENGINES
     }
-    online = sorted({x.strip().lower() for x in p.channels.online})
-    invalid = sorted({x.strip().lower() for x in p.statuses.cancelled + p.statuses.returned})
-    lf = pl.scan_parquet(loaded.resolve("orders"))
-    names = lf.collect_schema().names()
-    return lf.select(
-        pl.col(raw["customer_id"]).cast(pl.String).cast(pl.Categorical).alias("customer_id"),
-        pl.col(raw["order_date"]).cast(pl.Date).alias("order_date"),
-        pl.col(raw["revenue"]).cast(pl.Float64).alias("revenue"),
-        *([pl.col(raw["cost"]).cast(pl.Float64).alias("cost")] if raw["cost"] in names else []),
-        pl.col(raw["channel"]).str.to_lowercase().is_in(online).alias("is_online"),
-        (~pl.col(raw["status"]).str.to_lowercase().is_in(invalid)).alias("is_valid"),
-    ), p
-
-
-def step(name: str, params_path: str) -> dict[str, Any]:
-    import polars as pl
-
-    from b2b_analysis import metrics as m
-    from b2b_analysis.kpis import _order_aggs
-
-    orders, p = scan_orders(params_path)
-    lo, hi = p.window.start, p.window.end
-    window = orders.filter(pl.col("order_date").is_between(lo, hi))
-    began = time.perf_counter()
-    if name == "order_kpis":
-        threshold = (
-            window.filter(pl.col("is_valid"))
-            .select(pl.col("revenue").median())
-            .collect(engine="streaming")
-            .item()
+    for engine, r in check_runs.items():
+        print(f"  {engine:17s} {_line(r)}", flush=True)
+    agreement: dict[str, list[str]] = {}
+    for engine in ENGINES:
+        if engine == REFERENCE:
+            continue
+        if "error" in check_runs[engine] or "error" in check_runs[REFERENCE]:
+            # a failed run (out of memory, timeout) is a result: recorded, not compared
+            agreement[engine] = [NOT_COMPARED]
+            continue
+        agreement[engine] = compare_dumps(out_dir / REFERENCE, out_dir / engine)
+        print(
+            f"  {engine} vs {REFERENCE}: {'agree' if not agreement[engine] else 'DISAGREE'}",
+            flush=True,
         )
-        profit = (
-            pl.col("revenue") - pl.col("cost")
-            if p.gross_margin is None
-            else (pl.col("revenue") * p.gross_margin)
-        )
-        out = window.select(_order_aggs(threshold, profit)).collect(engine="streaming")
-    elif name == "customer_aov_comparison":
-        out = m.customer_aov_comparison(window).collect(engine="streaming")
-    elif name == "online_adoption":
-        out = (
-            m.online_adoption(orders, start=lo, end=hi)
-            .select(m.online_retention_rate(), m.reverted_to_offline_share())
-            .collect(engine="streaming")
-        )
-    elif name == "cohort_retention":
-        out = m.cohort_retention(
-            orders, period=p.period, start=lo, end=hi, fiscal_year_start=p.fiscal_year_start
-        ).collect(engine="streaming")
-    else:
-        raise SystemExit(f"unknown step {name}")
-    seconds = time.perf_counter() - began
+        for problem in agreement[engine][:10]:
+            print(f"    {problem}", flush=True)
+    disagree = {e: p for e, p in agreement.items() if p and p != [NOT_COMPARED]}
+    # the check run is the first timed sample (outputs are written after the timers)
+    timed: dict[str, list[dict[str, Any]]] = {e: [r] for e, r in check_runs.items()}
+    ok = [e for e in ENGINES if "error" not in check_runs[e]]
+    for round_no in range(1, runs if ok and not disagree else 1):
+        order = ok[round_no % len(ok) :] + ok[: round_no % len(ok)]
+        for engine in order:
+            r = run_engine(engine, cfg, dump=None, toolkit_path=None, timeout=timeout)
+            timed[engine].append(r)
+            print(f"  [{size} sample {round_no + 1}/{runs}] {engine:17s} {_line(r)}", flush=True)
+    stats = {e: summarise(v) for e, v in timed.items()}
+    ref = stats.get(REFERENCE, {})
+    ratios = {
+        e: {
+            "time": st["total"] / ref["total"],
+            "memory": st["peak_rss_mib"] / ref["peak_rss_mib"],
+            "against": REFERENCE,
+        }
+        for e, st in stats.items()
+        if e != REFERENCE and "total" in st and "total" in ref
+    }
+    files = {p.name: p.stat().st_size for p in sorted((DATA / size / "data").glob("*.parquet"))}
     return {
-        "step": name,
-        "seconds": seconds,
-        "rows_out": out.height,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "size": size,
+        "engines": ENGINES,
+        "parquet_bytes": files,
+        "limit_mib": LIMIT_MIB,
+        "agreement": agreement,
+        "disagree": disagree,
+        "check_runs": check_runs,
+        "stats": stats,
+        "ratios": ratios,
+        "runs": timed,
+        "machine": machine(),
     }
-
-
-def ensure(size: str) -> Path:
-    from b2b_analysis.generate import generate, params_yaml
-    from bench.common import DATA, SIZES
-
-    folder = DATA / f"{size}-nordic"
-    params = folder / "nordic.yaml"
-    if not (folder / ".complete").exists():
-        began = time.perf_counter()
-        print(f"[streaming] generating {size} orders (nordic) ...", flush=True)
-        generate(
-            folder / "data",
-            profile="nordic",
-            orders=SIZES[size],
-            seed=0,
-            fmt="parquet",
-            with_lines=False,
-        )
-        params.write_text(params_yaml("nordic", "data", fmt="parquet", with_lines=False))
-        (folder / ".complete").write_text(str(time.perf_counter() - began))
-        print(f"[streaming] generated in {time.perf_counter() - began:.0f} s", flush=True)
-    return params
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", default="100m")
-    ap.add_argument("--worker", nargs=2, metavar=("STEP", "PARAMS"), help=argparse.SUPPRESS)
+    ap.add_argument("--size", default="100m", help="one size, or several: 100k,1m")
+    ap.add_argument("--runs", type=int, default=1, help="samples per engine (median)")
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds per engine run")
     args = ap.parse_args(argv)
-    if args.worker:
-        print(json.dumps(step(*args.worker)), flush=True)
-        return
-    params = ensure(args.size)
-    got = []
-    for name in STEPS:
-        res = run_measured(
-            [PYTHON, "-m", "bench.streaming", "--worker", name, str(params)], cwd=ROOT
-        )
-        if res["rc"] != 0:
-            got.append({"step": name, "error": res["stderr"][-600:], "wall": res["wall"]})
-        else:
-            got.append(json.loads(res["stdout"].strip().splitlines()[-1]) | {"wall": res["wall"]})
-        print(f"[streaming {args.size}] {got[-1]}", flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    parquet = {f.name: f.stat().st_size for f in (params.parent / "data").glob("*.parquet")}
-    results[args.size] = {"steps": got, "parquet_bytes": parquet, "machine": machine()}
-    RESULTS.write_text(json.dumps(results, indent=1, default=str))
+    for size in parse_sizes(args.size):
+        result = bench_size(size, args.runs, args.timeout)
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results[size] = result
+        RESULTS.write_text(json.dumps(results, indent=1, default=str))
+        print(f"[streaming {size}] written to {RESULTS}", flush=True)
+        if result["disagree"]:
+            raise SystemExit(f"[streaming {size}] the engines disagree: {result['disagree']}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ def _dump(outputs: dict, folder: Path) -> None:
 #: What each engine imports before its timer starts (the baseline RSS is taken after).
 IMPORTS = {
     "toolkit": ["polars", "b2b_analysis", "b2b_analysis.kpis", "b2b_analysis.metrics"],
+    "toolkit_streaming": ["polars", "b2b_analysis", "b2b_analysis.kpis", "b2b_analysis.metrics"],
     "toolkit_rfm": ["polars", "b2b_analysis", "b2b_analysis.kpis"],
     "duckdb": ["duckdb", "pyarrow"],
     "pandas": ["pandas", "numpy", "pyarrow"],
@@ -51,9 +52,9 @@ def main() -> None:
     import os
 
     engine, cfg_json = sys.argv[1], sys.argv[2]
-    patched = os.environ.get("BENCH_TOOLKIT_PATH")
-    if patched:  # a scratch copy of b2b_analysis with a proposed fix, ahead of the checkout
-        sys.path.insert(0, patched)
+    revision = os.environ.get("BENCH_TOOLKIT_PATH")
+    if revision:  # b2b_analysis exported at a baseline revision, ahead of the checkout
+        sys.path.insert(0, revision)
     dump = Path(sys.argv[sys.argv.index("--dump") + 1]) if "--dump" in sys.argv else None
     for module in IMPORTS[engine]:
         importlib.import_module(module)

@@ -2,8 +2,10 @@
 
     python -m bench.write_results
 
-Tables come from the JSON the benchmarks wrote; the analysis (targets, profile, the
-fixes proposed for the package) is ``bench/analysis.md``, included as it is.
+Tables come from the JSON the benchmarks wrote (any of them may be missing): the KPI
+suite (``kpi.json``), before / after against a baseline revision (``baseline.json``),
+the streaming check (``streaming.json``) and the report pipeline (``report.json``). The
+analysis (targets, profile) is ``bench/analysis.md``, included as it is.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import json
 from typing import Any
 
 from bench.common import BENCH, SIZES
+from bench.streaming import LIMIT_MIB
 
 KPI = BENCH / "results" / "kpi.json"
 REPORT = BENCH / "results" / "report.json"
-FIXES = BENCH / "results" / "fixes.json"
+BASELINE = BENCH / "results" / "baseline.json"
 STREAMING = BENCH / "results" / "streaming.json"
 ANALYSIS = BENCH / "analysis.md"
 OUT = BENCH / "RESULTS.md"
@@ -24,7 +27,8 @@ CHART_SVG = BENCH / "results" / "scaling.svg"
 
 LABELS = {
     "toolkit": "toolkit (a)",
-    "toolkit_fixed": "toolkit, proposed fixes",
+    "toolkit_streaming": "toolkit, streaming mode",
+    "toolkit_baseline": "toolkit at the baseline revision",
     "duckdb": "DuckDB SQL (b)",
     "pandas": "pandas (c)",
     "toolkit_rfm": "toolkit RFM summary",
@@ -46,13 +50,13 @@ def kpi_tables(results: dict[str, Any]) -> str:
     lines = []
     for size in _ordered(results):
         r = results[size]
-        st = r["stats"]
+        st = r.get("stats", {})
         tk = st.get("toolkit", {})
         lines.append(f"### {size} orders\n")
         lines.append(
             f"Orders table in memory (toolkit, loaded): {_s(r.get('orders_table_mib'))} MiB; "
             f"all four tables: {_s(r.get('all_tables_mib'))} MiB; Parquet on disk: "
-            f"{_s(sum(r['parquet_bytes'].values()) / 2**20)} MiB. "
+            f"{_s(sum(r.get('parquet_bytes', {}).values()) / 2**20)} MiB. "
             f"Samples per engine: {tk.get('n', 0)} (median; the first is the check run).\n"
         )
         lines.append(
@@ -64,7 +68,7 @@ def kpi_tables(results: dict[str, Any]) -> str:
             if "total" not in s:
                 lines.append(f"| {LABELS.get(engine, engine)} | failed: {s.get('error')} |||||||")
                 continue
-            ratio = r["ratios"].get(engine) if engine != "toolkit_rfm" else None
+            ratio = r.get("ratios", {}).get(engine) if engine != "toolkit_rfm" else None
             against = (
                 "" if not ratio else (" (vs RFM)" if ratio["against"] == "toolkit_rfm" else "")
             )
@@ -90,7 +94,7 @@ def kpi_tables(results: dict[str, Any]) -> str:
             for e, p in agreement.items()
         )
         lines.append(f"\nCorrectness check before timing (rel 1e-9): {verdicts}.\n")
-        if "toolkit" in st and "total" in tk:
+        if "total" in tk and r.get("orders_table_mib") and r.get("all_tables_mib"):
             ex = tk.get("extra", {})
             lines.append(
                 f"Toolkit split: load_client {_s(tk['load'])} s, compute_kpis "
@@ -104,15 +108,19 @@ def kpi_tables(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def chart(results: dict[str, Any]) -> bool:
+def chart(results: dict[str, Any], streaming: dict[str, Any]) -> bool:
+    """Time and peak memory against size; sizes only in ``streaming`` (100M) extend the
+    lines of the engines it ran."""
     try:
         import altair as alt
         import polars as pl
     except ImportError:
         return False
     rows = []
-    for size in _ordered(results):
-        for engine, s in results[size]["stats"].items():
+    extra = {s: v for s, v in streaming.items() if s not in results and "stats" in v}
+    runs = {**results, **extra}
+    for size in [s for s in SIZES if s in runs]:
+        for engine, s in runs[size].get("stats", {}).items():
             if "total" in s:
                 rows.append(
                     {
@@ -204,59 +212,122 @@ def report_tables(rep: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def fixes_table(fx: dict[str, Any]) -> str:
+def baseline_table(bl: dict[str, Any]) -> str:
+    """Before / after: ``toolkit`` at the baseline revision against the checkout's."""
+    sizes = _ordered(bl)
+    revisions = sorted({str((bl[s].get("baseline") or {}).get("revision", "?")) for s in sizes})
+    commits = sorted({str(bl[s].get("machine", {}).get("package_commit", "?")) for s in sizes})
     lines = [
-        "| size | engine | total s | load s | compute s | peak RSS MiB | all runs (s) |",
-        "|---|---|---:|---:|---:|---:|---|",
+        f"Before: the package at {', '.join(revisions)}; after: the checkout (commit "
+        f"{', '.join(commits)}). At each size both are asserted to give the same outputs "
+        "(rel 1e-9), then timed in the same run, interleaved; medians, before -> after.\n",
+        "| size | total s | speed-up | load s | compute s | peak RSS MiB | all runs before / "
+        "after (s) | outputs |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
-    for size in _ordered(fx):
-        for engine, s in fx[size]["stats"].items():
-            if "total" in s:
-                lines.append(
-                    f"| {size} | {LABELS.get(engine, engine)} | {_s(s['total'])} | "
-                    f"{_s(s['load'])} | {_s(s['compute'])} | {s['peak_rss_mib']:.0f} | "
-                    + ", ".join(_s(x) for x in s["total_all"])
-                    + " |"
-                )
-        ag = fx[size].get("agreement", {}).get("toolkit_fixed")
-        if ag is not None:
-            lines.append(
-                f"| {size} | fixed vs toolkit outputs | "
-                f"{'identical (rel 1e-9)' if not ag else 'DIFFER: ' + '; '.join(ag[:3])} |||||"
-            )
+    for size in sizes:
+        st = bl[size].get("stats", {})
+        before, after = st.get("toolkit_baseline", {}), st.get("toolkit", {})
+        ag = bl[size].get("agreement", {}).get("toolkit_baseline")
+        verdict = (
+            "not compared" if ag is None else "identical" if not ag else "DIFFER: " + ag[0][:120]
+        )
+        if "total" not in before or "total" not in after:
+            error = before.get("error") or after.get("error") or "not run"
+            lines.append(f"| {size} | failed: {str(error)[-200:]} |||||| {verdict} |")
+            continue
+        pair = {k: f"{_s(before[k])} -> {_s(after[k])}" for k in ("total", "load", "compute")}
+        lines.append(
+            f"| {size} | {pair['total']} | {before['total'] / after['total']:.2f}x | "
+            f"{pair['load']} | {pair['compute']} | "
+            f"{before['peak_rss_mib']:.0f} -> {after['peak_rss_mib']:.0f} | "
+            + ", ".join(_s(x) for x in before["total_all"])
+            + " / "
+            + ", ".join(_s(x) for x in after["total_all"])
+            + f" | {verdict} |"
+        )
     return "\n".join(lines)
 
 
 def streaming_table(st: dict[str, Any]) -> str:
-    lines = [
-        "| size | step | seconds | peak RSS MiB | rows out | Parquet MiB |",
-        "|---|---|---:|---:|---:|---:|",
-    ]
-    for size in _ordered(st):
-        mib = sum(st[size]["parquet_bytes"].values()) / 2**20
-        for step in st[size]["steps"]:
-            if "error" in step:
-                lines.append(f"| {size} | {step['step']} | failed: {step['error'][-200:]} ||||")
+    """The toolkit's streaming mode against DuckDB at each size of streaming.json."""
+    sizes = [s for s in _ordered(st) if "stats" in st[s]]
+    earlier = [s for s in _ordered(st) if "stats" not in st[s]]
+    lines = []
+    if sizes:
+        limit = st[sizes[-1]].get("limit_mib", LIMIT_MIB)
+        lines += [
+            f"Target: 100M orders within {limit / 1024:.0f} GiB. Each engine in its own "
+            "process; peak RSS is the process's `ru_maxrss`; wall includes interpreter start "
+            "and imports.\n",
+            "| size | engine | total s | load s | compute s | wall s | peak RSS MiB "
+            "| peak / limit | orders Parquet MiB | visits Parquet MiB | all runs (s) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+    for size in sizes:
+        r = st[size]
+        files = r.get("parquet_bytes", {})
+        mib = {
+            n: _s(files[f"{n}.parquet"] / 2**20) if f"{n}.parquet" in files else "—"
+            for n in ("orders", "visits")
+        }
+        limit = r.get("limit_mib", LIMIT_MIB)
+        for engine, s in r["stats"].items():
+            label = LABELS.get(engine, engine)
+            if "total" not in s:
+                lines.append(f"| {size} | {label} | failed: {str(s.get('error'))[-200:]} ||||||||")
                 continue
             lines.append(
-                f"| {size} | {step['step']} | {_s(step['seconds'])} | "
-                f"{step['peak_rss_mib']:.0f} | {step['rows_out']} | {_s(mib)} |"
+                f"| {size} | {label} | {_s(s['total'])} | {_s(s['load'])} | "
+                f"{_s(s['compute'])} | {_s(s['wall'])} | {s['peak_rss_mib']:.0f} | "
+                f"{s['peak_rss_mib'] / limit:.0%} | {mib['orders']} | {mib['visits']} | "
+                + ", ".join(_s(x) for x in s["total_all"])
+                + " |"
             )
+    if sizes:
+        verdicts = "; ".join(
+            f"{size}: "
+            + (
+                ", ".join(
+                    f"{e} "
+                    + (
+                        "agrees"
+                        if not p
+                        else p[0]
+                        if p[0].startswith("not compared")
+                        else f"DISAGREES ({p[0][:120]})"
+                    )
+                    for e, p in st[size].get("agreement", {}).items()
+                )
+                or "not compared"
+            )
+            for size in sizes
+        )
+        lines.append(
+            "\nCorrectness check before timing, against the toolkit's streaming mode "
+            f"(rel 1e-9): {verdicts}."
+        )
+    if earlier:
+        lines.append(
+            ("\n" if lines else "")
+            + f"{', '.join(earlier)}: results of the earlier streaming check (another format, "
+            "not shown); re-run `python -m bench.streaming --size SIZE`."
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     kpi = json.loads(KPI.read_text()) if KPI.exists() else {}
     rep = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-    fx = json.loads(FIXES.read_text()) if FIXES.exists() else {}
+    bl = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
     st = json.loads(STREAMING.read_text()) if STREAMING.exists() else {}
     any_run = kpi[_ordered(kpi)[-1]] if kpi else rep
     mach = any_run.get("machine", {}) if isinstance(any_run, dict) else {}
-    # the package commit is recorded by the later runs (report, fixes)
+    # the package commit is recorded by the later runs (report, baseline)
     later = (rep.get("machine") or {}) if rep else {}
     commit = mach.get("package_commit") or later.get("package_commit") or "?"
     dirty = mach.get("package_uncommitted_changes", later.get("package_uncommitted_changes"))
-    has_chart = chart(kpi)
+    has_chart = chart(kpi, st)
     parts = ["# Benchmarks: results\n"]
     parts.append(
         "Generated by `bash bench/run.sh` (see `bench/README.md`); numbers from "
@@ -286,31 +357,33 @@ def main() -> None:
     if has_chart:
         parts.append("![time and memory against size](results/scaling.png)\n")
     parts.append(kpi_tables(kpi))
-    if fx:
-        parts.append("## Proposed package fixes: before / after (same run, interleaved)\n")
-        parts.append(fixes_table(fx) + "\n")
+    if _ordered(bl):
+        parts.append("## Before / after: the package at a baseline revision and the checkout\n")
+        parts.append(baseline_table(bl) + "\n")
+    if _ordered(st):
+        parts.append("## Streaming: the toolkit's streaming mode against DuckDB\n")
+        parts.append(streaming_table(st) + "\n")
     if rep:
         parts.append("## Report pipeline (100k orders per client)\n")
         parts.append(report_tables(rep) + "\n")
-        fc = rep.get("fix_compare")
-        if fc:
-            med = fc["median"]
+        bc = rep.get("baseline_compare")
+        if bc:
+            med = bc["median"]
             parts.append(
-                "Proposed fix (rfc3987_syntax import guard and the KPI fixes, `bench/fixes.py`), "
-                f"{fc['what']}; medians of {len(fc['runs']['checkout'])} interleaved runs:\n"
+                f"Before / after, {bc['what']}; medians of "
+                f"{len(bc['runs'].get('checkout', []))} interleaved runs:\n"
             )
             parts.append("| configuration | median s | runs (s) |\n|---|---:|---|")
-            for label, runs in fc["runs"].items():
-                parts.append(f"| {label} | {_s(med[label])} | {', '.join(_s(x) for x in runs)} |")
-            if "naive -P2, patched" in med:
+            for label, runs in bc["runs"].items():
                 parts.append(
-                    f"\nAfter the fix: naive -P2 (patched kernels) / report --jobs 2 (patched) = "
-                    f"{med['naive -P2, patched'] / med['patched']:.2f}x; checkout / patched = "
-                    f"{med['checkout'] / med['patched']:.2f}x.\n"
+                    f"| {label} | {_s(med.get(label))} | {', '.join(_s(x) for x in runs)} |"
                 )
-    if st:
-        parts.append("## Streaming check (`--with-100m`)\n")
-        parts.append(streaming_table(st) + "\n")
+            if med.get("checkout") and "baseline" in med and "naive -P2" in med:
+                parts.append(
+                    f"\nbaseline / checkout = {med['baseline'] / med['checkout']:.2f}x; "
+                    f"naive -P2 / report --jobs 2 (checkout) = "
+                    f"{med['naive -P2'] / med['checkout']:.2f}x.\n"
+                )
     OUT.write_text("\n".join(parts).rstrip() + "\n")
     print(f"wrote {OUT}" + (f" and {CHART}" if has_chart else ""))
 

@@ -26,7 +26,8 @@ from b2b_analysis.errors import InputError
 from b2b_analysis.schema import DTYPES, SURVEY_KINDS, TABLES, Table
 
 ROW = "_row"
-Engine = Literal["in-memory", "streaming"]
+#: "auto" is polars' default (in polars 2: streaming where it can, in memory where not)
+Engine = Literal["auto", "streaming"]
 #: Dates before this are treated as data errors (Excel's 1900 epoch, typos).
 EARLIEST_DATE = dt.date(1990, 1, 1)
 
@@ -65,7 +66,7 @@ class ClientData(Generic[Frame]):
     @property
     def engine(self) -> Engine:
         """The polars engine that collects plans on these tables."""
-        return "streaming" if isinstance(self.orders, pl.LazyFrame) else "in-memory"
+        return "streaming" if isinstance(self.orders, pl.LazyFrame) else "auto"
 
     def window(
         self, start: dt.date | None = None, end: dt.date | None = None
@@ -619,7 +620,7 @@ def load_table(
     source: Source | None = getattr(loaded.params.data, table)
     if source is None:
         return None, None
-    engine: Engine = "streaming" if streaming else "in-memory"
+    engine: Engine = "streaming" if streaming else "auto"
     raw: pl.DataFrame | pl.LazyFrame
     if streaming and source.kind == "parquet":
         raw, label = scan_parquet(loaded, table)

@@ -57,7 +57,7 @@ def test_streaming_tables_are_plans_that_collect_to_the_in_memory_tables(
     eager = load_client(loaded)
     streamed = load_client(loaded, streaming=True)
     assert isinstance(streamed.orders, pl.LazyFrame)
-    assert streamed.engine == "streaming" and eager.engine == "in-memory"
+    assert streamed.engine == "streaming" and eager.engine == "auto"
     for name in ("orders", "visits", "surveys", "investments"):
         table = getattr(eager, name)
         if table is None:

@@ -1,8 +1,10 @@
 """KPI suite benchmark: the toolkit against DuckDB SQL, pandas and lifetimes.
 
-    python -m bench.kpi_bench [--sizes 100k,1m,10m] [--with-100m] [--runs 3]
+    python -m bench.kpi_bench [--sizes 100k,1m,10m] [--runs 3]
     python -m bench.kpi_bench --engines toolkit --toolkit-path bench/.baseline/REV \
         --results bench/results/baseline.json
+
+100M orders run only in the toolkit's streaming mode, against DuckDB: ``bench.streaming``.
 
 For each size: generate the data once (Parquet, reused), run every engine once with
 its outputs dumped and assert that the toolkit's streaming mode, DuckDB and pandas
@@ -214,7 +216,6 @@ def bench_size(
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100k,1m,10m")
-    ap.add_argument("--with-100m", action="store_true", help="also 100M orders")
     ap.add_argument("--runs", type=int, default=3, help="samples per engine and size (median)")
     ap.add_argument("--runs-10m", type=int, default=None, help="samples at 10M and above")
     ap.add_argument("--engines", default=",".join(ENGINES))
@@ -227,8 +228,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     sizes = parse_sizes(args.sizes)
-    if args.with_100m and "100m" not in sizes:
-        sizes.append("100m")
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if args.toolkit_path and "toolkit" + BASELINE not in engines:
         engines.insert(1, "toolkit" + BASELINE)

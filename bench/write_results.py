@@ -346,9 +346,9 @@ def main() -> None:
                 if dirty
                 else ""
             )
-            + ". The machine is shared with other engineers' test runs (load average at the "
+            + ". Absolute times depend on the machine's load (load average at the "
             f"start of the last size: {', '.join(f'{x:.1f}' for x in mach.get('load_average', []))}"
-            "): absolute times are noisy; compare engines by the ratios, measured in the same "
+            "); compare engines by the ratios, measured in the same "
             "run with the engines interleaved.\n"
         )
     if ANALYSIS.exists():

@@ -227,15 +227,17 @@ def period_retention(
         e = sum(1 for ps in active.values() if p in ps)
         retained = sum(1 for ps in active.values() if before in ps and p in ps)
         new = sum(1 for c in active if first[c] == p)
-        rows.append({
-            "period_start": p,
-            "customers_start": s,
-            "retained_customers": retained,
-            "new_customers": new,
-            "customers_end": e,
-            "period_retention_rate": div(retained, s),
-            "crr_formula": div(e - new, s),
-        })
+        rows.append(
+            {
+                "period_start": p,
+                "customers_start": s,
+                "retained_customers": retained,
+                "new_customers": new,
+                "customers_end": e,
+                "period_retention_rate": div(retained, s),
+                "crr_formula": div(e - new, s),
+            }
+        )
     return rows
 
 
@@ -261,20 +263,20 @@ def cohort_retention(
             else:
                 target = periods[i + k]
                 exact = sum(1 for c in members if target in active[c])
-                later = sum(
-                    1 for c in members if any(target <= p <= last for p in active[c])
-                )
+                later = sum(1 for c in members if any(target <= p <= last for p in active[c]))
                 cell = "partial" if target == last and last_is_partial else "complete"
-            rows.append({
-                "cohort_start": cohort,
-                "periods_since": k,
-                "cohort_size": size,
-                "active_customers": exact,
-                "retention_rate": None if exact is None else exact / size,
-                "active_on_or_after": later,
-                "on_or_after_rate": None if later is None else later / size,
-                "cell": cell,
-            })
+            rows.append(
+                {
+                    "cohort_start": cohort,
+                    "periods_since": k,
+                    "cohort_size": size,
+                    "active_customers": exact,
+                    "retention_rate": None if exact is None else exact / size,
+                    "active_on_or_after": later,
+                    "on_or_after_rate": None if later is None else later / size,
+                    "cell": cell,
+                }
+            )
     return rows
 
 
@@ -306,10 +308,15 @@ def channel_states(
             if p < first[c]:
                 continue
             online, offline = counts.get((c, p), [0, 0])
-            rows.append({
-                "customer_id": c, "period_start": p, "online_orders": online,
-                "offline_orders": offline, "state": _state(online, offline),
-            })
+            rows.append(
+                {
+                    "customer_id": c,
+                    "period_start": p,
+                    "online_orders": online,
+                    "offline_orders": offline,
+                    "state": _state(online, offline),
+                }
+            )
     return rows
 
 
@@ -337,11 +344,16 @@ def orders_per_customer(orders: list[Row], *, period: str, fiscal_year_start: in
         active = len({o["customer_id"] for o in group})
         online = sum(1 for o in group if o["is_online"])
         offline = len(group) - online
-        rows.append({
-            "period_start": p, "active_customers": active, "online_orders": online,
-            "offline_orders": offline, "online_orders_per_customer": div(online, active),
-            "offline_orders_per_customer": div(offline, active),
-        })
+        rows.append(
+            {
+                "period_start": p,
+                "active_customers": active,
+                "online_orders": online,
+                "offline_orders": offline,
+                "online_orders_per_customer": div(online, active),
+                "offline_orders_per_customer": div(offline, active),
+            }
+        )
     return rows
 
 
@@ -355,8 +367,13 @@ def aov_by_channel(orders: list[Row], *, period: str, fiscal_year_start: int = 1
         key = (period_start(o["order_date"], period, fiscal_year_start), _channel(o))
         groups[key].append(o["revenue"])
     return [
-        {"period_start": p, "channel": ch, "orders": len(v), "net_revenue": sum(v),
-         "average_order_value": mean(v)}
+        {
+            "period_start": p,
+            "channel": ch,
+            "orders": len(v),
+            "net_revenue": sum(v),
+            "average_order_value": mean(v),
+        }
         for (p, ch), v in sorted(groups.items())
     ]
 
@@ -371,11 +388,17 @@ def customer_aov_comparison(orders: list[Row]) -> list[Row]:
             continue
         on, off = mean(online), mean(offline)
         assert on is not None and off is not None
-        rows.append({
-            "customer_id": c, "online_orders": len(online), "offline_orders": len(offline),
-            "online_aov": on, "offline_aov": off, "aov_difference": on - off,
-            "aov_ratio": div(on, off),
-        })
+        rows.append(
+            {
+                "customer_id": c,
+                "online_orders": len(online),
+                "offline_orders": len(offline),
+                "online_aov": on,
+                "offline_aov": off,
+                "aov_difference": on - off,
+                "aov_ratio": div(on, off),
+            }
+        )
     return rows
 
 
@@ -399,20 +422,28 @@ def online_adoption(
     for c in sorted(first):
         day = first[c]
         later = [
-            o for o in valid_orders(orders)
-            if o["customer_id"] == c and o["order_date"] > day and in_window(o["order_date"],
-                                                                               None, end)
+            o
+            for o in valid_orders(orders)
+            if o["customer_id"] == c
+            and o["order_date"] > day
+            and in_window(o["order_date"], None, end)
         ]
         later_online = [o for o in later if o["is_online"]]
         reverted = None if not later else not later_online
         days = None
         if reverted:
             days = (min(o["order_date"] for o in later) - day).days
-        rows.append({
-            "customer_id": c, "first_online_date": day, "later_orders": len(later),
-            "later_online_orders": len(later_online), "retained_online": bool(later_online),
-            "reverted_to_offline": reverted, "days_to_revert": days,
-        })
+        rows.append(
+            {
+                "customer_id": c,
+                "first_online_date": day,
+                "later_orders": len(later),
+                "later_online_orders": len(later_online),
+                "retained_online": bool(later_online),
+                "reverted_to_offline": reverted,
+                "days_to_revert": days,
+            }
+        )
     return rows
 
 
@@ -435,22 +466,35 @@ def aov_before_after_online(
         day = first[c]
         mine = [o for o in valid_orders(orders) if o["customer_id"] == c]
         before = [o["revenue"] for o in mine if o["order_date"] < day]
-        after = [o["revenue"] for o in mine if day <= o["order_date"] and in_window(
-            o["order_date"], None, end)]
+        after = [
+            o["revenue"]
+            for o in mine
+            if day <= o["order_date"] and in_window(o["order_date"], None, end)
+        ]
         if not before or not after:
             continue
         b, a = mean(before), mean(after)
         assert a is not None and b is not None
-        rows.append({
-            "customer_id": c, "first_online_date": day, "orders_before": len(before),
-            "orders_after": len(after), "aov_before": b, "aov_after": a,
-            "aov_shift": a - b, "aov_shift_ratio": div(a, b),
-        })
+        rows.append(
+            {
+                "customer_id": c,
+                "first_online_date": day,
+                "orders_before": len(before),
+                "orders_after": len(after),
+                "aov_before": b,
+                "aov_after": a,
+                "aov_shift": a - b,
+                "aov_shift_ratio": div(a, b),
+            }
+        )
     return rows
 
 
 def basket_by_channel(
-    orders: list[Row], order_lines: list[Row] | None = None, *, period: str,
+    orders: list[Row],
+    order_lines: list[Row] | None = None,
+    *,
+    period: str,
     fiscal_year_start: int = 1,
 ) -> list[Row]:
     """Per period and channel: orders, mean lines per order, mean distinct categories."""
@@ -464,16 +508,20 @@ def basket_by_channel(
             )
         else:
             basket = (o.get("lines"), None)
-        groups[period_start(o["order_date"], period, fiscal_year_start), _channel(o)].append(
-            basket)
+        groups[period_start(o["order_date"], period, fiscal_year_start), _channel(o)].append(basket)
     rows = []
     for (p, ch), baskets in sorted(groups.items()):
         lines_known = [n for n, _ in baskets if n is not None]
         cats_known = [k for _, k in baskets if k is not None]
-        rows.append({
-            "period_start": p, "channel": ch, "orders": len(baskets),
-            "lines_per_order": mean(lines_known), "categories_per_order": mean(cats_known),
-        })
+        rows.append(
+            {
+                "period_start": p,
+                "channel": ch,
+                "orders": len(baskets),
+                "lines_per_order": mean(lines_known),
+                "categories_per_order": mean(cats_known),
+            }
+        )
     return rows
 
 
@@ -496,10 +544,14 @@ def retention_by_satisfaction(
         if not members:
             continue
         repeat = sum(1 for c in members if per_customer[c] >= 2)
-        rows.append({
-            "band": name, "customers": len(members), "repeat_customers": repeat,
-            "customer_retention_rate": repeat / len(members),
-        })
+        rows.append(
+            {
+                "band": name,
+                "customers": len(members),
+                "repeat_customers": repeat,
+                "customer_retention_rate": repeat / len(members),
+            }
+        )
     return rows
 
 
@@ -573,8 +625,10 @@ def compute_kpis(
 
     def visit_kpis(window_visits: list[Row]) -> Row:
         flags = [returning[id(v)] for v in window_visits]
-        return {"_visits": len(window_visits), "returning_visit_share":
-                returning_visit_share(flags)}
+        return {
+            "_visits": len(window_visits),
+            "returning_visit_share": returning_visit_share(flags),
+        }
 
     kpis: dict[str, Any] = order_kpis(window)
     returning: dict[int, bool] = {}
@@ -583,12 +637,17 @@ def compute_kpis(
         returning = {id(v): f for v, f in zip(visits, flag_returning_visits(visits), strict=True)}
         window_visits = [v for v in visits if in_window(v["visit_date"], start, end)]
         kpis.update(visit_kpis(window_visits))
-        kpis["visitor_conversion_rate"] = visitor_conversion_rate(
-            visits, orders, start, end)["visitor_conversion_rate"]
+        kpis["visitor_conversion_rate"] = visitor_conversion_rate(visits, orders, start, end)[
+            "visitor_conversion_rate"
+        ]
         kpis["conversion_rate"] = conversion_rate(kpis["_online_orders"], len(window_visits))
     else:
-        kpis.update(_visits=None, returning_visit_share=None, visitor_conversion_rate=None,
-                    conversion_rate=None)
+        kpis.update(
+            _visits=None,
+            returning_visit_share=None,
+            visitor_conversion_rate=None,
+            conversion_rate=None,
+        )
     window_surveys = [s for s in surveys or [] if in_window(s["response_date"], start, end)]
     kpis["csat"] = csat(window_surveys)
     kpis["nps"] = nps(window_surveys)
@@ -602,18 +661,22 @@ def compute_kpis(
     kpis["reverted_to_offline_share"] = reverted_to_offline_share(adoption)
     kpis["median_days_to_revert"] = median(r["days_to_revert"] for r in adoption)
     kpis["median_aov_shift"] = median(
-        r["aov_shift"] for r in aov_before_after_online(orders, start=start, end=end))
+        r["aov_shift"] for r in aov_before_after_online(orders, start=start, end=end)
+    )
     kpis["median_online_offline_aov_ratio"] = median(
-        r["aov_ratio"] for r in customer_aov_comparison(window))
+        r["aov_ratio"] for r in customer_aov_comparison(window)
+    )
 
     # ---- per-period series
     retention = {
         r["period_start"]: r
-        for r in period_retention(orders, period=period, start=start, end=end,
-                                  fiscal_year_start=fiscal_year_start)
+        for r in period_retention(
+            orders, period=period, start=start, end=end, fiscal_year_start=fiscal_year_start
+        )
     }
     series = []
     for p in window_periods(start, end, period, fiscal_year_start):
+
         def here(day: dt.date, p: dt.date = p) -> bool:
             return period_start(day, period, fiscal_year_start) == p
 
@@ -630,15 +693,25 @@ def compute_kpis(
         row["nps"] = nps(period_surveys)
         if investments is not None:
             row["investment"] = sum(
-                (i["amount"] for i in window_investments if here(i["date"])), 0.0)
+                (i["amount"] for i in window_investments if here(i["date"])), 0.0
+            )
             row["roi"] = roi(row["online_gross_profit"], row["investment"])
         else:
             row["investment"] = row["roi"] = None
         cohort = [r for r in adoption if here(r["first_online_date"])]
         row["online_retention_rate"] = online_retention_rate(cohort)
         row["reverted_to_offline_share"] = reverted_to_offline_share(cohort)
-        row.update({k: retention[p][k] for k in (
-            "customers_start", "retained_customers", "new_customers",
-            "period_retention_rate", "crr_formula")})
+        row.update(
+            {
+                k: retention[p][k]
+                for k in (
+                    "customers_start",
+                    "retained_customers",
+                    "new_customers",
+                    "period_retention_rate",
+                    "crr_formula",
+                )
+            }
+        )
         series.append(row)
     return kpis, series

@@ -78,8 +78,10 @@ def test_unknown_profile_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_generate_params_follow_format_and_lines(tmp_path: Path) -> None:
-    result = run_cli("generate", str(tmp_path / "data"), "--profile", "acme", "--orders", "1000",
-                     "--format", "parquet", "--no-lines", "--params", str(tmp_path / "p.yaml"))  # fmt: skip
+    options = ["--profile", "acme", "--orders", "1000", "--format", "parquet", "--no-lines"]
+    result = run_cli(
+        "generate", str(tmp_path / "data"), *options, "--params", str(tmp_path / "p.yaml")
+    )
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "p.yaml").read_text()
     assert "orders.parquet" in text and "order_lines" not in text

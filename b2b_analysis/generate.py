@@ -84,6 +84,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import shutil
 import zlib
 from collections import deque
 from collections.abc import Callable, Generator, Mapping
@@ -120,6 +121,8 @@ MIN_ORDERS = 1_000
 #: Orders handled (and, for CSV, written) per step. A constant: the lines, visits and
 #: surveys drawn depend on it (the orders do not).
 CHUNK_ORDERS = 500_000
+#: rows per Parquet row group of the generated files
+_ROW_GROUP_ROWS = 250_000
 #: Default analysis window of the demo; the generated history starts a year earlier.
 DEFAULT_START = date(2023, 1, 1)
 DEFAULT_END = date(2025, 12, 31)
@@ -1101,12 +1104,18 @@ class _Sink:
         self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self.fmt = fmt
         self.profile = profile
-        self.parts: list[pl.DataFrame] = []
+        #: Parquet: each chunk goes to its own part file as it comes, so that memory
+        #: holds one chunk, not the table (100M orders: 23 GiB otherwise)
+        self.parts_dir = path.with_name(f".{path.name}.{os.getpid()}.parts")
+        self.parts: list[Path] = []
         self.handle: IO[bytes] | None = None
 
     def add(self, frame: pl.DataFrame) -> None:
         if self.fmt == "parquet":
-            self.parts.append(frame)
+            self.parts_dir.mkdir(exist_ok=True)
+            part = self.parts_dir / f"{len(self.parts):06d}.parquet"
+            frame.write_parquet(part, compression="uncompressed", statistics=False)
+            self.parts.append(part)
             return
         first = self.handle is None
         if self.handle is None:
@@ -1122,8 +1131,11 @@ class _Sink:
 
     def finish(self) -> None:
         if self.fmt == "parquet":
-            frame = pl.concat(self.parts, rechunk=False) if len(self.parts) > 1 else self.parts[0]
-            frame.write_parquet(self.tmp, compression="lz4", statistics=True)
+            # the parts, in order, streamed into one file with fixed-size row groups
+            pl.scan_parquet(self.parts).sink_parquet(
+                self.tmp, compression="lz4", statistics=True, row_group_size=_ROW_GROUP_ROWS
+            )
+            shutil.rmtree(self.parts_dir)
             self.parts.clear()
         else:
             assert self.handle is not None
@@ -1137,6 +1149,7 @@ class _Sink:
         if self.handle is not None:
             self.handle.close()
         self.tmp.unlink(missing_ok=True)
+        shutil.rmtree(self.parts_dir, ignore_errors=True)
 
 
 def generate(

@@ -477,17 +477,35 @@ def _strictly_increasing(frame: AnyFrame, key: str) -> bool:
 
     Such ids are unique. Exports are usually sorted by their id, and checking the
     order is one comparison pass with no hashing (hashing 29M visit ids takes 9 s).
-    It runs on slices so that a scanned table is never held in memory whole.
+    Two orders are accepted: plain string order, and shorter ids first (ids whose
+    number is not zero-padded, or outgrows its padding: ``A-99`` before ``A-100``).
+    The check runs on slices so that a scanned table is never held in memory whole.
     """
     plan = frame.lazy().select(key)
     height = plan.select(pl.len()).collect().item()
-    ids = pl.col(key)
+    ids, size = pl.col(key), pl.col(key).str.len_bytes()
+    within = {
+        "plain": ids > ids.shift(1),
+        "shorter first": (size > size.shift(1)) | ((size == size.shift(1)) & (ids > ids.shift(1))),
+    }
+    rank: dict[str, Callable[[str], Any]] = {
+        "plain": lambda value: value,
+        "shorter first": lambda value: (len(value.encode()), value),
+    }
+    candidates = set(within)
     previous = None
     for offset in range(0, height, ID_SLICE_ROWS):
         part = plan.slice(offset, ID_SLICE_ROWS).collect().to_series()
-        if part.null_count() or (previous is not None and not part[0] > previous):
+        if part.null_count():
             return False
-        if not part.to_frame().select((ids > ids.shift(1)).all()).item():
+        holds = (
+            part.to_frame().select(within[o].all().alias(o) for o in candidates).row(0, named=True)
+        )
+        for order in list(candidates):
+            across = previous is None or rank[order](part[0]) > rank[order](previous)
+            if not (holds[order] and across):
+                candidates.discard(order)
+        if not candidates:
             return False
         previous = part[-1]
     return True

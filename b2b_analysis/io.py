@@ -477,38 +477,34 @@ def _strictly_increasing(frame: AnyFrame, key: str) -> bool:
 
     Such ids are unique. Exports are usually sorted by their id, and checking the
     order is one comparison pass with no hashing (hashing 29M visit ids takes 9 s).
-    Two orders are accepted: plain string order, and shorter ids first (ids whose
-    number is not zero-padded, or outgrows its padding: ``A-99`` before ``A-100``).
-    The check runs on slices so that a scanned table is never held in memory whole.
+    Two orders are accepted, tried one after the other: plain string order, then
+    shorter ids first (ids whose number is not zero-padded, or outgrows its padding:
+    ``A-99`` before ``A-100``). The check runs on slices so that a scanned table is
+    never held in memory whole.
     """
     plan = frame.lazy().select(key)
     height = plan.select(pl.len()).collect().item()
     ids, size = pl.col(key), pl.col(key).str.len_bytes()
-    within = {
-        "plain": ids > ids.shift(1),
-        "shorter first": (size > size.shift(1)) | ((size == size.shift(1)) & (ids > ids.shift(1))),
-    }
-    rank: dict[str, Callable[[str], Any]] = {
-        "plain": lambda value: value,
-        "shorter first": lambda value: (len(value.encode()), value),
-    }
-    candidates = set(within)
-    previous = None
-    for offset in range(0, height, ID_SLICE_ROWS):
-        part = plan.slice(offset, ID_SLICE_ROWS).collect().to_series()
-        if part.null_count():
-            return False
-        holds = (
-            part.to_frame().select(within[o].all().alias(o) for o in candidates).row(0, named=True)
-        )
-        for order in list(candidates):
-            across = previous is None or rank[order](part[0]) > rank[order](previous)
-            if not (holds[order] and across):
-                candidates.discard(order)
-        if not candidates:
-            return False
-        previous = part[-1]
-    return True
+    orders: list[tuple[pl.Expr, Callable[[str], Any]]] = [
+        (ids > ids.shift(1), lambda value: value),
+        (
+            (size > size.shift(1)) | ((size == size.shift(1)) & (ids > ids.shift(1))),
+            lambda value: (len(value.encode()), value),
+        ),
+    ]
+    for within, rank in orders:
+        previous = None
+        for offset in range(0, height, ID_SLICE_ROWS):
+            part = plan.slice(offset, ID_SLICE_ROWS).collect().to_series()
+            if part.null_count():
+                return False
+            across = previous is None or rank(part[0]) > rank(previous)
+            if not (across and part.to_frame().select(within.all()).item()):
+                break
+            previous = part[-1]
+        else:
+            return True
+    return False
 
 
 def _deduplicate(frame: AnyFrame, table: Table, file: str, engine: Engine) -> AnyFrame:

@@ -26,6 +26,7 @@ import json
 import os
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ CHECKS = {
     "pandas": "toolkit",
     "lifetimes": "toolkit_rfm",
 }
+NOT_COMPARED = "not compared: a run failed"
 #: the engine suffix running the package exported at the baseline revision
 BASELINE = "_baseline"
 
@@ -125,68 +127,126 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def bench_size(
-    size: str, engines: list[str], runs: int, toolkit_path: str | None, timeout: float
-) -> dict[str, Any]:
-    params = ensure_data(size)
-    cfg = engine_config(params)
-    out_dir = DATA / size / "out"
-    print(f"[{size}] check run (outputs dumped) ...", flush=True)
+def describe(r: dict[str, Any]) -> str:
+    """One engine run on one line: its error, or its times and peak memory."""
+    if "error" in r:
+        return str(r["error"])
+    t = r["timings"]
+    return (
+        f"{t['total']:.2f} s (load {t['load']:.2f} s, compute {t['compute']:.2f} s), "
+        f"wall {r['wall']:.1f} s, peak {r['peak_rss_mib']:.0f} MiB"
+    )
+
+
+def check_run(
+    size: str,
+    cfg: dict[str, Any],
+    engines: list[str],
+    checks: dict[str, str],
+    *,
+    out_dir: Path,
+    toolkit_path: str | None,
+    timeout: float,
+    label: str,
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """Run every engine once with its outputs dumped, and compare each engine of
+    ``checks`` with its reference (``engine -> reference``); a failed run is recorded
+    as ``NOT_COMPARED``. Returns the runs and the problems found per engine."""
+    print(f"{label} check run (outputs dumped) ...", flush=True)
     check_runs: dict[str, dict[str, Any]] = {}
     for engine in engines:
         check_runs[engine] = run_engine(
             engine, cfg, dump=out_dir / engine, toolkit_path=toolkit_path, timeout=timeout
         )
-        r = check_runs[engine]
-        print(
-            f"  {engine:17s} "
-            + (r.get("error") or f"{r['timings']['total']:.2f} s, {r['peak_rss_mib']:.0f} MiB"),
-            flush=True,
-        )
+        print(f"  {engine:17s} {describe(check_runs[engine])}", flush=True)
     agreement: dict[str, list[str]] = {}
-    checks = dict(CHECKS)
-    for engine in engines:
-        if engine.endswith(BASELINE):
-            checks[engine] = engine.removesuffix(BASELINE)
     for engine, ref in checks.items():
         if engine not in engines or ref not in engines:
             continue
         if "error" in check_runs[engine] or "error" in check_runs[ref]:
-            agreement[engine] = ["not compared: a run failed"]
+            agreement[engine] = [NOT_COMPARED]
             continue
         agreement[engine] = compare_dumps(out_dir / ref, out_dir / engine)
         verdict = "agree" if not agreement[engine] else "DISAGREE"
         print(f"  {engine} vs {ref}: {verdict}", flush=True)
         for problem in agreement[engine][:10]:
             print(f"    {problem}", flush=True)
-    bad = {e: p for e, p in agreement.items() if p}
-    if bad:
-        raise SystemExit(f"[{size}] the engines disagree; not timing: {bad}")
-    # the check run is the first timed sample: its outputs are written after its timers
-    # stop (and its peak RSS is taken before), so it measures the same work
-    timed: dict[str, list[dict[str, Any]]] = {e: [check_runs[e]] for e in engines}
-    for round_no in range(1, runs):
+    return check_runs, agreement
+
+
+def timed_rounds(
+    size: str,
+    cfg: dict[str, Any],
+    check_runs: dict[str, dict[str, Any]],
+    engines: list[str],
+    runs: int,
+    *,
+    toolkit_path: str | None,
+    timeout: float,
+) -> dict[str, list[dict[str, Any]]]:
+    """The check run as the first sample of each engine, then ``runs`` - 1 rounds of
+    ``engines`` with their order rotating. The check run's outputs are written after
+    its timers stop (and its peak RSS is taken before), so it measures the same work."""
+    timed: dict[str, list[dict[str, Any]]] = {e: [r] for e, r in check_runs.items()}
+    for round_no in range(1, runs if engines else 1):
         order = engines[round_no % len(engines) :] + engines[: round_no % len(engines)]
         for engine in order:
             r = run_engine(engine, cfg, dump=None, toolkit_path=toolkit_path, timeout=timeout)
             timed[engine].append(r)
-            print(
-                f"  [{size} sample {round_no + 1}/{runs}] {engine:17s} "
-                + (r.get("error") or f"{r['timings']['total']:.2f} s, {r['peak_rss_mib']:.0f} MiB"),
-                flush=True,
-            )
+            print(f"  [{size} sample {round_no + 1}/{runs}] {engine:17s} {describe(r)}", flush=True)
+    return timed
+
+
+def ratios_against(
+    stats: dict[str, dict[str, Any]], reference: Callable[[str], str]
+) -> dict[str, dict[str, Any]]:
+    """Time and peak memory of each engine over those of its ``reference(engine)``."""
+    out = {}
+    for engine, st in stats.items():
+        ref = reference(engine)
+        if engine == ref or "total" not in st or "total" not in stats.get(ref, {}):
+            continue
+        out[engine] = {
+            "time": st["total"] / stats[ref]["total"],
+            "memory": st["peak_rss_mib"] / stats[ref]["peak_rss_mib"],
+            "against": ref,
+        }
+    return out
+
+
+def bench_size(
+    size: str, engines: list[str], runs: int, toolkit_path: str | None, timeout: float
+) -> dict[str, Any]:
+    params = ensure_data(size)
+    cfg = engine_config(params)
+    checks = dict(CHECKS)
+    for engine in engines:
+        if engine.endswith(BASELINE):
+            checks[engine] = engine.removesuffix(BASELINE)
+    check_runs, agreement = check_run(
+        size,
+        cfg,
+        engines,
+        checks,
+        out_dir=DATA / size / "out",
+        toolkit_path=toolkit_path,
+        timeout=timeout,
+        label=f"[{size}]",
+    )
+    bad = {e: p for e, p in agreement.items() if p}
+    if bad:
+        raise SystemExit(f"[{size}] the engines disagree; not timing: {bad}")
+    timed = timed_rounds(
+        size, cfg, check_runs, engines, runs, toolkit_path=toolkit_path, timeout=timeout
+    )
     stats = {e: summarise(v) for e, v in timed.items()}
-    tk = stats.get("toolkit", {})
-    ratios = {}
-    for e, st in stats.items():
-        if "total" in st and "total" in tk and e != "toolkit":
-            ref = stats["toolkit_rfm"] if e == "lifetimes" and "toolkit_rfm" in stats else tk
-            if "total" in ref:
-                ratios[e] = {
-                    "time": st["total"] / ref["total"],
-                    "memory": st["peak_rss_mib"] / ref["peak_rss_mib"],
-                    "against": "toolkit_rfm" if e == "lifetimes" else "toolkit",
-                }
+    if "total" in stats.get("toolkit", {}):
+        ratios = ratios_against(
+            stats,
+            lambda e: "toolkit_rfm" if e == "lifetimes" and "toolkit_rfm" in stats else "toolkit",
+        )
+    else:
+        ratios = {}
     orders_mib = (
         check_runs["toolkit"]["timings"].get("orders_table_bytes", 0) / 2**20
         if "toolkit" in check_runs and "error" not in check_runs["toolkit"]

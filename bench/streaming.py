@@ -23,8 +23,13 @@ import sys
 from typing import Any
 
 from bench.common import BENCH, DATA, engine_config, ensure_data, machine, parse_sizes
-from bench.compare import compare_dumps
-from bench.kpi_bench import run_engine, summarise
+from bench.kpi_bench import (
+    NOT_COMPARED,
+    check_run,
+    ratios_against,
+    summarise,
+    timed_rounds,
+)
 
 RESULTS = BENCH / "results" / "streaming.json"
 ENGINES = ["toolkit_streaming", "duckdb"]
@@ -32,66 +37,29 @@ ENGINES = ["toolkit_streaming", "duckdb"]
 REFERENCE = "toolkit_streaming"
 #: the target: 100M orders complete within this much memory
 LIMIT_MIB = 24 * 1024
-NOT_COMPARED = "not compared: a run failed"
-
-
-def _line(r: dict[str, Any]) -> str:
-    if "error" in r:
-        return str(r["error"])
-    t = r["timings"]
-    return (
-        f"{t['total']:.2f} s (load {t['load']:.2f} s, compute {t['compute']:.2f} s), "
-        f"wall {r['wall']:.1f} s, peak {r['peak_rss_mib']:.0f} MiB"
-    )
 
 
 def bench_size(size: str, runs: int, timeout: float) -> dict[str, Any]:
     """The check run, then the timed rounds, of both engines at ``size``."""
-    params = ensure_data(size)
-    cfg = engine_config(params)
-    out_dir = DATA / size / "out-streaming"
-    print(f"[streaming {size}] check run (outputs dumped) ...", flush=True)
-    check_runs = {
-        e: run_engine(e, cfg, dump=out_dir / e, toolkit_path=None, timeout=timeout) for e in ENGINES
-    }
-    for engine, r in check_runs.items():
-        print(f"  {engine:17s} {_line(r)}", flush=True)
-    agreement: dict[str, list[str]] = {}
-    for engine in ENGINES:
-        if engine == REFERENCE:
-            continue
-        if "error" in check_runs[engine] or "error" in check_runs[REFERENCE]:
-            # a failed run (out of memory, timeout) is a result: recorded, not compared
-            agreement[engine] = [NOT_COMPARED]
-            continue
-        agreement[engine] = compare_dumps(out_dir / REFERENCE, out_dir / engine)
-        print(
-            f"  {engine} vs {REFERENCE}: {'agree' if not agreement[engine] else 'DISAGREE'}",
-            flush=True,
-        )
-        for problem in agreement[engine][:10]:
-            print(f"    {problem}", flush=True)
+    cfg = engine_config(ensure_data(size))
+    check_runs, agreement = check_run(
+        size,
+        cfg,
+        ENGINES,
+        {e: REFERENCE for e in ENGINES if e != REFERENCE},
+        out_dir=DATA / size / "out-streaming",
+        toolkit_path=None,
+        timeout=timeout,
+        label=f"[streaming {size}]",
+    )
+    # a failed run (out of memory, timeout) is a result: recorded, not compared or re-run
     disagree = {e: p for e, p in agreement.items() if p and p != [NOT_COMPARED]}
-    # the check run is the first timed sample (outputs are written after the timers)
-    timed: dict[str, list[dict[str, Any]]] = {e: [r] for e, r in check_runs.items()}
     ok = [e for e in ENGINES if "error" not in check_runs[e]]
-    for round_no in range(1, runs if ok and not disagree else 1):
-        order = ok[round_no % len(ok) :] + ok[: round_no % len(ok)]
-        for engine in order:
-            r = run_engine(engine, cfg, dump=None, toolkit_path=None, timeout=timeout)
-            timed[engine].append(r)
-            print(f"  [{size} sample {round_no + 1}/{runs}] {engine:17s} {_line(r)}", flush=True)
+    timed = timed_rounds(
+        size, cfg, check_runs, [] if disagree else ok, runs, toolkit_path=None, timeout=timeout
+    )
     stats = {e: summarise(v) for e, v in timed.items()}
-    ref = stats.get(REFERENCE, {})
-    ratios = {
-        e: {
-            "time": st["total"] / ref["total"],
-            "memory": st["peak_rss_mib"] / ref["peak_rss_mib"],
-            "against": REFERENCE,
-        }
-        for e, st in stats.items()
-        if e != REFERENCE and "total" in st and "total" in ref
-    }
+    ratios = ratios_against(stats, lambda _engine: REFERENCE)
     files = {p.name: p.stat().st_size for p in sorted((DATA / size / "data").glob("*.parquet"))}
     return {
         "size": size,

@@ -65,3 +65,18 @@ def kpis_json(
     assert result.returncode == 0, result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
     return document
+
+
+def open_report_page(page: Any, path: Path) -> int:
+    """Load a report page from disk in a Playwright ``page`` and wait until every chart
+    container holds a drawing (SVG or canvas); return the number of containers."""
+    page.goto(path.as_uri(), wait_until="load")
+    containers: int = page.locator("div.b2b-chart").count()
+    if containers:
+        page.wait_for_function(
+            "n => document.querySelectorAll("
+            "'div.b2b-chart svg.marks, div.b2b-chart canvas').length >= n",
+            arg=containers,
+            timeout=30_000,
+        )
+    return containers

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from clientkit import open_report_page
 from test_report import Built, built_reports
 
 
@@ -39,15 +40,7 @@ def _open(browser: object, page_path: Path) -> tuple[int, int, list[str], list[s
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(page_path.as_uri(), wait_until="load")
-        containers = page.locator("div.b2b-chart").count()
-        if containers:
-            page.wait_for_function(
-                "n => document.querySelectorAll("
-                "'div.b2b-chart svg.marks, div.b2b-chart canvas').length >= n",
-                arg=containers,
-                timeout=30_000,
-            )
+        containers = open_report_page(page, page_path)
         drawn = page.locator("div.b2b-chart svg.marks, div.b2b-chart canvas").count()
     finally:
         page.close()

@@ -31,7 +31,7 @@ import nbformat
 import psycopg
 import pytest
 import yaml
-from clientkit import ORDER_HEADER, run_cli, write_client
+from clientkit import ORDER_HEADER, open_report_page, run_cli, write_client
 from test_bad_input import GOOD
 from test_faults import Run, lite_notebooks, run_report, tiny_client
 
@@ -341,15 +341,7 @@ def _visit(browser: Any, path: Path) -> Visit:
     page.on("dialog", on_dialog)
     page.route("**/*", route)
     try:
-        page.goto(path.as_uri(), wait_until="load")
-        charts = page.locator("div.b2b-chart").count()
-        if charts:
-            page.wait_for_function(
-                "n => document.querySelectorAll("
-                "'div.b2b-chart svg.marks, div.b2b-chart canvas').length >= n",
-                arg=charts,
-                timeout=30_000,
-            )
+        charts = open_report_page(page, path)
         drawn = page.locator("div.b2b-chart svg.marks").count()
         tooltips = []
         visible = (

@@ -180,8 +180,7 @@ def test_the_sorted_id_shortcut_only_accepts_unique_ids(
 
     pairs = list(itertools.pairwise(ids))
     expected = None not in ids and (
-        all(a < b for a, b in pairs)
-        or all(shorter_first(a) < shorter_first(b) for a, b in pairs)
+        all(a < b for a, b in pairs) or all(shorter_first(a) < shorter_first(b) for a, b in pairs)
     )
     original = io.ID_SLICE_ROWS
     io.ID_SLICE_ROWS = slice_rows

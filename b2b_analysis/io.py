@@ -326,8 +326,7 @@ def _parse_dates(
     expr = pl.col(column)
     checks: list[_Check] = []
     if raw == pl.String:
-        text = expr.str.strip_chars()
-        text = pl.when(text == "").then(None).otherwise(text)
+        text = _stripped(expr)
         if isinstance(frame, pl.LazyFrame):
             if fmt is None:
                 raise InputError(
@@ -397,9 +396,14 @@ def _parse_dates(
     return frame, checks
 
 
+def _stripped(text: pl.Expr) -> pl.Expr:
+    """Text without surrounding whitespace; empty text is null."""
+    value = text.str.strip_chars()
+    return pl.when(value == "").then(None).otherwise(value)
+
+
 def _trimmed(name: str) -> pl.Expr:
-    value = pl.col(name).cast(pl.String).str.strip_chars()
-    return pl.when(value == "").then(None).otherwise(value).alias(name)
+    return _stripped(pl.col(name).cast(pl.String)).alias(name)
 
 
 def _typed(
@@ -430,8 +434,7 @@ def _typed(
             dtype = DTYPES[kind]
             original = pl.col(_raw(name))
             if schema[name] == pl.String:
-                original = original.str.strip_chars()
-                original = pl.when(original == "").then(None).otherwise(original)
+                original = _stripped(original)
             frame = frame.with_columns(pl.col(name).alias(_raw(name)))
             frame = frame.with_columns(original.cast(dtype, strict=False).alias(name))
             bad = pl.col(name).is_null() & original.is_not_null()

@@ -1,11 +1,6 @@
 """Per-client HTML reports: run the notebooks with papermill, export them, index them.
 
-Two halves:
-
-* :func:`open_analysis` and :class:`Analysis`: what a notebook cell calls. One
-  object holds the loaded client, its :class:`KpiReport` and the frames every
-  chart needs, so a cell is one call plus its display.
-* :func:`run_reports`: the ``report`` command. For every client and notebook it
+:func:`run_reports` is the ``report`` command. For every client and notebook it
   starts a fresh kernel (papermill) in a separate **process** (papermill's
   ``cwd`` is process-wide), then exports the executed notebook to HTML with the
   ``b2b_report`` template (no code, no external request, one Vega runtime per
@@ -41,20 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
-from b2b_analysis import metrics as m
+from b2b_analysis.analysis import open_analysis
 from b2b_analysis.config import SLUG_PATTERN, load_params
 from b2b_analysis.errors import InputError
-from b2b_analysis.io import ClientData, load_client
-from b2b_analysis.kpis import KpiReport, compute_kpis
 
 __all__ = [
     "NOTEBOOKS",
     "PARAMETERS",
-    "Analysis",
     "ClientResult",
-    "open_analysis",
     "run_reports",
 ]
 
@@ -75,123 +64,6 @@ KERNEL = "python3"
 #: Seconds a kernel may take to start. papermill's 60 s failed clients on a loaded
 #: machine ("Kernel didn't respond in 60 seconds") in unattended runs.
 KERNEL_START_TIMEOUT = 300
-
-
-# ------------------------------------------------------------------ notebook side
-
-
-@dataclass
-class Analysis:
-    """One client's data, KPIs and the frames behind every chart (cached)."""
-
-    data: ClientData
-    kpis: KpiReport
-
-    @property
-    def start(self) -> dt.date:
-        return self.kpis.start
-
-    @property
-    def end(self) -> dt.date:
-        return self.kpis.end
-
-    @property
-    def _period(self) -> dict[str, Any]:
-        return {"period": self.kpis.period, "fiscal_year_start": self.kpis.fiscal_year_start}
-
-    @property
-    def orders(self) -> pl.LazyFrame:
-        """All orders (history before the window included)."""
-        return self.data.orders.lazy()
-
-    @property
-    def window_orders(self) -> pl.LazyFrame:
-        """Orders dated inside the window."""
-        return self.orders.filter(pl.col("order_date").is_between(self.start, self.end))
-
-    def header(self) -> Any:
-        """Markdown heading: client, window and period (the client name is escaped)."""
-        from IPython.display import Markdown
-
-        k = self.kpis
-        return Markdown(
-            f"**{markdown_text(k.client)}** · {k.start} to {k.end} · {k.period}ly series · "
-            f"amounts in {k.currency}"
-        )
-
-    @functools.cached_property
-    def cohorts(self) -> pl.DataFrame:
-        """:func:`metrics.cohort_retention` over the window."""
-        return m.cohort_retention(
-            self.orders, start=self.start, end=self.end, **self._period
-        ).collect()
-
-    def channel_states(self) -> pl.LazyFrame:
-        return m.channel_states(self.orders, start=self.start, end=self.end, **self._period)
-
-    def adoption(self) -> pl.LazyFrame:
-        return m.online_adoption(self.orders, start=self.start, end=self.end)
-
-    def satisfaction(self) -> pl.LazyFrame | None:
-        if self.data.surveys is None:
-            return None
-        return m.retention_by_satisfaction(
-            self.orders, self.data.surveys.lazy(), start=self.start, end=self.end
-        )
-
-    def frequency(self) -> pl.LazyFrame:
-        return m.orders_per_customer(self.window_orders, **self._period)
-
-    def aov(self) -> pl.LazyFrame:
-        return m.aov_by_channel(self.window_orders, **self._period)
-
-    def aov_comparison(self) -> pl.LazyFrame:
-        return m.customer_aov_comparison(self.window_orders)
-
-    def aov_shifts(self) -> pl.LazyFrame:
-        return m.aov_before_after_online(self.orders, start=self.start, end=self.end)
-
-    def baskets(self) -> pl.LazyFrame:
-        lines = self.data.order_lines.lazy() if self.data.order_lines is not None else None
-        return m.basket_by_channel(self.window_orders, lines, **self._period)
-
-
-def markdown_text(text: str) -> str:
-    r"""Text shown literally in Markdown: one line, Markdown punctuation backslash-escaped,
-    then HTML escaped (nbconvert passes raw HTML in Markdown through to the page).
-
-    >>> print(markdown_text("<b>*Acme*</b>\n'Q'"))
-    &lt;b&gt;\*Acme\*&lt;/b&gt; &#x27;Q&#x27;
-    """
-    punctuation = re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", " ".join(text.split()))
-    return html.escape(punctuation, quote=True)
-
-
-def _date(value: str | dt.date | None, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
-
-
-def open_analysis(
-    params_path: str | os.PathLike[str],
-    *,
-    start: str | dt.date | None = None,
-    end: str | dt.date | None = None,
-    period: str | None = None,
-) -> Analysis:
-    """Load a client and compute its KPIs: the first call of every notebook."""
-    data = load_client(load_params(params_path))
-    kpis = compute_kpis(
-        data,
-        start=_date(start, "start"),
-        end=_date(end, "end"),
-        period=period,  # type: ignore[arg-type]
-    )
-    return Analysis(data=data, kpis=kpis)
 
 
 # ------------------------------------------------------------------ files

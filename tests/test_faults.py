@@ -186,7 +186,7 @@ def lite_notebooks(folder: Path, extra: dict[str, list[str]] | None = None) -> P
         cells = [
             nbformat.v4.new_markdown_cell(f"# {name}"),
             params,
-            nbformat.v4.new_code_cell("from b2b_analysis.report import open_analysis"),
+            nbformat.v4.new_code_cell("from b2b_analysis.analysis import open_analysis"),
             nbformat.v4.new_code_cell(
                 "a = open_analysis(params_path, start=start, end=end, period=period)\na.header()"
             ),

@@ -1,0 +1,140 @@
+"""The notebooks' entry point: one client's data, KPIs and the frames behind each chart.
+
+A notebook's first cell is ``a = open_analysis(params_path, start=..., end=..., period=...)``;
+every later cell is one call on ``a`` plus its display. The ``report`` runner
+(:mod:`b2b_analysis.report`) injects exactly those parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from b2b_analysis import metrics as m
+from b2b_analysis.config import load_params
+from b2b_analysis.errors import InputError
+from b2b_analysis.io import ClientData, load_client
+from b2b_analysis.kpis import KpiReport, compute_kpis
+
+__all__ = ["Analysis", "markdown_text", "open_analysis"]
+
+
+@dataclass
+class Analysis:
+    """One client's data, KPIs and the frames behind every chart (cached)."""
+
+    data: ClientData
+    kpis: KpiReport
+
+    @property
+    def start(self) -> dt.date:
+        return self.kpis.start
+
+    @property
+    def end(self) -> dt.date:
+        return self.kpis.end
+
+    @property
+    def _period(self) -> dict[str, Any]:
+        return {"period": self.kpis.period, "fiscal_year_start": self.kpis.fiscal_year_start}
+
+    @property
+    def orders(self) -> pl.LazyFrame:
+        """All orders (history before the window included)."""
+        return self.data.orders.lazy()
+
+    @property
+    def window_orders(self) -> pl.LazyFrame:
+        """Orders dated inside the window."""
+        return self.orders.filter(pl.col("order_date").is_between(self.start, self.end))
+
+    def header(self) -> Any:
+        """Markdown heading: client, window and period (the client name is escaped)."""
+        from IPython.display import Markdown
+
+        k = self.kpis
+        return Markdown(
+            f"**{markdown_text(k.client)}** · {k.start} to {k.end} · {k.period}ly series · "
+            f"amounts in {k.currency}"
+        )
+
+    @functools.cached_property
+    def cohorts(self) -> pl.DataFrame:
+        """:func:`metrics.cohort_retention` over the window."""
+        return m.cohort_retention(
+            self.orders, start=self.start, end=self.end, **self._period
+        ).collect()
+
+    def channel_states(self) -> pl.LazyFrame:
+        return m.channel_states(self.orders, start=self.start, end=self.end, **self._period)
+
+    def adoption(self) -> pl.LazyFrame:
+        return m.online_adoption(self.orders, start=self.start, end=self.end)
+
+    def satisfaction(self) -> pl.LazyFrame | None:
+        if self.data.surveys is None:
+            return None
+        return m.retention_by_satisfaction(
+            self.orders, self.data.surveys.lazy(), start=self.start, end=self.end
+        )
+
+    def frequency(self) -> pl.LazyFrame:
+        return m.orders_per_customer(self.window_orders, **self._period)
+
+    def aov(self) -> pl.LazyFrame:
+        return m.aov_by_channel(self.window_orders, **self._period)
+
+    def aov_comparison(self) -> pl.LazyFrame:
+        return m.customer_aov_comparison(self.window_orders)
+
+    def aov_shifts(self) -> pl.LazyFrame:
+        return m.aov_before_after_online(self.orders, start=self.start, end=self.end)
+
+    def baskets(self) -> pl.LazyFrame:
+        lines = self.data.order_lines.lazy() if self.data.order_lines is not None else None
+        return m.basket_by_channel(self.window_orders, lines, **self._period)
+
+
+def markdown_text(text: str) -> str:
+    r"""Text shown literally in Markdown: one line, Markdown punctuation backslash-escaped,
+    then HTML escaped (nbconvert passes raw HTML in Markdown through to the page).
+
+    >>> print(markdown_text("<b>*Acme*</b>\n'Q'"))
+    &lt;b&gt;\*Acme\*&lt;/b&gt; &#x27;Q&#x27;
+    """
+    punctuation = re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", " ".join(text.split()))
+    return html.escape(punctuation, quote=True)
+
+
+def _date(value: str | dt.date | None, name: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+def open_analysis(
+    params_path: str | os.PathLike[str],
+    *,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    period: str | None = None,
+) -> Analysis:
+    """Load a client and compute its KPIs: the first call of every notebook."""
+    data = load_client(load_params(params_path))
+    kpis = compute_kpis(
+        data,
+        start=_date(start, "start"),
+        end=_date(end, "end"),
+        period=period,  # type: ignore[arg-type]
+    )
+    return Analysis(data=data, kpis=kpis)

@@ -8,15 +8,18 @@ or use the metric building blocks in :mod:`b2b_analysis.metrics` directly.
 from b2b_analysis.config import ClientParams, LoadedParams, load_params
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData, DataWarning, load_client
-from b2b_analysis.kpis import KPIS, KpiReport, compute_kpis
+from b2b_analysis.kpis import KpiReport, compute_kpis
 from b2b_analysis.periods import period_index, period_label, period_start
+from b2b_analysis.registry import KPIS, REGISTRY, Kpi
 
 __all__ = [
     "KPIS",
+    "REGISTRY",
     "ClientData",
     "ClientParams",
     "DataWarning",
     "InputError",
+    "Kpi",
     "KpiReport",
     "LoadedParams",
     "compute_kpis",

@@ -117,7 +117,8 @@ def kpis(
 ) -> None:
     """Print the headline KPIs of one client (and, as JSON, the per-period series)."""
     from b2b_analysis.io import load_client
-    from b2b_analysis.kpis import KPIS, compute_kpis
+    from b2b_analysis.kpis import compute_kpis
+    from b2b_analysis.registry import KPIS
 
     loaded = load_params(params)
     err.print(f"Loading {loaded.params.client}{' (streaming)' if streaming else ''} ...")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
@@ -20,98 +20,7 @@ from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData
 from b2b_analysis.periods import period_index, period_label, period_start
-
-Unit = Literal["count", "money", "rate", "score", "days"]
-
-
-@dataclass(frozen=True)
-class KpiInfo:
-    label: str
-    unit: Unit
-    definition: str
-
-
-#: Every headline KPI, in display order. The ``kpis`` JSON has exactly these keys.
-KPIS: dict[str, KpiInfo] = {
-    "customers": KpiInfo("Customers", "count", "distinct customers with an order that counts"),
-    "orders": KpiInfo("Orders", "count", "orders neither cancelled nor returned"),
-    "customer_retention_rate": KpiInfo(
-        "Customer retention rate", "rate", "customers with 2+ orders / customers with 1+"
-    ),
-    "average_order_value": KpiInfo("Average order value", "money", "net revenue / orders"),
-    "conversion_rate": KpiInfo("Conversion rate", "rate", "online orders / website visits"),
-    "visitor_conversion_rate": KpiInfo(
-        "Visitor conversion rate", "rate", "identified visitors who ordered online / visitors"
-    ),
-    "gross_merchandise_value": KpiInfo(
-        "Gross merchandise value", "money", "value of all orders placed, incl. cancelled"
-    ),
-    "net_revenue": KpiInfo("Net revenue", "money", "value of orders that count"),
-    "investment": KpiInfo("Investment", "money", "online channel investment in the window"),
-    "online_gross_profit": KpiInfo(
-        "Online gross profit", "money", "online revenue - cost (or x gross margin)"
-    ),
-    "roi": KpiInfo("ROI", "rate", "(online gross profit - investment) / investment"),
-    "returning_visit_share": KpiInfo(
-        "Returning-visit share", "rate", "visits by customers who visited before / visits"
-    ),
-    "csat": KpiInfo("CSAT", "rate", "csat answers scoring 4-5 / csat answers"),
-    "nps": KpiInfo("NPS", "score", "% promoters (9-10) - % detractors (0-6)"),
-    "online_order_share": KpiInfo("Online order share", "rate", "online orders / all orders"),
-    "small_order_online_share": KpiInfo(
-        "Small orders placed online", "rate", "online small orders / small orders"
-    ),
-    "online_average_order_value": KpiInfo("Online AOV", "money", "AOV of online orders"),
-    "offline_average_order_value": KpiInfo("Offline AOV", "money", "AOV of offline orders"),
-    "online_retention_rate": KpiInfo(
-        "Online retention rate",
-        "rate",
-        "new online customers who order online again / new online customers",
-    ),
-    "reverted_to_offline_share": KpiInfo(
-        "Reverted to offline",
-        "rate",
-        "new online customers whose later orders are all offline / those with later orders",
-    ),
-    "median_days_to_revert": KpiInfo(
-        "Median days to revert", "days", "first online order to first later offline order"
-    ),
-    "median_aov_shift": KpiInfo(
-        "Median AOV shift after going online",
-        "money",
-        "per customer: AOV from first online order on - AOV before",
-    ),
-    "median_online_offline_aov_ratio": KpiInfo(
-        "Median online/offline AOV ratio",
-        "rate",
-        "per customer buying in both channels: online AOV / offline AOV",
-    ),
-}
-
-#: KPIs of the per-period series (each also gets ``<name>_change`` against the previous
-#: period). ``period_retention_rate`` is the share of t-1's customers ordering in t.
-SERIES_KPIS: tuple[str, ...] = (
-    "customers",
-    "orders",
-    "customer_retention_rate",
-    "period_retention_rate",
-    "average_order_value",
-    "conversion_rate",
-    "gross_merchandise_value",
-    "net_revenue",
-    "investment",
-    "online_gross_profit",
-    "roi",
-    "returning_visit_share",
-    "csat",
-    "nps",
-    "online_order_share",
-    "small_order_online_share",
-    "online_average_order_value",
-    "offline_average_order_value",
-    "online_retention_rate",
-    "reverted_to_offline_share",
-)
+from b2b_analysis.registry import KPIS, SERIES_KPIS, null_reasons
 
 
 @dataclass
@@ -200,16 +109,16 @@ def _profit_expr(data: ClientData[Any], notes: dict[str, str]) -> pl.Expr | None
         )
         profit = pl.col("revenue") - pl.col("cost")
         if missing and margin is None:
-            notes["roi"] = (
-                f"{missing} orders have no cost and the params set no gross_margin to estimate it"
-            )
+            why = f"{missing} orders have no cost and the params set no gross_margin to estimate it"
+            notes["roi"] = notes["online_gross_profit"] = why
             return None
         if missing:
             profit = profit.fill_null(pl.col("revenue") * margin)
         return profit
     if margin is not None:
         return pl.col("revenue") * margin
-    notes["roi"] = "orders have no cost column and the params set no gross_margin"
+    why = "orders have no cost column and the params set no gross_margin"
+    notes["roi"] = notes["online_gross_profit"] = why
     return None
 
 
@@ -354,7 +263,10 @@ def compute_kpis(
 
     series = _series(results, lo, hi, period, fys, profit is not None)
     kpis = {key: headline.get(key) for key in KPIS}
-    notes.update(_null_reasons(data, kpis, notes, visits_n))
+    tables = {
+        name: getattr(data, name) is not None for name in ("visits", "surveys", "investments")
+    }
+    notes.update(null_reasons(kpis, tables, notes))
     return KpiReport(
         client=params.client,
         slug=params.client_slug,
@@ -431,51 +343,3 @@ def _series(
         .with_columns((pl.col(k) - pl.col(k).shift(1)).alias(f"{k}_change") for k in SERIES_KPIS)
     )
     return out
-
-
-def _null_reasons(
-    data: ClientData[Any], kpis: dict[str, Any], notes: dict[str, str], visits: int | None
-) -> dict[str, str]:
-    reasons: dict[str, str] = {}
-
-    def why(key: str, text: str) -> None:
-        if kpis.get(key) is None and key not in notes:
-            reasons[key] = text
-
-    if data.visits is None:
-        for key in ("conversion_rate", "visitor_conversion_rate", "returning_visit_share"):
-            why(key, "no visits table in the params file")
-    else:
-        for key in ("conversion_rate", "returning_visit_share"):
-            why(key, "no visits in the window")
-        why("visitor_conversion_rate", "no identified visitors in the window")
-    if data.surveys is None:
-        why("csat", "no surveys table in the params file")
-        why("nps", "no surveys table in the params file")
-    else:
-        why("csat", "no csat answers in the window")
-        why("nps", "no nps answers in the window")
-    if data.investments is None:
-        why("investment", "no investments table in the params file")
-        why("roi", "no investments table in the params file")
-    else:
-        why("roi", "no investment in the window")
-    why("online_gross_profit", notes.get("roi", "no online orders in the window"))
-    why("online_average_order_value", "no online orders in the window")
-    why("offline_average_order_value", "no offline orders in the window")
-    why("online_retention_rate", "no customer placed a first online order in the window")
-    why(
-        "reverted_to_offline_share",
-        "no customer with a first online order in the window ordered again later",
-    )
-    why("median_days_to_revert", "no customer reverted to offline in the window")
-    why(
-        "median_aov_shift",
-        "no customer has orders both before and after a first online order in the window",
-    )
-    why("median_online_offline_aov_ratio", "no customer ordered in both channels in the window")
-    why("small_order_online_share", "no small orders in the window")
-    why("customer_retention_rate", "no orders in the window")
-    why("average_order_value", "no orders in the window")
-    why("online_order_share", "no orders in the window")
-    return reasons

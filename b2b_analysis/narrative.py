@@ -14,10 +14,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from b2b_analysis.kpis import KPIS, KpiReport
+from b2b_analysis.kpis import KpiReport
+from b2b_analysis.registry import KPIS, REGISTRY
 
 __all__ = [
-    "LOWER_IS_BETTER",
     "Scorecard",
     "format_value",
     "kpi_sentence",
@@ -26,10 +26,6 @@ __all__ = [
     "trend",
 ]
 
-#: KPIs where a fall is good news (the arrow is coloured accordingly).
-LOWER_IS_BETTER = frozenset({"reverted_to_offline_share"})
-#: KPIs whose direction is neither good nor bad.
-NEUTRAL = frozenset({"investment", "median_days_to_revert", "gross_merchandise_value"})
 #: Relative changes smaller than this count as flat.
 FLAT = 0.005
 
@@ -100,13 +96,13 @@ def trend(doc: dict[str, Any], key: str) -> dict[str, Any] | None:
     last, prev = rows[-1], rows[-2]
     change = last[key] - prev[key]
     scale = abs(prev[key]) if prev[key] else 1.0
-    unit = KPIS[key].unit if key in KPIS else "rate"
-    flat = abs(change) < (FLAT if unit == "rate" else FLAT * scale)
+    kpi = REGISTRY[key]
+    flat = abs(change) < (FLAT if kpi.unit == "rate" else FLAT * scale)
     direction = "flat" if flat else ("up" if change > 0 else "down")
-    if direction == "flat" or key in NEUTRAL:
+    if direction == "flat" or kpi.direction == "neutral":
         tone = "neutral"
     else:
-        good = (direction == "up") != (key in LOWER_IS_BETTER)
+        good = (direction == "up") == (kpi.direction == "higher")
         tone = "good" if good else "bad"
     return {
         "label": last.get("period_label"),

@@ -387,25 +387,10 @@ table.portfolio th{color:#616e7c;font-weight:600;font-size:12px}
 td.best{font-weight:700}
 """
 
-#: KPIs compared across clients on the portfolio page.
-PORTFOLIO_KPIS: tuple[str, ...] = (
-    "customers",
-    "net_revenue",
-    "online_order_share",
-    "customer_retention_rate",
-    "online_retention_rate",
-    "reverted_to_offline_share",
-    "conversion_rate",
-    "average_order_value",
-    "median_online_offline_aov_ratio",
-    "roi",
-    "nps",
-)
-
 
 def _portfolio_index(results: Sequence[ClientResult], generated: str) -> str:
-    from b2b_analysis.kpis import KPIS
-    from b2b_analysis.narrative import LOWER_IS_BETTER, format_value
+    from b2b_analysis.narrative import format_value
+    from b2b_analysis.registry import KPIS, PORTFOLIO_KPIS
 
     esc = html.escape
     head = "".join(f"<th>{esc(KPIS[k].label)}</th>" for k in PORTFOLIO_KPIS)
@@ -426,7 +411,7 @@ def _portfolio_index(results: Sequence[ClientResult], generated: str) -> str:
             f'<tr data-client="{esc(r.slug)}"><td><a href="{esc(r.slug)}/index.html">'
             f"{esc(r.client)}</a>{status}</td>{''.join(cells)}</tr>"
         )
-    lower = ", ".join(KPIS[k].label for k in PORTFOLIO_KPIS if k in LOWER_IS_BETTER)
+    lower = ", ".join(KPIS[k].label for k in PORTFOLIO_KPIS if KPIS[k].direction == "lower")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -7,7 +7,6 @@ file, column and rows at fault to stderr and exits with status 2.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import os
 import sys
@@ -20,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from b2b_analysis.config import load_params
+from b2b_analysis.config import load_params, parse_date
 from b2b_analysis.errors import InputError
 
 EXIT_INPUT = 2
@@ -82,15 +81,15 @@ def _format_value(value: Any, unit: str, currency: str) -> str:
 def kpis(
     params: Annotated[Path, typer.Argument(help="The client's params YAML file.")],
     start: Annotated[
-        dt.datetime | None,
+        str | None,
         typer.Option(
-            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
             help="First day of the window (default: params, else the first order).",
         ),
     ] = None,
     end: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Last day of the window, inclusive."),
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", help="Last day of the window, inclusive."),
     ] = None,
     period: Annotated[
         PeriodChoice | None, typer.Option(help="Period of the series (default: params).")
@@ -120,13 +119,14 @@ def kpis(
     from b2b_analysis.kpis import compute_kpis
     from b2b_analysis.registry import KPIS
 
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
     loaded = load_params(params)
     err.print(f"Loading {loaded.params.client}{' (streaming)' if streaming else ''} ...")
     data = load_client(loaded, streaming=streaming)
     report = compute_kpis(
         data,
-        start=start.date() if start else None,
-        end=end.date() if end else None,
+        start=first,
+        end=last,
         period=period.value if period else None,  # type: ignore[arg-type]
     )
     doc = report.to_dict()

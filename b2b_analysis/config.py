@@ -175,8 +175,37 @@ class Statuses(_Strict):
     returned: tuple[str, ...] = DEFAULT_RETURNED_LABELS
 
 
+def parse_date(value: str | dt.date | None, name: str) -> dt.date | None:
+    """A window end given on the command line or as a notebook parameter.
+
+    ``None`` stays open; a date is kept; text must be ``YYYY-MM-DD``.
+
+    >>> parse_date("2024-02-29", "start"), parse_date(None, "end")
+    (datetime.date(2024, 2, 29), None)
+    >>> parse_date("29.02.2024", "start")
+    Traceback (most recent call last):
+    ...
+    b2b_analysis.errors.InputError: start must be a date as YYYY-MM-DD, not '29.02.2024'
+    """
+    if value is None or isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
 class Window(_Strict):
-    """The analysis window, both ends inclusive; open ends take the data's range."""
+    """The analysis window, both ends inclusive; open ends take the data's range.
+
+    The one place a window is resolved: the params file's ``window`` is
+    overridden end by end (:meth:`override`, from the command line or a notebook's
+    parameters), then its open ends are closed by the orders' range (:meth:`over`).
+
+    >>> w = Window(start=dt.date(2024, 1, 1)).override(end="2024-06-30")
+    >>> w.over(dt.date(2023, 5, 2), dt.date(2025, 1, 9))
+    (datetime.date(2024, 1, 1), datetime.date(2024, 6, 30))
+    """
 
     start: dt.date | None = None
     end: dt.date | None = None
@@ -186,6 +215,20 @@ class Window(_Strict):
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
         return self
+
+    def override(
+        self, start: str | dt.date | None = None, end: str | dt.date | None = None
+    ) -> Window:
+        """This window with the ends that are given replaced (text parsed as ISO dates)."""
+        lo, hi = parse_date(start, "start"), parse_date(end, "end")
+        return Window.model_construct(start=lo or self.start, end=hi or self.end)
+
+    def over(self, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+        """The closed window: open ends take ``first``/``last`` (the orders' range)."""
+        lo, hi = self.start or first, self.end or last
+        if lo > hi:
+            raise InputError(f"the analysis window starts ({lo}) after it ends ({hi})")
+        return lo, hi
 
 
 class ClientParams(_Strict):

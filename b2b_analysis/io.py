@@ -69,9 +69,11 @@ class ClientData(Generic[Frame]):
         return "streaming" if isinstance(self.orders, pl.LazyFrame) else "auto"
 
     def window(
-        self, start: dt.date | None = None, end: dt.date | None = None
+        self, start: str | dt.date | None = None, end: str | dt.date | None = None
     ) -> tuple[dt.date, dt.date]:
-        """The analysis window: arguments, else the params file, else the orders' range."""
+        """The analysis window: arguments, else the params file, else the orders' range
+        (see :class:`b2b_analysis.config.Window`)."""
+        wanted = self.params.window.override(start, end)
         bounds = (
             self.orders.lazy()
             .select(
@@ -81,11 +83,7 @@ class ClientData(Generic[Frame]):
             .collect(engine=self.engine)
             .row(0)
         )
-        lo = start or self.params.window.start or bounds[0]
-        hi = end or self.params.window.end or bounds[1]
-        if lo > hi:
-            raise InputError(f"the analysis window starts ({lo}) after it ends ({hi})")
-        return lo, hi
+        return wanted.over(*bounds)
 
 
 # --------------------------------------------------------------------------- reading

@@ -623,6 +623,64 @@ def _survey_checks(frame: AnyFrame) -> tuple[AnyFrame, list[_Check]]:
     return frame, checks
 
 
+def _read(
+    loaded: LoadedParams, table: str, source: Source, streaming: bool
+) -> tuple[pl.DataFrame | pl.LazyFrame, str]:
+    """The raw table and its label: scanned (streaming Parquet) or read into memory."""
+    raw: AnyFrame
+    if streaming and source.kind == "parquet":
+        raw, label = scan_parquet(loaded, table)
+    else:
+        raw, label = read_source(loaded, table)
+    if raw.collect_schema().len() == 0:
+        raise InputError("the file has no columns", file=label)
+    return raw, label
+
+
+def _renamed(raw: AnyFrame, table: str, source: Source, label: str) -> AnyFrame:
+    """The table under canonical names; a workbook's sheets are named when it fails."""
+    try:
+        return _rename(raw, TABLES[table], source, label)
+    except InputError as exc:
+        sheets = _excel_sheets(Path(label)) if source.kind == "excel" else []
+        if len(sheets) > 1:
+            raise InputError(
+                f"{exc.message}; the workbook has sheets {sheets}: name the one holding "
+                f"the data with 'sheet: <name>' under data.{table}",
+                file=label,
+            ) from None
+        raise
+
+
+def _require_rows(frame: AnyFrame, table: str, label: str) -> None:
+    """Orders must have rows; another table with only a header warns (its KPIs are null)."""
+    if frame.lazy().select(pl.len()).collect().item() > 0:
+        return
+    if table == "orders":
+        raise InputError("the orders table has a header but no rows", file=label)
+    warnings.warn(
+        f"{label}: the {table} table has no rows; KPIs that need it are null",
+        DataWarning,
+        stacklevel=3,
+    )
+
+
+def _derived(
+    frame: AnyFrame, table: str, params: ClientParams, label: str, engine: Engine
+) -> AnyFrame:
+    """The columns loading adds: channel and status of orders, the visit date, and
+    categorical customer ids."""
+    if table == "orders":
+        frame = _map_orders(frame, params, label, engine)
+    elif table == "visits":
+        frame = frame.with_columns(pl.col("visit_start").dt.date().alias("visit_date"))
+    if "customer_id" in frame.collect_schema():
+        # customers are counted and joined on everywhere: categorical codes make
+        # n_unique and group-bys several times faster than strings
+        frame = frame.with_columns(pl.col("customer_id").cast(pl.Categorical))
+    return frame
+
+
 def load_table(
     loaded: LoadedParams, table: str, *, streaming: bool = False
 ) -> tuple[pl.DataFrame | pl.LazyFrame | None, str | None]:
@@ -636,49 +694,17 @@ def load_table(
     if source is None:
         return None, None
     engine: Engine = "streaming" if streaming else "auto"
-    raw: pl.DataFrame | pl.LazyFrame
-    if streaming and source.kind == "parquet":
-        raw, label = scan_parquet(loaded, table)
-    else:
-        raw, label = read_source(loaded, table)
-    spec = TABLES[table]
-    if raw.collect_schema().len() == 0:
-        raise InputError("the file has no columns", file=label)
-    try:
-        frame = _rename(raw, spec, source, label)
-    except InputError as exc:
-        sheets = _excel_sheets(Path(label)) if source.kind == "excel" else []
-        if len(sheets) > 1:
-            raise InputError(
-                f"{exc.message}; the workbook has sheets {sheets}: name the one holding "
-                f"the data with 'sheet: <name>' under data.{table}",
-                file=label,
-            ) from None
-        raise
-    if frame.lazy().select(pl.len()).collect().item() == 0:
-        if table == "orders":
-            raise InputError("the orders table has a header but no rows", file=label)
-        warnings.warn(
-            f"{label}: the {table} table has no rows; KPIs that need it are null",
-            DataWarning,
-            stacklevel=2,
-        )
-    frame, checks = _typed(frame, spec, file=label, params=loaded.params, source=source)
+    raw, label = _read(loaded, table, source, streaming)
+    frame = _renamed(raw, table, source, label)
+    _require_rows(frame, table, label)
+    frame, checks = _typed(frame, TABLES[table], file=label, params=loaded.params, source=source)
     if table == "surveys":
         frame, survey_checks = _survey_checks(frame)
         checks += survey_checks
     _verify(frame, checks, file=label, engine=engine)
     frame = frame.drop(cs.starts_with("_raw_"))
-    frame = _deduplicate(frame, spec, label, engine)
-    if table == "orders":
-        frame = _map_orders(frame, loaded.params, label, engine)
-    elif table == "visits":
-        frame = frame.with_columns(pl.col("visit_start").dt.date().alias("visit_date"))
-    if "customer_id" in frame.collect_schema():
-        # customers are counted and joined on everywhere: categorical codes make
-        # n_unique and group-bys several times faster than strings
-        frame = frame.with_columns(pl.col("customer_id").cast(pl.Categorical))
-    frame = frame.drop(ROW)
+    frame = _deduplicate(frame, TABLES[table], label, engine)
+    frame = _derived(frame, table, loaded.params, label, engine).drop(ROW)
     return (frame.lazy() if streaming else frame), label
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ import polars as pl
 from b2b_analysis import metrics as m
 from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
-from b2b_analysis.io import ClientData
+from b2b_analysis.io import ClientData, Engine
 from b2b_analysis.periods import period_index, period_label, period_start
 from b2b_analysis.registry import KPIS, SERIES_KPIS, null_reasons
 
@@ -122,8 +123,138 @@ def _profit_expr(data: ClientData[Any], notes: dict[str, str]) -> pl.Expr | None
     return None
 
 
-def _grouped(frame: pl.LazyFrame, by: pl.Expr, aggs: list[pl.Expr]) -> pl.LazyFrame:
-    return frame.with_columns(by.alias("period")).group_by("period").agg(aggs)
+@dataclass(frozen=True)
+class Plan:
+    """What to compute from one frame: its aggregations over the whole window and,
+    when ``date`` names the column that places a row in a period, per period too.
+
+    A plan without aggregations is a frame that is already the result (the series'
+    spine). Every plan of a client is collected in one ``pl.collect_all``, and the
+    headline and the series apply the same expressions (:func:`_derived`) to what
+    comes back, so the two cannot disagree on a definition.
+    """
+
+    frame: pl.LazyFrame
+    aggs: tuple[pl.Expr, ...] = ()
+    date: str | None = None
+
+    def queries(self, key: Callable[[str], pl.Expr]) -> list[pl.LazyFrame]:
+        """The window's one-row query, then the per-period one (grouped on ``period``)."""
+        if not self.aggs:
+            return [self.frame]
+        # the window is one group: a select is several times faster than a group-by on
+        # a constant key, and gives one row of empty aggregates when nothing is in it
+        queries = [self.frame.select(*self.aggs)]
+        if self.date is not None:
+            by_period = self.frame.with_columns(key(self.date).alias("period"))
+            queries.append(by_period.group_by("period").agg(*self.aggs))
+        return queries
+
+
+@dataclass(frozen=True)
+class Results:
+    """The collected plans: each plan's window row and per-period frame, by name."""
+
+    window: dict[str, pl.DataFrame]
+    periods: dict[str, pl.DataFrame]
+
+
+def collect_plans(
+    plans: dict[str, Plan], key: Callable[[str], pl.Expr], *, engine: Engine
+) -> Results:
+    """Collect every plan at once (one ``pl.collect_all``) and sort the frames by plan."""
+    queries = {name: plan.queries(key) for name, plan in plans.items()}
+    frames = iter(pl.collect_all([q for qs in queries.values() for q in qs], engine=engine))
+    results = Results({}, {})
+    for name, qs in queries.items():
+        results.window[name] = next(frames)
+        if len(qs) == 2:
+            results.periods[name] = next(frames)
+    return results
+
+
+def _derived(frame: pl.DataFrame) -> pl.DataFrame:
+    """The KPIs made of other plans' aggregates (conversion: orders over visits; ROI:
+    profit over investment), for the headline row and the series alike."""
+    columns = frame.columns
+    if "investment" in columns:  # a table with no rows in a period: nothing invested
+        frame = frame.with_columns(pl.col("investment").fill_null(0.0))
+    return frame.with_columns(
+        m.conversion_rate(pl.col("_online_orders"), pl.col("_visits"))
+        if "_visits" in columns
+        else pl.lit(None, pl.Float64).alias("conversion_rate"),
+        m.roi(pl.col("online_gross_profit"), pl.col("investment"))
+        if "investment" in columns
+        else pl.lit(None, pl.Float64).alias("roi"),
+    )
+
+
+def _require_orders(data: ClientData[Any], lo: dt.date, hi: dt.date) -> None:
+    """Refuse a window without a single order that counts, naming the orders' range."""
+    orders = data.orders.lazy()
+    in_window = orders.filter(pl.col("order_date").is_between(lo, hi) & pl.col("is_valid"))
+    if in_window.select(pl.len()).collect(engine=data.engine).item() > 0:
+        return
+    first, last = (
+        orders.select(pl.col("order_date").min(), pl.col("order_date").max().alias("last"))
+        .collect(engine=data.engine)
+        .row(0)
+    )
+    raise InputError(
+        f"no orders that count between {lo} and {hi}; the orders run from {first} "
+        f"to {last}: choose a window inside that range",
+        file=data.sources.get("orders"),
+    )
+
+
+def _threshold(data: ClientData[Any], orders: pl.LazyFrame) -> float | None:
+    """The small-order threshold: the params file's, else the window's median order."""
+    if data.params.small_order_threshold is not None:
+        return data.params.small_order_threshold
+    median = orders.filter(pl.col("is_valid")).select(pl.col("revenue").median())
+    value: float | None = median.collect(engine=data.engine).item()
+    return value
+
+
+def _plans(
+    data: ClientData[Any], lo: dt.date, hi: dt.date, order_aggs: list[pl.Expr], period: Period
+) -> dict[str, Plan]:
+    """Every aggregation of the KPI document, as named plans over the client's tables."""
+    all_orders = data.orders.lazy()
+    orders = all_orders.filter(pl.col("order_date").is_between(lo, hi))
+    adoption = m.online_adoption(all_orders, start=lo, end=hi)
+    plans = {"orders": Plan(orders, tuple(order_aggs), "order_date")}
+    if data.visits is not None:
+        visits = m.flag_returning_visits(data.visits.lazy())
+        visit_aggs = (pl.len().cast(pl.Int64).alias("_visits"), m.returning_visit_share())
+        plans["visits"] = Plan(
+            visits.filter(pl.col("visit_date").is_between(lo, hi)), visit_aggs, "visit_date"
+        )
+        visitors = m.visitor_conversion_rate(data.visits.lazy(), all_orders, start=lo, end=hi)
+        plans["visitors"] = Plan(visitors, (pl.all(),))
+    if data.surveys is not None:
+        surveys = data.surveys.lazy().filter(pl.col("response_date").is_between(lo, hi))
+        plans["surveys"] = Plan(surveys, (m.csat(), m.nps()), "response_date")
+    if data.investments is not None:
+        investments = data.investments.lazy().filter(pl.col("date").is_between(lo, hi))
+        plans["investments"] = Plan(
+            investments, (pl.col("amount").sum().alias("investment"),), "date"
+        )
+    adoption_aggs = (m.online_retention_rate(), m.reverted_to_offline_share())
+    plans["adoption"] = Plan(adoption, adoption_aggs, "first_online_date")
+    plans["revert_days"] = Plan(
+        adoption, (pl.col("days_to_revert").median().alias("median_days_to_revert"),)
+    )
+    shifts = m.aov_before_after_online(all_orders, start=lo, end=hi)
+    plans["aov_shift"] = Plan(shifts, (pl.col("aov_shift").median().alias("median_aov_shift"),))
+    ratios = m.customer_aov_comparison(orders)
+    plans["aov_ratio"] = Plan(
+        ratios, (pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio"),)
+    )
+    fys = data.params.fiscal_year_start
+    spine = m.period_retention(all_orders, period=period, start=lo, end=hi, fiscal_year_start=fys)
+    plans["retention"] = Plan(spine)
+    return plans
 
 
 def compute_kpis(
@@ -150,123 +281,20 @@ def compute_kpis(
     period = period or params.period
     fys = params.fiscal_year_start
     lo, hi = data.window(start, end)
+    _require_orders(data, lo, hi)
     notes: dict[str, str] = {}
-    in_window = pl.col("order_date").is_between(lo, hi)
-    all_orders = data.orders.lazy()
-    orders = all_orders.filter(in_window)
-    engine = data.engine
-    if orders.filter(pl.col("is_valid")).select(pl.len()).collect(engine=engine).item() == 0:
-        first, last = (
-            all_orders.select(pl.col("order_date").min(), pl.col("order_date").max().alias("last"))
-            .collect(engine=engine)
-            .row(0)
-        )
-        raise InputError(
-            f"no orders that count between {lo} and {hi}; the orders run from {first} "
-            f"to {last}: choose a window inside that range",
-            file=data.sources.get("orders"),
-        )
-    by_period = period_index("order_date", period, fiscal_year_start=fys)
-    window_key = pl.lit(0, dtype=pl.Int32)
-
-    threshold = params.small_order_threshold
-    if threshold is None:
-        threshold = (
-            orders.filter(pl.col("is_valid"))
-            .select(pl.col("revenue").median())
-            .collect(engine=engine)
-            .item()
-        )
+    threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
-    order_aggs = _order_aggs(threshold, profit)
-
-    def both(frame: pl.LazyFrame, key: pl.Expr, aggs: list[pl.Expr]) -> list[pl.LazyFrame]:
-        # the window is one group: a select is several times faster than a group-by on a
-        # constant key (and gives one row of empty aggregates when nothing is in the window)
-        return [frame.select(window_key.alias("period"), *aggs), _grouped(frame, key, aggs)]
-
-    plans: dict[str, list[pl.LazyFrame]] = {"orders": both(orders, by_period, order_aggs)}
-
-    if data.visits is not None:
-        visits = m.flag_returning_visits(data.visits.lazy()).filter(
-            pl.col("visit_date").is_between(lo, hi)
-        )
-        visit_aggs = [pl.len().cast(pl.Int64).alias("_visits"), m.returning_visit_share()]
-        plans["visits"] = both(
-            visits, period_index("visit_date", period, fiscal_year_start=fys), visit_aggs
-        )
-        plans["visitors"] = [
-            m.visitor_conversion_rate(data.visits.lazy(), all_orders, start=lo, end=hi)
-        ]
-    if data.surveys is not None:
-        surveys = data.surveys.lazy().filter(pl.col("response_date").is_between(lo, hi))
-        plans["surveys"] = both(
-            surveys,
-            period_index("response_date", period, fiscal_year_start=fys),
-            [m.csat(), m.nps()],
-        )
-    if data.investments is not None:
-        investments = data.investments.lazy().filter(pl.col("date").is_between(lo, hi))
-        plans["investments"] = both(
-            investments,
-            period_index("date", period, fiscal_year_start=fys),
-            [pl.col("amount").sum().alias("investment")],
-        )
-
-    adoption = m.online_adoption(all_orders, start=lo, end=hi)
-    adoption_aggs = [m.online_retention_rate(), m.reverted_to_offline_share()]
-    plans["adoption"] = both(
-        adoption, period_index("first_online_date", period, fiscal_year_start=fys), adoption_aggs
+    plans = _plans(data, lo, hi, _order_aggs(threshold, profit), period)
+    results = collect_plans(
+        plans,
+        lambda date: period_index(date, period, fiscal_year_start=fys),
+        engine=data.engine,
     )
-    plans["revert_days"] = [
-        adoption.select(pl.col("days_to_revert").median().alias("median_days_to_revert"))
-    ]
-    plans["aov_shift"] = [
-        m.aov_before_after_online(all_orders, start=lo, end=hi).select(
-            pl.col("aov_shift").median().alias("median_aov_shift")
-        )
-    ]
-    plans["aov_ratio"] = [
-        m.customer_aov_comparison(orders).select(
-            pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio")
-        )
-    ]
-    plans["retention"] = [
-        m.period_retention(all_orders, period=period, start=lo, end=hi, fiscal_year_start=fys)
-    ]
-
-    names = list(plans)
-    flat = [lf for name in names for lf in plans[name]]
-    collected = pl.collect_all(flat, engine=engine)
-    results: dict[str, list[pl.DataFrame]] = {}
-    position = 0
-    for name in names:
-        results[name] = collected[position : position + len(plans[name])]
-        position += len(plans[name])
-
-    headline: dict[str, Any] = {}
-    for name in ("orders", "visits", "surveys", "investments", "adoption"):
-        if name in results and results[name][0].height:
-            headline.update(results[name][0].drop("period").row(0, named=True))
-    for name in ("visitors", "revert_days", "aov_shift", "aov_ratio"):
-        if name in results:
-            headline.update(results[name][0].row(0, named=True))
-
-    online_orders = headline.get("_online_orders")
-    visits_n = headline.get("_visits")
-    headline["conversion_rate"] = (
-        online_orders / visits_n if visits_n and online_orders is not None else None
-    )
-    if data.investments is not None and headline.get("investment") is None:
-        headline["investment"] = 0.0  # a table with no rows in the window: nothing invested
-    headline["roi"] = _roi(headline.get("online_gross_profit"), headline.get("investment"))
-
-    series = _series(results, lo, hi, period, fys, profit is not None)
-    kpis = {key: headline.get(key) for key in KPIS}
-    tables = {
-        name: getattr(data, name) is not None for name in ("visits", "surveys", "investments")
-    }
-    notes.update(null_reasons(kpis, tables, notes))
+    headline = _headline(results, plans)
+    tables = {name: getattr(data, name) is not None for name in ("visits", "surveys")}
+    tables["investments"] = data.investments is not None
+    notes.update(null_reasons(headline, tables, notes))
     return KpiReport(
         client=params.client,
         slug=params.client_slug,
@@ -276,21 +304,22 @@ def compute_kpis(
         period=period,
         fiscal_year_start=fys,
         small_order_threshold=threshold,
-        kpis=kpis,
+        kpis=headline,
         notes=notes,
-        series=series,
+        series=_series(results, lo, hi, period, fys, profit is not None),
         sources=data.sources,
     )
 
 
-def _roi(profit: float | None, investment: float | None) -> float | None:
-    if profit is None or not investment:
-        return None
-    return (profit - investment) / investment
+def _headline(results: Results, plans: dict[str, Plan]) -> dict[str, Any]:
+    """The window's value of every headline KPI: the plans' window rows side by side."""
+    rows = [results.window[name] for name, plan in plans.items() if plan.aggs]
+    row = _derived(pl.concat(rows, how="horizontal")).row(0, named=True)
+    return {key: row.get(key) for key in KPIS}
 
 
 def _series(
-    results: dict[str, list[pl.DataFrame]],
+    results: Results,
     lo: dt.date,
     hi: dt.date,
     period: Period,
@@ -298,24 +327,14 @@ def _series(
     has_profit: bool,
 ) -> pl.DataFrame:
     # one row per period of the window, from metrics.period_retention
-    frame = results["retention"][0]
-    for name in ("orders", "visits", "surveys", "investments", "adoption"):
-        if name in results:
-            frame = frame.join(results[name][1], on="period", how="left")
+    frame = results.window["retention"]
+    for part in results.periods.values():
+        frame = frame.join(part, on="period", how="left")
     # a period without orders (or visits) has sums of 0, not null
     zero = ["gross_merchandise_value", "net_revenue", "_online_orders"]
     zero += ["online_gross_profit"] if has_profit else []
     zero += ["_visits"] if "_visits" in frame.columns else []
-    frame = frame.with_columns(pl.col(zero).fill_null(0))
-    frame = frame.with_columns(
-        m.conversion_rate(pl.col("_online_orders"), pl.col("_visits"))
-        if "_visits" in frame.columns
-        else pl.lit(None, pl.Float64).alias("conversion_rate"),
-    )
-    if "investment" in frame.columns:
-        frame = frame.with_columns(
-            pl.col("investment").fill_null(0.0),
-        ).with_columns(m.roi(pl.col("online_gross_profit"), pl.col("investment")))
+    frame = _derived(frame.with_columns(pl.col(zero).fill_null(0)))
     for key in SERIES_KPIS:
         if key not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.Float64).alias(key))

@@ -193,7 +193,7 @@ def generate(
     ] = None,
 ) -> None:
     """Write deterministic synthetic B2B data (orders, lines, visits, surveys, investments)."""
-    from b2b_analysis import generate as gen
+    from b2b_analysis import demo as gen
 
     if profile not in gen.PROFILES:
         raise InputError(f"unknown profile {profile!r}; choose one of {sorted(gen.PROFILES)}")
@@ -228,7 +228,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def _generate_with_progress(out: Path, **kwargs: Any) -> dict[str, Path]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from b2b_analysis import generate as gen
+    from b2b_analysis import demo as gen
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -318,7 +318,7 @@ def demo(
     """Generate the demo clients' data (deterministic), then run `report --all` on them."""
     from rich.markup import escape
 
-    from b2b_analysis import generate as gen
+    from b2b_analysis import demo as gen
 
     files = []
     for slug in gen.DEMO_CLIENTS:

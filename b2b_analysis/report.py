@@ -650,7 +650,7 @@ def refresh_notebooks(notebooks_dir: Path | None = None, *, orders: int = 40_000
     """
     import papermill
 
-    from b2b_analysis import generate as gen
+    from b2b_analysis import demo as gen
 
     folder = notebooks_dir or DEFAULT_NOTEBOOKS
     params = folder.parent / "params"

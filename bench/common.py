@@ -31,7 +31,7 @@ def parse_sizes(text: str) -> list[str]:
 
 def ensure_data(size: str, *, profile: str = PROFILE, seed: int = 0) -> Path:
     """Generate ``size`` orders as Parquet once (reused later); return the params file."""
-    from b2b_analysis.generate import generate, params_yaml
+    from b2b_analysis.demo import generate, params_yaml
 
     folder = DATA / size
     params = folder / f"{profile}.yaml"

@@ -49,7 +49,7 @@ def ensure_clients(n: int = 10, orders: int = 100_000) -> list[Path]:
     """Params files of ``n`` clients with ``orders`` orders each (generated once)."""
     import yaml
 
-    from b2b_analysis.generate import generate, params_yaml
+    from b2b_analysis.demo import generate, params_yaml
 
     files = []
     for i in range(n):

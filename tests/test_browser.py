@@ -65,7 +65,7 @@ def test_every_report_page_renders_offline(browser: object, built: Built) -> Non
 @pytest.fixture(scope="module")
 def lab_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's notebooks beside freshly generated acme demo data."""
-    gen = pytest.importorskip("b2b_analysis.generate")
+    gen = pytest.importorskip("b2b_analysis.demo")
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(Path(__file__).resolve().parent.parent / "notebooks", root / "notebooks")
     gen.generate(root / "params" / "data" / "acme", profile="acme", orders=5_000, seed=0)

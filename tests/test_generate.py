@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from b2b_analysis import generate as gen
+from b2b_analysis import demo as gen
 from b2b_analysis.config import load_params
 
 ORDERS = 3_000
@@ -123,7 +123,7 @@ def test_chunks_report_progress_and_never_leave_half_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = gen.generate(tmp_path / "whole", orders=ORDERS, fmt="csv")
-    monkeypatch.setattr(gen, "CHUNK_ORDERS", 1_000)
+    monkeypatch.setattr("b2b_analysis.demo.dataset.CHUNK_ORDERS", 1_000)
     calls: list[tuple[int, int]] = []
     chunked = gen.generate(
         tmp_path / "chunked",
@@ -217,7 +217,7 @@ def test_lines_add_up_to_the_order(datasets: dict[str, dict[str, Path]]) -> None
 def test_reverters_only_order_offline_after_their_first_online_order() -> None:
     for slug in gen.DEMO_CLIENTS:
         profile = gen.PROFILES[slug]
-        world = gen._simulate(profile, ORDERS, SEED, date(2023, 1, 1), date(2025, 12, 31))
+        world = gen.simulate(profile, ORDERS, SEED, date(2023, 1, 1), date(2025, 12, 31))
         assert world.reverter.any() and (world.adopter & ~world.reverter).any()
         orders = pl.DataFrame(
             {
@@ -262,7 +262,7 @@ def test_reverters_are_visible_in_the_files(datasets: dict[str, dict[str, Path]]
 
 
 def test_adoption_changes_behaviour() -> None:
-    world = gen._simulate(gen.PROFILES["acme"], 20_000, 1, date(2023, 1, 1), date(2025, 12, 31))
+    world = gen.simulate(gen.PROFILES["acme"], 20_000, 1, date(2023, 1, 1), date(2025, 12, 31))
     online = world.online
     # online orders are smaller, and orders after adoption have more lines
     assert world.cents[online].mean() < world.cents[~online].mean()
@@ -292,7 +292,7 @@ def test_visits(datasets: dict[str, dict[str, Path]]) -> None:
 
 def test_every_online_order_follows_a_visit(tmp_path: Path) -> None:
     paths = gen.generate(tmp_path, profile="acme", orders=ORDERS, fmt="parquet")
-    world = gen._simulate(gen.PROFILES["acme"], ORDERS, 0, date(2023, 1, 1), date(2025, 12, 31))
+    world = gen.simulate(gen.PROFILES["acme"], ORDERS, 0, date(2023, 1, 1), date(2025, 12, 31))
     visits = pl.read_parquet(paths["visits"])
     orders = pl.read_parquet(paths["orders"]).with_columns(
         (
@@ -323,7 +323,7 @@ def test_surveys(datasets: dict[str, dict[str, Path]]) -> None:
 
 
 def test_satisfied_customers_stay() -> None:
-    world = gen._simulate(gen.PROFILES["acme"], 40_000, 2, date(2023, 1, 1), date(2025, 12, 31))
+    world = gen.simulate(gen.PROFILES["acme"], 40_000, 2, date(2023, 1, 1), date(2025, 12, 31))
     stays = world.last == world.cal.n_days - 1
     assert world.satisfaction[stays].mean() > world.satisfaction[~stays].mean()
 

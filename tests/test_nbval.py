@@ -30,7 +30,7 @@ DEMO_ORDERS = 40_000  # the demo command's default; the committed outputs depend
 @pytest.mark.slow
 def test_notebooks_reproduce_their_committed_outputs(tmp_path: Path) -> None:
     pytest.importorskip("nbval")
-    gen = pytest.importorskip("b2b_analysis.generate")
+    gen = pytest.importorskip("b2b_analysis.demo")
     shutil.copytree(
         ROOT / "notebooks",
         tmp_path / "notebooks",

@@ -44,7 +44,7 @@ def built_reports(tmp_path_factory: pytest.TempPathFactory) -> Built:
     ``report`` run over all four with two worker processes. Built once per session."""
     if "run" in _CACHE:
         return _CACHE["run"]
-    gen = pytest.importorskip("b2b_analysis.generate")
+    gen = pytest.importorskip("b2b_analysis.demo")
     base = tmp_path_factory.mktemp("reports")
     params = base / "params"
     files = []

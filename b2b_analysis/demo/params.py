@@ -73,7 +73,7 @@ def params_yaml(
     }
     # the header's wording is that of the committed params files (params/*.yaml)
     header = (
-        f"# {prof.client}: demo params for data made by b2b_analysis.generate "
+        f"# {prof.client}: demo params for data made by b2b_analysis.demo "
         f"(profile {prof.slug!r}).\n# Every key is described in docs/params.md.\n"
     )
     doc = _document(prof, data, start, end)

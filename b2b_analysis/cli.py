@@ -19,6 +19,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+try:  # typer 0.2x carries its own copy of click; older releases use click itself
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
+
 from b2b_analysis.config import load_params, parse_date
 from b2b_analysis.errors import InputError
 
@@ -30,7 +35,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -44,6 +49,14 @@ class OutputFormat(StrEnum):
 class FileFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
+
+
+class ProfileChoice(StrEnum):
+    """The demo client profiles (``b2b_analysis.demo.PROFILES``; a test keeps them equal)."""
+
+    acme = "acme"
+    iberia = "iberia"
+    nordic = "nordic"
 
 
 class PeriodChoice(StrEnum):
@@ -79,7 +92,9 @@ def _format_value(value: Any, unit: str, currency: str) -> str:
 
 @app.command()
 def kpis(
-    params: Annotated[Path, typer.Argument(help="The client's params YAML file.")],
+    params: Annotated[
+        Path, typer.Argument(metavar="PARAMS", help="The client's params YAML file.")
+    ],
     start: Annotated[
         str | None,
         typer.Option(
@@ -117,7 +132,6 @@ def kpis(
     """Print the headline KPIs of one client (and, as JSON, the per-period series)."""
     from b2b_analysis.io import load_client
     from b2b_analysis.kpis import compute_kpis
-    from b2b_analysis.registry import KPIS
 
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     loaded = load_params(params)
@@ -133,6 +147,18 @@ def kpis(
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         return
+    if output_format is OutputFormat.csv:
+        _print_csv(doc, series=series)
+    elif series:
+        _print_series_table(doc, Console(highlight=False))
+    else:
+        _print_headline_table(doc, Console(highlight=False))
+
+
+def _print_csv(doc: dict[str, Any], *, series: bool) -> None:
+    """The headline (one KPI a row) or the whole series (every column), as CSV."""
+    from b2b_analysis.registry import KPIS
+
     if series:
         columns = doc["series"]["columns"]
         rows = [[row[c] for c in columns] for row in doc["series"]["rows"]]
@@ -142,46 +168,80 @@ def kpis(
             [key, doc["kpis"][key], info.unit, doc["notes"].get(key, "")]
             for key, info in KPIS.items()
         ]
-    if output_format is OutputFormat.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        return
-    out = Console(highlight=False)
-    if series:
-        table = Table(*columns, title=f"{report.client}: {report.period}ly series")
-        for row in rows:
-            table.add_row(
-                *(
-                    "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
-                    for v in row
-                )
-            )
-        out.print(table)
-        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+
+
+def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
+    from b2b_analysis.registry import KPIS
+
+    currency = doc["currency"]
+    window = doc["window"]
+    threshold = _format_value(doc["small_order_threshold"], "money", currency)
     table = Table(
         "KPI",
         "Value",
         "Definition",
-        title=f"{report.client} · {report.start} to {report.end}",
-        caption=f"Null values: see the notes. Small orders: below "
-        f"{_format_value(report.small_order_threshold, 'money', report.currency)}.",
+        title=f"{doc['client']} · {window['start']} to {window['end']}",
+        caption=f"Null values: see the notes. Small orders: below {threshold}.",
     )
     for key, info in KPIS.items():
         note = doc["notes"].get(key)
         definition = info.definition + (f" [dim](null: {note})[/]" if note else "")
-        table.add_row(
-            info.label, _format_value(doc["kpis"][key], info.unit, report.currency), definition
-        )
+        table.add_row(info.label, _format_value(doc["kpis"][key], info.unit, currency), definition)
     out.print(table)
+
+
+#: Width of a value column of the series table (a money value with its cents).
+SERIES_COLUMN = 13
+
+
+def _print_series_table(doc: dict[str, Any], out: Console) -> None:
+    """The series as pages of a few KPIs each, periods down the rows, to fit the terminal.
+
+    Values are formatted by unit (rates in %, money without the currency code, which
+    the title gives); a partial period's label is starred.
+    """
+    from b2b_analysis.registry import REGISTRY, SERIES_KPIS
+
+    rows = doc["series"]["rows"]
+    keys = [k for k in SERIES_KPIS if any(r.get(k) is not None for r in rows)]
+    per_page = max(1, (out.width - 14) // (SERIES_COLUMN + 3))
+    pages = [keys[i : i + per_page] for i in range(0, len(keys), per_page)]
+    for number, page in enumerate(pages, start=1):
+        table = Table(
+            "Period",
+            *(REGISTRY[k].label for k in page),
+            title=f"{doc['client']}: {doc['period']}ly series ({number}/{len(pages)})",
+            caption=f"Amounts in {doc['currency']}; * a period the window covers in part.",
+        )
+        for column in table.columns[1:]:
+            column.justify = "right"
+            column.max_width = SERIES_COLUMN
+        for row in rows:
+            label = f"{row['period_label']}{'*' if row['is_partial'] else ''}"
+            values = (_series_value(row.get(k), REGISTRY[k].unit) for k in page)
+            table.add_row(label, *values)
+        out.print(table)
+
+
+def _series_value(value: Any, unit: str) -> str:
+    if unit == "money" and value is not None:
+        return f"{value:,.2f}"
+    return _format_value(value, unit, "")
 
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Argument(help="Folder to write the tables into.")],
-    profile: Annotated[str, typer.Option(help="Demo client profile.")] = "acme",
-    orders: Annotated[int, typer.Option(min=1000, help="Number of orders.")] = 50_000,
-    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 0,
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="Folder to write the tables into.")],
+    profile: Annotated[ProfileChoice, typer.Option(help="Demo client profile.")] = (
+        ProfileChoice.acme
+    ),
+    orders: Annotated[
+        int, typer.Option(min=1000, metavar="N", help="Number of orders (1,000 or more).")
+    ] = 50_000,
+    seed: Annotated[int, typer.Option(metavar="N", help="Random seed; same seed, same files.")] = 0,
     file_format: Annotated[
         FileFormat | None,
         typer.Option("--format", help="csv or parquet (default: the profile's)."),
@@ -189,23 +249,24 @@ def generate(
     lines: Annotated[bool, typer.Option(help="Also write the order_lines table.")] = True,
     params_file: Annotated[
         Path | None,
-        typer.Option("--params", help="Also write a params YAML for the generated data here."),
+        typer.Option(
+            "--params", metavar="FILE", help="Also write a params YAML for the generated data."
+        ),
     ] = None,
 ) -> None:
     """Write deterministic synthetic B2B data (orders, lines, visits, surveys, investments)."""
     from b2b_analysis import demo as gen
 
-    if profile not in gen.PROFILES:
-        raise InputError(f"unknown profile {profile!r}; choose one of {sorted(gen.PROFILES)}")
+    name = profile.value
     fmt: Literal["csv", "parquet"] | None = None if file_format is None else file_format.value
     written = _generate_with_progress(
-        out, profile=profile, orders=orders, seed=seed, fmt=fmt, with_lines=lines
+        out, profile=name, orders=orders, seed=seed, fmt=fmt, with_lines=lines
     )
     if params_file is not None:
         data_dir = Path(_relative(out, params_file.parent))
         _write_atomic(
             params_file,
-            gen.params_yaml(profile, data_dir.as_posix(), fmt=fmt, with_lines=lines),
+            gen.params_yaml(name, data_dir.as_posix(), fmt=fmt, with_lines=lines),
         )
         err.print(f"Wrote {params_file}")
     for table, path in written.items():
@@ -249,20 +310,29 @@ def _generate_with_progress(out: Path, **kwargs: Any) -> dict[str, Path]:
 @app.command()
 def report(
     params: Annotated[
-        list[Path] | None, typer.Argument(help="Client params YAML files.", show_default=False)
+        list[Path] | None,
+        typer.Argument(metavar="PARAMS", help="Client params YAML files.", show_default=False),
     ] = None,
     all_clients: Annotated[
         bool, typer.Option("--all", help="Every *.yaml in --params-dir.")
     ] = False,
-    params_dir: Annotated[Path, typer.Option(help="Folder of the params files for --all.")] = Path(
-        "params"
-    ),
+    params_dir: Annotated[
+        Path, typer.Option(metavar="DIR", help="Folder of the params files for --all.")
+    ] = Path("params"),
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, help="Notebooks run in parallel (processes).")
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, metavar="N", help="Notebooks run in parallel (processes)."
+        ),
     ] = 2,
-    out: Annotated[Path, typer.Option("--out", help="Folder of the reports.")] = Path("reports"),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder of the reports.")
+    ] = Path("reports"),
     notebooks: Annotated[
-        Path | None, typer.Option(help="Folder of the report notebooks (default: the checkout's).")
+        Path | None,
+        typer.Option(
+            metavar="DIR", help="Folder of the report notebooks (default: the checkout's)."
+        ),
     ] = None,
 ) -> None:
     """Run every notebook per client and write HTML reports into OUT/<slug>/ and OUT/index.html."""
@@ -309,11 +379,17 @@ def report(
 @app.command()
 def demo(
     params_dir: Annotated[
-        Path, typer.Option(help="Folder of the demo clients' params files.")
+        Path, typer.Option(metavar="DIR", help="Folder of the demo clients' params files.")
     ] = Path("params"),
-    orders: Annotated[int, typer.Option(min=1000, help="Orders per demo client.")] = 40_000,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel notebooks.")] = 2,
-    out: Annotated[Path, typer.Option("--out", help="Folder of the reports.")] = Path("reports"),
+    orders: Annotated[
+        int, typer.Option(min=1000, metavar="N", help="Orders per demo client (1,000 or more).")
+    ] = 40_000,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Parallel notebooks.")
+    ] = 2,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder of the reports.")
+    ] = Path("reports"),
 ) -> None:
     """Generate the demo clients' data (deterministic), then run `report --all` on them."""
     from rich.markup import escape
@@ -338,7 +414,18 @@ def main() -> None:
     """Entry point: run the app, turning input errors into one line and exit code 2."""
     warnings.showwarning = _show_warning
     try:
-        app()
+        code = app(prog_name="b2b-analysis", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # no command: the overview
+        sys.stdout.write(exc.format_message() + "\n")
+        sys.exit(0)
+    except UsageError as exc:  # a bad option or argument: one line, like bad data
+        message = exc.format_message().replace("Value error, ", "").rstrip(".")
+        where = f"; see '{exc.ctx.command_path} --help'" if exc.ctx else ""
+        sys.stderr.write(f"error: {message}{where}\n")
+        sys.exit(EXIT_INPUT)
+    except typer.Abort:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
     except InputError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(EXIT_INPUT)
@@ -353,6 +440,7 @@ def main() -> None:
             "set B2B_ANALYSIS_DEBUG=1 to see the traceback)\n"
         )
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

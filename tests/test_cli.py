@@ -74,7 +74,10 @@ def test_help_reads_well() -> None:
 def test_unknown_profile_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("generate", str(tmp_path), "--profile", "nope")
     assert result.returncode == 2
-    assert "unknown profile 'nope'" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr == (
+        "error: Invalid value for '--profile': 'nope' is not one of 'acme', 'iberia', "
+        "'nordic'; see 'b2b-analysis generate --help'\n"
+    )
 
 
 def test_generate_params_follow_format_and_lines(tmp_path: Path) -> None:

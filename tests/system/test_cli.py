@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from clientkit import run_cli
 
 from b2b_analysis.kpis import KPIS
+from tests.support.clientkit import run_cli
 
 REQUIRED = (
     "customers", "orders", "customer_retention_rate", "average_order_value",

@@ -1,92 +1,76 @@
-"""Shared fixtures. The PostgreSQL machinery lives in ``tests/pg_server.py``."""
+"""Fixtures shared by the unit and the system tests.
+
+The tests mirror the package: ``tests/unit/test_<module>.py`` per module of
+``b2b_analysis`` (in-process, fast), ``tests/system/`` for whatever starts
+processes, servers, kernels or browsers (its own fixtures are in
+``tests/system/conftest.py``). Helpers and data shared between test modules live
+in ``tests/support/``; no test module imports another.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-from collections.abc import Iterator
+import datetime as dt
 from pathlib import Path
-from typing import Any, NoReturn
 
+import numpy as np
+import polars as pl
 import pytest
-from pg_server import PASSWORD, PgServer, PgUnavailable, find_bindir, make_dsn
 
-_HOW_TO = "run the tests with scripts/test.sh, which installs the postgresql package"
+# plain asserts in the support helpers (kpis_json, assert_rows, ...) report like a test's
+pytest.register_assert_rewrite("tests.support")
+
+from tests.support.hand_checked import write_hand_checked  # noqa: E402
+
+#: Orders of :func:`large_orders`.
+LARGE_ORDERS = 1_500_000
 
 
-def _unavailable(reason: str) -> NoReturn:
-    """Fail under CI (the server must be there), skip on a dev machine."""
-    if os.environ.get("CI"):
-        pytest.fail(f"PostgreSQL unavailable: {reason}; {_HOW_TO}", pytrace=False)
-    pytest.skip(f"PostgreSQL unavailable: {reason}; {_HOW_TO}")
+@pytest.fixture
+def hand_checked_params(tmp_path: Path) -> Path:
+    """The params file of the hand-checked example client
+    (``tests/support/hand_checked.py``), written under ``tmp_path``."""
+    return write_hand_checked(tmp_path)
 
 
 @pytest.fixture(scope="session")
-def postgres_password() -> str:
-    """The raw password of the test server's ``b2b`` user (to check it never leaks)."""
-    return PASSWORD
+def large_orders() -> pl.DataFrame:
+    """1.5M random orders of 40,000 customers over two years, as ``io`` loads them.
 
-
-@pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """DSN of a real throwaway PostgreSQL server, user/database ``b2b``.
-
-    ``postgresql://b2b:<url-encoded password>@127.0.0.1:<port>/b2b``; password
-    (scram-sha-256) authentication is enforced. Stopped and deleted at the end
-    of the session.
+    polars' streaming engine splits big frames into morsels; an expression can be
+    right on a 5-row doctest and wrong (or fail) on a million rows. Tests using it
+    are ``slow``.
     """
-    bindir = find_bindir()
-    if bindir is None:
-        _unavailable(
-            "no server binaries (initdb) under /usr/lib/postgresql/*/bin or $B2B_PG_BINDIR"
-        )
-    server = PgServer(bindir)
-    try:
-        server.start()
-    except PgUnavailable as exc:
-        _unavailable(str(exc))
-    try:
-        yield server.dsn
-    finally:
-        server.stop()
+    n = LARGE_ORDERS
+    rng = np.random.default_rng(7)
+    return pl.DataFrame(
+        {
+            "order_id": np.arange(n).astype(str),
+            "customer_id": rng.zipf(1.6, n).clip(max=40_000).astype(str),
+            "order_date": np.datetime64("2023-01-01")
+            + rng.integers(0, 730, n).astype("timedelta64[D]"),
+            "channel": np.where(rng.random(n) < 0.4, "web", "phone"),
+            "revenue": np.round(rng.gamma(2.0, 150.0, n), 2),
+            "status": np.where(rng.random(n) < 0.05, "cancelled", "placed"),
+        }
+    ).with_columns(
+        pl.col("order_date").cast(pl.Date),
+        (pl.col("channel") == "web").alias("is_online"),
+        (pl.col("status") == "placed").alias("is_valid"),
+    )
 
 
-@pytest.fixture(scope="session")
-def closed_port_dsn() -> Iterator[str]:
-    """DSN for 127.0.0.1 at a port where nothing listens (server down).
-
-    The port stays bound, but not listening, for the whole session: no other
-    process can take it and connecting is refused at once.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield make_dsn(sock.getsockname()[1])
-
-
-#: Debian's Chromium, driven by Playwright (never ``playwright install``).
-CHROMIUM = os.environ.get("B2B_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """A headless Chromium for the module; fails under CI when it is missing."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        reason = f"no Chromium at {CHROMIUM}; scripts/test.sh installs Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+@pytest.fixture
+def kpi_series() -> pl.DataFrame:
+    """A small ``KpiReport.series``: three monthly periods (the last partial) of four
+    KPIs, one of them null in the partial period."""
+    return pl.DataFrame(
+        {
+            "period_start": [dt.date(2024, m, 1) for m in (1, 2, 3)],
+            "period_label": ["2024-01", "2024-02", "2024-03"],
+            "is_partial": [False, False, True],
+            "online_order_share": [0.2, 0.25, 0.3],
+            "net_revenue": [100.0, 120.0, 60.0],
+            "returning_visit_share": [0.5, 0.4, None],
+            "conversion_rate": [0.1, 0.12, 0.11],
+        }
+    )

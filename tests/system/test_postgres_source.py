@@ -7,7 +7,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from clientkit import ORDER_HEADER, kpis_json, run_cli, write_client
+
+from tests.support.clientkit import ORDER_HEADER, kpis_json, run_cli, write_client
 
 pytestmark = pytest.mark.postgres
 

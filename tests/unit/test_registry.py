@@ -16,7 +16,7 @@ from b2b_analysis.registry import (
     with_table,
 )
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "kpis.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "kpis.md"
 
 
 def test_docs_kpi_table_is_current() -> None:

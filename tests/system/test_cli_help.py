@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from clientkit import run_cli
 
 from b2b_analysis.cli import ProfileChoice
 from b2b_analysis.demo import PROFILES
 from b2b_analysis.registry import REGISTRY, SERIES_KPIS
+from tests.support.clientkit import run_cli
 
 COMMANDS = ("kpis", "generate", "report", "demo")
 

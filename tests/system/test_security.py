@@ -31,11 +31,11 @@ import nbformat
 import psycopg
 import pytest
 import yaml
-from clientkit import ORDER_HEADER, open_report_page, run_cli, write_client
-from test_bad_input import GOOD
-from test_faults import Run, lite_notebooks, run_report, tiny_client
 
 from b2b_analysis.report import NOTEBOOKS
+from tests.support.bad_input import GOOD
+from tests.support.clientkit import ORDER_HEADER, open_report_page, run_cli, write_client
+from tests.support.reportkit import Run, lite_notebooks, run_report, tiny_client
 
 SCRIPT = "<script>window.__xss=1;alert(1)</script>"
 IMG = '<img src=x onerror="window.__xss=1;alert(1)">'

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from clientkit import run_cli
 
 from b2b_analysis.kpis import KPIS
+from tests.support.clientkit import ORDER_HEADER, run_cli, write_client
 
 REQUIRED = (
     "customers", "orders", "customer_retention_rate", "average_order_value",
@@ -89,3 +89,14 @@ def test_generate_params_follow_format_and_lines(tmp_path: Path) -> None:
     text = (tmp_path / "p.yaml").read_text()
     assert "orders.parquet" in text and "order_lines" not in text
     assert run_cli("kpis", str(tmp_path / "p.yaml"), "-f", "json").returncode == 0
+
+
+def test_cli_bad_window_end_is_one_error_line(tmp_path: Path) -> None:
+    """A tiny valid client; --start is not a date: exit 2, one `error:` line, no usage box."""
+    orders = [["o1", "c1", "2024-01-05", "web", "100", "placed"]]
+    params = write_client(tmp_path, {"orders": (ORDER_HEADER, orders)})
+    result = run_cli("kpis", str(params), "--start", "2024-13-01")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: --start must be a date as YYYY-MM-DD, not '2024-13-01'"
+    ]

@@ -13,13 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from clientkit import open_report_page
-from test_report import Built, built_reports
 
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return built_reports(tmp_path_factory)
+from tests.support.clientkit import open_report_page
+from tests.support.reportkit import Built
 
 
 def _open(browser: object, page_path: Path) -> tuple[int, int, list[str], list[str]]:
@@ -65,9 +61,10 @@ def test_every_report_page_renders_offline(browser: object, built: Built) -> Non
 @pytest.fixture(scope="module")
 def lab_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's notebooks beside freshly generated acme demo data."""
-    gen = pytest.importorskip("b2b_analysis.demo")
+    from b2b_analysis import demo as gen
+
     root = tmp_path_factory.mktemp("lab")
-    shutil.copytree(Path(__file__).resolve().parent.parent / "notebooks", root / "notebooks")
+    shutil.copytree(Path(__file__).resolve().parents[2] / "notebooks", root / "notebooks")
     gen.generate(root / "params" / "data" / "acme", profile="acme", orders=5_000, seed=0)
     (root / "params" / "acme.yaml").write_text(gen.params_yaml("acme", "data/acme"))
     return root

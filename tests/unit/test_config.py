@@ -1,12 +1,10 @@
-"""The analysis window: resolved in one place (config.Window), one error line for bad ends."""
+"""The params model: the analysis window, resolved in one place (config.Window)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
-from clientkit import ORDER_HEADER, run_cli, write_client
 
 from b2b_analysis.config import Window, parse_date
 from b2b_analysis.errors import InputError
@@ -33,14 +31,3 @@ def test_an_inverted_window_is_refused() -> None:
 def test_text_that_is_not_an_iso_date_is_refused_by_name(text: str) -> None:
     with pytest.raises(InputError, match=rf"^--end must be a date as YYYY-MM-DD, not '{text}'$"):
         parse_date(text, "--end")
-
-
-def test_cli_bad_window_end_is_one_error_line(tmp_path: Path) -> None:
-    """A tiny valid client; --start is not a date: exit 2, one `error:` line, no usage box."""
-    orders = [["o1", "c1", "2024-01-05", "web", "100", "placed"]]
-    params = write_client(tmp_path, {"orders": (ORDER_HEADER, orders)})
-    result = run_cli("kpis", str(params), "--start", "2024-13-01")
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [
-        "error: --start must be a date as YYYY-MM-DD, not '2024-13-01'"
-    ]

@@ -1,12 +1,13 @@
 """The same inputs give the same outputs: ``kpis.json``, pages and notebooks.
 
-Compares the session's report run of ``test_report.py`` with the run of two of
-its clients alone (``test_faults.without_broken``): other processes, another
+Compares the session's demo report run with the run of two of its clients
+alone (the fixtures ``built`` and ``pair`` of ``tests/system/conftest.py``, shared
+with the faults tests): other processes, another
 output folder, another time. What may differ, and only where, is documented in
 the README: papermill's record of each run in the notebooks' metadata (start and
 end times, durations, the output path) and the time stamp of the portfolio page.
 Nothing else, outputs included, depends on the clock or a random draw.
-(``kpis`` on the command line is checked in ``test_cli.py``.)
+(``kpis`` on the command line is checked in ``tests/system/test_cli.py``.)
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from typing import Any
 
 import nbformat
 import pytest
-from test_faults import GOOD_CLIENTS, KillSequence, Run, kill_sequence, without_broken
-from test_report import Built
 
 from b2b_analysis.report import NOTEBOOKS
+from tests.support.reportkit import GOOD_CLIENTS, Built, KillSequence, Run
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +31,6 @@ pytestmark = pytest.mark.slow
 RUN_RECORD = ("start_time", "end_time", "duration", "output_path")
 STAMP = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Built, Run]:
-    return without_broken(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def kills(tmp_path_factory: pytest.TempPathFactory) -> KillSequence:
-    return kill_sequence(tmp_path_factory)
 
 
 def without_run_record(path: Path) -> dict[str, Any]:

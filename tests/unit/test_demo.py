@@ -387,6 +387,6 @@ def test_params_without_lines() -> None:
 
 @pytest.mark.parametrize("slug", gen.DEMO_CLIENTS)
 def test_committed_params_files_are_current(slug: str) -> None:
-    committed = Path(__file__).parents[1] / "params" / f"{slug}.yaml"
+    committed = Path(__file__).parents[2] / "params" / f"{slug}.yaml"
     assert committed.read_text(encoding="utf-8") == gen.params_yaml(slug, f"data/{slug}")
     assert load_params(committed).params.client == gen.PROFILES[slug].client

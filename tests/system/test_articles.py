@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clientkit import ORDER_HEADER, kpis_json, write_client
+
+from tests.support.clientkit import ORDER_HEADER, kpis_json, write_client
 
 
 def _orders(

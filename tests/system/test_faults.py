@@ -3,31 +3,24 @@
 Real processes throughout: ``b2b-analysis report`` runs in a subprocess with its
 worker processes and Jupyter kernels; the killed runs are stopped with SIGKILL.
 
-* The session's report run of ``test_report.py`` (three demo clients and one
-  broken client) is compared with :func:`without_broken`, a ``report --all``
-  over two of its good clients only: their outputs must be the same, byte for byte.
-* :func:`corpus_run` puts bad-input cases of ``test_bad_input.py`` through
+* The session's demo report run (fixture ``built``: three demo clients and one
+  broken client) is compared with fixture ``pair``'s ``report --all`` over two of
+  its good clients only: their outputs must be the same, byte for byte.
+* :func:`corpus` puts bad-input cases (``tests/support/bad_input.py``) through
   ``report``: the summary names the file, column and rows (or key) of each.
-* :func:`kill_sequence` SIGKILLs runs mid-way and re-runs them.
+* Fixture ``kills`` SIGKILLs runs mid-way and re-runs them.
 
-The last two use :func:`lite_notebooks` (the notebooks cut down to their first
+The last two use ``lite_notebooks`` (the notebooks cut down to their first
 analysis cell: what fails or is killed does not depend on the charts) to keep the
-run time modest. :func:`without_broken` is shared with ``test_reproducible.py``.
+run time modest. The fixtures ``built``, ``pair`` and ``kills`` live in
+``tests/system/conftest.py`` (shared with the report, browser and
+reproducibility tests); the runs themselves in ``tests/support/reportkit.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,17 +28,22 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from clientkit import ORDER_HEADER, run_cli, write_client
-from test_bad_input import CASES, GOOD
-from test_report import Built, built_reports
 
 from b2b_analysis.report import NOTEBOOKS
+from tests.support.bad_input import CASES
+from tests.support.reportkit import (
+    FAILING,
+    GOOD_CLIENTS,
+    Built,
+    KillSequence,
+    Run,
+    lite_notebooks,
+    run_report,
+    tree_hashes,
+)
 
-CLI = [sys.executable, "-m", "b2b_analysis.cli"]
-#: Good clients of the session's report run that are run again without the broken one.
-GOOD_CLIENTS = ("acme", "nordic")
 #: Bad-input cases run through ``report`` (their builders and expected fragments come
-#: from test_bad_input.CASES). A params error costs nothing; a data error runs the
+#: from tests.support.bad_input.CASES). A params error costs nothing; a data error runs the
 #: four notebooks up to their first analysis cell, so one stands for all.
 PARAMS_CASES = (
     "malformed yaml",
@@ -56,155 +54,6 @@ PARAMS_CASES = (
     "unknown time zone",
 )
 DATA_CASES = ("unparsable date",)
-TIMEOUT = 600
-
-
-@dataclass
-class Run:
-    """One finished ``report`` run."""
-
-    out: Path
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run_report(*args: str | Path, env: dict[str, str] | None = None) -> Run:
-    """``b2b-analysis report ARGS`` in a subprocess; ``--out`` must be among ARGS."""
-    argv = [str(a) for a in args]
-    proc = subprocess.run(
-        [*CLI, "report", *argv],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=TIMEOUT,
-        check=False,
-    )
-    out = Path(argv[argv.index("--out") + 1])
-    return Run(out, proc.returncode, proc.stdout, proc.stderr)
-
-
-# ------------------------------------------------------------------ processes
-
-
-def _children() -> dict[int, list[int]]:
-    found: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        found.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    return found
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (workers, kernels, multiprocessing's tracker)."""
-    children, found, todo = _children(), set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-@dataclass
-class Killed:
-    """A run SIGKILLed once ``ready(out)`` held: what it left, and its processes."""
-
-    left: Path  # a copy of the output folder right after the kill
-    survivors: list[int]  # processes of the run still alive 30 s after the kill
-
-
-def kill_report_when(
-    ready: Callable[[Path], bool], out: Path, *args: str | Path, copy_to: Path
-) -> Killed:
-    """Start ``report ARGS --out OUT``, SIGKILL its main process when ``ready(out)``.
-
-    The run's other processes are not signalled: they must notice by themselves.
-    Any still alive after 30 s is recorded, then killed (by pid) so none leaks.
-    """
-    if not Path("/proc/self/stat").exists():
-        pytest.skip("needs Linux /proc to follow the run's processes")
-    log = copy_to.parent / f"{copy_to.name}.log"
-    with log.open("w") as handle:
-        proc = subprocess.Popen(
-            [*CLI, "report", *map(str, args), "--out", str(out)],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    tree: set[int] = set()
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while not ready(out):
-            if proc.poll() is not None:
-                pytest.fail(f"the run ended before the kill point: {log.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail("the kill point was never reached")
-            tree |= descendants(proc.pid)
-            time.sleep(0.05)
-        tree |= descendants(proc.pid)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
-        deadline = time.monotonic() + 30
-        while any(alive(p) for p in tree) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        survivors = [p for p in tree if alive(p)]
-        shutil.copytree(out, copy_to, symlinks=True)
-        return Killed(copy_to, survivors)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(30)
-        for pid in tree:
-            if alive(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-
-
-# ------------------------------------------------------------------ the shared runs
-
-
-def lite_notebooks(folder: Path, extra: dict[str, list[str]] | None = None) -> Path:
-    """The four report notebooks cut down to their first analysis cell (fast), with
-    ``extra`` code cells appended to some; for runs that do not need the charts."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in NOTEBOOKS:
-        params = nbformat.v4.new_code_cell(
-            "params_path = None\nstart = None\nend = None\nperiod = None"
-        )
-        params.metadata["tags"] = ["parameters"]
-        cells = [
-            nbformat.v4.new_markdown_cell(f"# {name}"),
-            params,
-            nbformat.v4.new_code_cell("from b2b_analysis.analysis import open_analysis"),
-            nbformat.v4.new_code_cell(
-                "a = open_analysis(params_path, start=start, end=end, period=period)\na.header()"
-            ),
-        ]
-        cells += [nbformat.v4.new_code_cell(src) for src in (extra or {}).get(name, [])]
-        nb = nbformat.v4.new_notebook(cells=cells)
-        nb.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-            "language": "python",
-        }
-        nbformat.write(nb, folder / f"{name}.ipynb")
-    return folder
-
-
-def tiny_client(folder: Path, client: str, **params: Any) -> Path:
-    """Three orders (test_bad_input.GOOD) and a params file naming them."""
-    return write_client(folder, {"orders": (ORDER_HEADER, GOOD)}, client=client, **params)
 
 
 def _case_slug(case: str) -> str:
@@ -238,109 +87,25 @@ class CorpusRun(Run):
     duplicate: Path
 
 
-@dataclass
-class KillSequence:
-    """Clients one (its retention notebook fails in a later cell) and two."""
-
-    killed: Killed  # 1. both, killed once client one was published
-    rerun: Run  # 2. both again into the same folder, to the end
-    before: dict[str, str]  # hashes of a copy of that finished folder
-    killed_again: Killed  # 3. both into the copy, killed before anything was published
-    later: Run  # 4. client two alone into the copy, to the end
-
-
-_RUNS: dict[str, Any] = {}
-
-
-def without_broken(factory: pytest.TempPathFactory) -> tuple[Built, Run]:
-    """The session's report run, and ``report --all`` over :data:`GOOD_CLIENTS` of it
-    alone (symlinks to the same params files, so the very same inputs)."""
-    built = built_reports(factory)
-    if "without" not in _RUNS:
-        params = factory.mktemp("without-broken")
-        for slug in GOOD_CLIENTS:
-            (params / f"{slug}.yaml").symlink_to(built.out.parent / "params" / f"{slug}.yaml")
-        _RUNS["without"] = run_report("--all", "--params-dir", params, "--out", params / "out")
-    run: Run = _RUNS["without"]
-    return built, run
-
-
-def corpus_run(factory: pytest.TempPathFactory) -> CorpusRun:
-    if "corpus" not in _RUNS:
-        base = factory.mktemp("corpus")
-        broken = broken_clients(base)
-        data_case = broken[DATA_CASES[0]]
-        duplicate = base / "zz-copy" / "client.yaml"  # the same slug, after it
-        duplicate.parent.mkdir()
-        duplicate.write_text(data_case.read_text(encoding="utf-8"), encoding="utf-8")
-        run = run_report(
-            *broken.values(),
-            duplicate,
-            "--notebooks",
-            lite_notebooks(base / "notebooks"),
-            "--out",
-            base / "out",
-        )
-        _RUNS["corpus"] = CorpusRun(**vars(run), broken=broken, duplicate=duplicate)
-    result: CorpusRun = _RUNS["corpus"]
-    return result
-
-
-def tree_hashes(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-FAILING = [
-    "divisor = 0 if a.data.params.client_slug == 'client-one' else 1",
-    "ratio = len(a.data.orders) / divisor  # the failing cell",
-    "after = 'not run for client one'",
-]
-
-
-def kill_sequence(factory: pytest.TempPathFactory) -> KillSequence:
-    if "kill" not in _RUNS:
-        base = factory.mktemp("kill")
-        notebooks = lite_notebooks(base / "notebooks", {"retention": FAILING})
-        one = tiny_client(base / "one", "Client One")
-        two = tiny_client(base / "two", "Client Two")
-        first = base / "first"
-        killed = kill_report_when(
-            lambda o: (o / "client-one" / "status.json").exists(),
-            first, one, two, "--notebooks", notebooks,
-            copy_to=base / "killed",
-        )  # fmt: skip
-        rerun = run_report(one, two, "--notebooks", notebooks, "--out", first)
-        second = base / "second"
-        shutil.copytree(first, second)
-        before = tree_hashes(second)
-        killed_again = kill_report_when(
-            lambda o: any(o.glob(".client-one.partial/*.ipynb")),
-            second, one, two, "--notebooks", notebooks,
-            copy_to=base / "killed-again",
-        )  # fmt: skip
-        later = run_report(two, "--notebooks", notebooks, "--out", second)
-        _RUNS["kill"] = KillSequence(killed, rerun, before, killed_again, later)
-    result: KillSequence = _RUNS["kill"]
-    return result
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Built, Run]:
-    return without_broken(tmp_path_factory)
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
-    return corpus_run(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def kills(tmp_path_factory: pytest.TempPathFactory) -> KillSequence:
-    return kill_sequence(tmp_path_factory)
+    """One ``report`` run (lite notebooks) over the broken clients of
+    :func:`broken_clients` and a copy of the data case's client (the same slug, after it)."""
+    base = tmp_path_factory.mktemp("corpus")
+    broken = broken_clients(base)
+    data_case = broken[DATA_CASES[0]]
+    duplicate = base / "zz-copy" / "client.yaml"  # the same slug, after it
+    duplicate.parent.mkdir()
+    duplicate.write_text(data_case.read_text(encoding="utf-8"), encoding="utf-8")
+    run = run_report(
+        *broken.values(),
+        duplicate,
+        "--notebooks",
+        lite_notebooks(base / "notebooks"),
+        "--out",
+        base / "out",
+    )
+    return CorpusRun(**vars(run), broken=broken, duplicate=duplicate)
 
 
 # ------------------------------------------------------------------ checks
@@ -420,26 +185,6 @@ def test_bad_input_through_report_names_its_cause(corpus: CorpusRun) -> None:
         assert mine, (case, corpus.stderr)
         for fragment in CASES[case][1]:
             assert any(fragment in p for p in mine), (case, fragment, mine)
-
-
-def test_optional_table_with_only_a_header_warns_and_its_kpis_are_null(tmp_path: Path) -> None:
-    """Usable data (documented in docs/data-contract.md): a warning naming the file,
-    and the KPIs needing the table null with their reason, never 0."""
-    params = write_client(
-        tmp_path,
-        {
-            "orders": (ORDER_HEADER, GOOD),
-            "visits": (("visit_id", "customer_id", "visit_start"), []),
-        },
-    )
-    result = run_cli("kpis", str(params), "-f", "json")
-    assert result.returncode == 0, result.stderr
-    warning = f"warning: {tmp_path / 'data' / 'visits.csv'}: the visits table has no rows"
-    assert warning in result.stderr
-    doc = json.loads(result.stdout)
-    for key in ("conversion_rate", "returning_visit_share", "visitor_conversion_rate"):
-        assert doc["kpis"][key] is None and "no" in doc["notes"][key], key
-    assert doc["kpis"]["orders"] == 3
 
 
 @pytest.mark.slow

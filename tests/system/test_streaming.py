@@ -2,22 +2,18 @@
 
 Streaming mode scans Parquet tables, validates them in streaming passes and computes
 on polars' streaming engine, for tables larger than memory. Everything it prints
-must be exactly what the in-memory mode prints for the same data.
+must be exactly what the in-memory mode prints for the same data. (How the tables
+are loaded in streaming mode is checked in ``tests/unit/test_io.py``.)
 """
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import polars as pl
 import pytest
-from clientkit import kpis_json, run_cli
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from b2b_analysis import io, load_client
-from b2b_analysis.config import load_params
+from tests.support.clientkit import kpis_json, run_cli
 
 
 @pytest.fixture(scope="module", params=["acme", "iberia", "nordic"])
@@ -48,24 +44,6 @@ def test_streaming_prints_the_in_memory_document(
     streamed = kpis_json(parquet_client, *options, "--streaming")
     assert streamed == eager
     assert streamed["kpis"]["orders"] > 0  # not two empty documents
-
-
-def test_streaming_tables_are_plans_that_collect_to_the_in_memory_tables(
-    parquet_client: Path,
-) -> None:
-    loaded = load_params(parquet_client)
-    eager = load_client(loaded)
-    streamed = load_client(loaded, streaming=True)
-    assert isinstance(streamed.orders, pl.LazyFrame)
-    assert streamed.engine == "streaming" and eager.engine == "auto"
-    for name in ("orders", "visits", "surveys", "investments"):
-        table = getattr(eager, name)
-        if table is None:
-            assert getattr(streamed, name) is None
-            continue
-        collected = getattr(streamed, name).collect(engine="streaming")
-        # the same rows, in the same order, with the same types
-        assert collected.equals(table), name
 
 
 def _parquet_orders(folder: Path, frame: pl.DataFrame, **extra: str) -> Path:
@@ -164,27 +142,3 @@ def test_exact_duplicate_rows_are_dropped_in_streaming_mode(tmp_path: Path) -> N
     streamed = kpis_json(params, "--streaming")
     assert streamed == kpis_json(params)
     assert streamed["kpis"]["orders"] == 4 and streamed["kpis"]["net_revenue"] == 500
-
-
-@settings(max_examples=200, deadline=None)
-@given(ids=st.lists(st.one_of(st.none(), st.text("abé", max_size=3)), max_size=12),
-       slice_rows=st.integers(1, 5), lazy=st.booleans())  # fmt: skip
-def test_the_sorted_id_shortcut_only_accepts_unique_ids(
-    ids: list[str | None], slice_rows: int, lazy: bool
-) -> None:
-    """Loading skips the duplicate search when ids increase strictly, checked in slices."""
-    frame = pl.DataFrame({"k": ids}, schema={"k": pl.String})
-
-    def shorter_first(value: str) -> tuple[int, str]:
-        return len(value.encode()), value
-
-    pairs = list(itertools.pairwise(ids))
-    expected = None not in ids and (
-        all(a < b for a, b in pairs) or all(shorter_first(a) < shorter_first(b) for a, b in pairs)
-    )
-    original = io.ID_SLICE_ROWS
-    io.ID_SLICE_ROWS = slice_rows
-    try:
-        assert io._strictly_increasing(frame.lazy() if lazy else frame, "k") == expected
-    finally:
-        io.ID_SLICE_ROWS = original

@@ -1,0 +1,1 @@
+"""Helpers and data shared by test modules (test modules never import each other)."""

@@ -1,0 +1,1 @@
+"""System tests: whatever starts processes, servers, kernels or browsers (all ``slow``)."""

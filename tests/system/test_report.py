@@ -1,0 +1,86 @@
+"""The ``report`` command end to end.
+
+Checks the session's demo report run (fixture ``built`` of
+``tests/system/conftest.py``: the three demo clients on small data and one broken
+client, shared with the browser, faults and reproducibility tests).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pytest
+
+from b2b_analysis.report import NOTEBOOKS, PARAMETERS
+from tests.support.reportkit import Built
+
+# ------------------------------------------------------------------ end to end
+
+
+@pytest.mark.slow
+def test_failing_client_does_not_stop_others_and_exit_is_nonzero(built: Built) -> None:
+    assert built.returncode == 1, built.stderr
+    for slug in built.clients:
+        assert f"ok {slug}:" in built.stderr
+    assert "FAILED broken:" in built.stderr
+    # the summary names the failing cell and the error
+    assert re.search(r"overview\.ipynb cell In \[\d+\] \(`a = open_analysis", built.stderr)
+    assert re.search(
+        r"InputError: \S+orders\.csv: no orders that count between 2040-01-01", built.stderr
+    )
+
+
+@pytest.mark.slow
+def test_client_folders_hold_every_output(built: Built) -> None:
+    for slug in built.clients:
+        folder = built.out / slug
+        expected = {"index.html", "kpis.json"}
+        expected |= {f"{n}.html" for n in NOTEBOOKS} | {f"{n}.ipynb" for n in NOTEBOOKS}
+        assert expected <= {p.name for p in folder.iterdir()}
+        assert not list(folder.glob(".*")), "a temporary file was left behind"
+        doc = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+        assert doc["slug"] == slug
+        index = (folder / "index.html").read_text(encoding="utf-8")
+        for name in NOTEBOOKS:
+            assert f'href="{name}.html"' in index
+        assert 'class="b2b-scorecard"' in index
+
+
+@pytest.mark.slow
+def test_broken_client_keeps_its_partial_notebook(built: Built) -> None:
+    nb = nbformat.read(built.out / "broken" / "overview.ipynb", as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0].ename == "InputError"
+    portfolio = (built.out / "index.html").read_text(encoding="utf-8")
+    assert 'data-client="broken"' in portfolio and "(incomplete)" in portfolio
+
+
+@pytest.mark.slow
+def test_only_the_declared_parameters_are_injected(built: Built) -> None:
+    nb = nbformat.read(built.out / "acme" / "retention.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    names = re.findall(r"^(\w+) = ", injected[0].source, flags=re.M)
+    assert sorted(names) == sorted(PARAMETERS)
+
+
+@pytest.mark.slow
+def test_html_has_no_code_no_external_reference_and_one_runtime(built: Built) -> None:
+    for slug in built.clients:
+        for name in NOTEBOOKS:
+            page = (built.out / slug / f"{name}.html").read_text(encoding="utf-8")
+            assert "open_analysis(" not in page, "code cells must be hidden"
+            assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+            assert "cdn." not in page and "require.js" not in page
+            assert page.count("window.vegaEmbed=") == 1
+            assert page.count('class="b2b-chart"') >= 3
+
+
+@pytest.mark.slow
+def test_portfolio_compares_every_client(built: Built) -> None:
+    page = (built.out / "index.html").read_text(encoding="utf-8")
+    for slug in built.clients:
+        assert f'href="{slug}/index.html"' in page
+    assert page.count('data-kpi="online_order_share"') == len(built.clients) + 1

@@ -1,0 +1,329 @@
+"""The chart helpers of :mod:`b2b_analysis.charts`, checked on their Vega-Lite specs.
+
+Each test builds a chart from a small frame shaped like the metric's output and
+reads ``chart.to_dict()``: the mark, the encodings and the rows of data embedded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import polars as pl
+import pytest
+
+from b2b_analysis import charts
+
+JAN, FEB, MAR = (dt.date(2024, m, 1) for m in (1, 2, 3))
+JAN_KEY = 2024 * 12  # monthly period key of January 2024
+
+
+def rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data rows a (single-view or layer) spec embeds."""
+    return spec["datasets"][spec["data"]["name"]]
+
+
+def test_chart_helpers_are_keyword_only_with_tooltips(kpi_series: pl.DataFrame) -> None:
+    series = kpi_series
+    made = [
+        charts.kpi_trend_chart(series=series, kpis=["online_order_share", "net_revenue"]),
+        charts.online_share_chart(series=series),
+        charts.returning_visits_chart(series=series),
+    ]
+    with charts.theme():
+        for chart in made:
+            spec = chart.to_dict()
+            assert "tooltip" in json.dumps(spec)
+            assert spec["config"]["font"] == charts.FONT
+    with pytest.raises(TypeError):
+        charts.online_share_chart(series)  # type: ignore[misc]
+
+
+def test_kpi_trend_chart_draws_one_row_per_kpi_in_long_form(kpi_series: pl.DataFrame) -> None:
+    chart = charts.kpi_trend_chart(
+        series=kpi_series,
+        kpis=["net_revenue", "nps", "online_order_share", "returning_visit_share"],
+        currency="EUR",
+    )
+    spec = chart.to_dict()
+    assert spec["mark"] == {"type": "line", "point": {"filled": True, "size": 30}}
+    enc = spec["encoding"]
+    assert (enc["x"]["field"], enc["x"]["type"]) == ("period_start", "temporal")
+    assert (enc["y"]["field"], enc["y"]["type"]) == ("value", "quantitative")
+    # nps is not in the series: left out; the rows keep the order asked for
+    labels = ["Net revenue", "Online order share", "Returning-visit share"]
+    assert enc["row"]["field"] == "kpi" and enc["row"]["sort"] == labels
+    assert spec["resolve"] == {"scale": {"y": "independent"}}
+    # mixed units: a general number format, and the currency in the tooltip title
+    assert enc["y"]["axis"]["format"] == ",.3~g"
+    value_tip = next(t for t in enc["tooltip"] if t["field"] == "value")
+    assert value_tip == {
+        "field": "value",
+        "format": ",.3~g",
+        "title": "Value EUR",
+        "type": "quantitative",
+    }
+    data = rows(spec)
+    assert len(data) == 3 * 3
+    assert [r["kpi"] for r in data[:3]] == ["Net revenue"] * 3
+    assert [r["value"] for r in data if r["kpi"] == "Net revenue"] == [100.0, 120.0, 60.0]
+    assert [r["completeness"] for r in data[:3]] == ["complete", "complete", "partial period"]
+    # a null in one period stays a gap, it is not dropped or zeroed
+    visits = [r["value"] for r in data if r["kpi"] == "Returning-visit share"]
+    assert visits == [0.5, 0.4, None]
+    assert data[0]["period_start"] == "2024-01-01T00:00:00" and data[0]["unit"] == "money"
+
+
+def test_kpi_trend_chart_leaves_out_an_all_null_kpi_and_formats_rates() -> None:
+    series = pl.DataFrame(
+        {
+            "period_start": [JAN, FEB],
+            "period_label": ["2024-01", "2024-02"],
+            "is_partial": [False, False],
+            "online_order_share": [0.2, 0.25],
+            "csat": pl.Series([None, None], dtype=pl.Float64),
+        }
+    )
+    spec = charts.kpi_trend_chart(series=series, kpis=["online_order_share", "csat"]).to_dict()
+    assert spec["encoding"]["row"]["sort"] == ["Online order share"]
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert {r["kpi"] for r in rows(spec)} == {"Online order share"}
+
+
+def test_rate_line_charts_and_the_small_orders_subtitle(kpi_series: pl.DataFrame) -> None:
+    spec = charts.returning_visits_chart(series=kpi_series).to_dict()
+    assert spec["mark"] == {"type": "line", "point": True}
+    assert spec["encoding"]["color"]["field"] == "kpi"
+    assert spec["encoding"]["color"]["sort"] == ["Returning-visit share", "Conversion rate"]
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
+    data = rows(spec)
+    assert [(r["period_label"], r["kpi"], r["value"]) for r in data[:3]] == [
+        ("2024-01", "Returning-visit share", 0.5),
+        ("2024-02", "Returning-visit share", 0.4),
+        ("2024-03", "Returning-visit share", None),
+    ]
+    series = kpi_series.with_columns(small_order_online_share=pl.lit(0.5))
+    titled = charts.small_orders_chart(series=series, threshold=1234.5, currency="EUR").to_dict()
+    assert titled["title"] == {
+        "text": "Small orders placed online",
+        "subtitle": "Small: below 1,234.50 EUR",
+    }
+    assert charts.small_orders_chart(series=series).to_dict()["title"] == (
+        "Small orders placed online"
+    )
+
+
+def test_chart_data_is_rounded_to_six_significant_digits() -> None:
+    series = pl.DataFrame(
+        {
+            "period_start": [JAN],
+            "period_label": ["2024-01"],
+            "online_order_share": [0.123456789123],
+        }
+    )
+    [row] = rows(charts.online_share_chart(series=series).to_dict())
+    assert row["value"] == 0.123457 == round(0.123456789123, 6)
+
+
+def test_cohort_heatmap_leaves_unobserved_cells_blank() -> None:
+    cohorts = pl.DataFrame(
+        {
+            "cohort_start": [JAN, JAN, FEB, FEB],
+            "periods_since": [0, 1, 0, 1],
+            "cohort_size": [4, 4, 2, 2],
+            "active_customers": [4, 1, 2, None],
+            "retention_rate": [1.0, 0.25, 1.0, None],
+            "cell": ["complete", "complete", "complete", "not_observed"],
+        }
+    )
+    spec = charts.cohort_heatmap_chart(cohorts=cohorts).to_dict()
+    assert spec["mark"] == {"type": "rect"}
+    enc = spec["encoding"]
+    assert (enc["x"]["field"], enc["x"]["type"]) == ("periods_since", "ordinal")
+    assert (enc["y"]["field"], enc["y"]["type"]) == ("cohort_start", "ordinal")
+    assert enc["color"]["field"] == "retention_rate"
+    assert enc["color"]["scale"] == {"domain": [0, 1], "scheme": "blues"}
+    assert [(r["periods_since"], r["active_customers"], r["cell"]) for r in rows(spec)] == [
+        (0, 4, "complete"),
+        (1, 1, "complete"),
+        (0, 2, "complete"),
+    ]
+    assert spec["height"] == charts.HEIGHT  # two cohorts: the minimum height
+    curves = charts.retention_curves_chart(cohorts=cohorts, rate="retention_rate").to_dict()
+    assert curves["mark"] == {"type": "line", "opacity": 0.7}
+    assert curves["encoding"]["y"]["field"] == "retention_rate"
+    assert curves["title"] == "Share of each cohort ordering in the period"
+    assert len(rows(curves)) == 3
+
+
+def test_channel_states_chart_counts_customers_per_period_and_state() -> None:
+    states = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d", "a"],
+            "period": [JAN_KEY, JAN_KEY, JAN_KEY, JAN_KEY, JAN_KEY + 1],
+            "state": ["online-only", "hybrid", "online-only", "inactive", "offline-only"],
+        }
+    )
+    spec = charts.channel_states_chart(states=states, period="month").to_dict()
+    assert spec["mark"] == {"type": "bar"}
+    assert spec["encoding"]["y"] == {
+        "field": "customers",
+        "stack": "zero",
+        "title": "Customers",
+        "type": "quantitative",
+    }
+    assert spec["encoding"]["color"]["scale"]["domain"] == [
+        "online-only",
+        "hybrid",
+        "offline-only",
+        "inactive",
+    ]
+    # inactive customers are left out unless asked for; shares are of the period
+    assert [(r["period_label"], r["state"], r["customers"], r["share"]) for r in rows(spec)] == [
+        ("2024-01", "hybrid", 1, 0.333333),
+        ("2024-01", "online-only", 2, 0.666667),
+        ("2024-02", "offline-only", 1, 1.0),
+    ]
+    with_inactive = charts.channel_states_chart(
+        states=states, period="month", include_inactive=True
+    ).to_dict()
+    assert ("inactive", 1) in [(r["state"], r["customers"]) for r in rows(with_inactive)]
+
+
+def test_reverted_customers_chart_groups_by_month_and_outcome() -> None:
+    adoption = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "first_online_date": [dt.date(2024, 1, 5), dt.date(2024, 1, 20), JAN, FEB],
+            "retained_online": [True, False, False, False],
+            "reverted_to_offline": [False, True, True, None],
+            "days_to_revert": [None, 22, 10, None],
+        }
+    )
+    spec = charts.reverted_customers_chart(adoption=adoption).to_dict()
+    assert spec["mark"] == {"type": "bar"}
+    assert spec["encoding"]["color"]["field"] == "outcome"
+    assert [
+        (r["month"][:10], r["outcome"], r["customers"], r["median_days_to_revert"])
+        for r in rows(spec)
+    ] == [
+        ("2024-01-01", "retained online", 1, None),
+        ("2024-01-01", "reverted to offline", 2, 16.0),
+        ("2024-02-01", "no later order", 1, None),
+    ]
+
+
+def test_satisfaction_and_aov_by_channel_charts_keep_only_what_they_draw() -> None:
+    bands = pl.DataFrame(
+        {
+            "band": ["not satisfied", "satisfied"],
+            "customers": [1, 2],
+            "repeat_customers": [1, 1],
+            "customer_retention_rate": [1.0, 0.5],
+        }
+    )
+    spec = charts.satisfaction_retention_chart(bands=bands).to_dict()
+    assert spec["mark"] == {"type": "bar", "size": 40}
+    assert spec["encoding"]["x"]["sort"] == ["satisfied", "not satisfied"]
+    assert spec["encoding"]["y"]["field"] == "customer_retention_rate"
+    assert rows(spec) == bands.to_dicts()
+
+    aov = pl.DataFrame(
+        {
+            "period_start": [JAN, JAN],
+            "channel": ["online", "offline"],
+            "orders": [3, 5],
+            "net_revenue": [150.0, 1000.0],
+            "average_order_value": [50.0, 200.0],
+        }
+    )
+    spec = charts.aov_by_channel_chart(aov=aov, currency="EUR").to_dict()
+    assert spec["mark"] == {"type": "line", "point": True}
+    assert spec["encoding"]["y"]["title"] == "AOV EUR"
+    assert spec["encoding"]["color"]["scale"] == {
+        "domain": ["online", "offline"],
+        "range": [charts.ONLINE, charts.OFFLINE],
+    }
+    assert [set(r) for r in rows(spec)] == [
+        {"period_start", "channel", "orders", "average_order_value"}
+    ] * 2
+
+
+def test_orders_per_customer_chart_stacks_the_two_channels() -> None:
+    frequency = pl.DataFrame(
+        {
+            "period_start": [JAN, FEB],
+            "active_customers": [10, 8],
+            "online_orders": [5, 8],
+            "offline_orders": [10, 4],
+            "online_orders_per_customer": [0.5, 1.0],
+            "offline_orders_per_customer": [1.0, 0.5],
+        }
+    )
+    spec = charts.orders_per_customer_chart(frequency=frequency).to_dict()
+    assert spec["mark"] == {"type": "area", "opacity": 0.85}
+    assert spec["encoding"]["y"]["stack"] == "zero"
+    assert [(r["channel"], r["orders_per_customer"]) for r in rows(spec)] == [
+        ("online", 0.5),
+        ("online", 1.0),
+        ("offline", 1.0),
+        ("offline", 0.5),
+    ]
+
+
+def test_customer_aov_scatter_is_points_on_log_axes_and_a_diagonal() -> None:
+    comparison = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "online_orders": [1, 2, 1],
+            "offline_orders": [1, 1, 1],
+            "online_aov": [50.0, 200.0, 0.0],
+            "offline_aov": [100.0, 100.0, 10.0],
+            "aov_ratio": [0.5, 2.0, 0.0],
+        }
+    )
+    spec = charts.customer_aov_scatter_chart(comparison=comparison, currency="EUR").to_dict()
+    points, diagonal = spec["layer"]
+    assert points["mark"]["type"] == "circle" and diagonal["mark"]["type"] == "line"
+    # c has no online AOV: not a point on a log axis
+    assert [r["customer_id"] for r in spec["datasets"][points["data"]["name"]]] == ["a", "b"]
+    for axis, field in (("x", "offline_aov"), ("y", "online_aov")):
+        assert points["encoding"][axis]["field"] == field
+        assert points["encoding"][axis]["scale"] == {"domain": [50.0, 200.0], "type": "log"}
+    assert points["encoding"]["x"]["title"] == "Offline AOV (EUR)"
+    assert spec["datasets"][diagonal["data"]["name"]] == [{"x": 50.0}, {"x": 200.0}]
+
+
+def test_aov_before_after_chart_bins_log2_ratios() -> None:
+    shifts = pl.DataFrame({"aov_shift_ratio": [1.0, 1.0, 2.0, 0.5, 100.0, 0.0, None]})
+    spec = charts.aov_before_after_chart(shifts=shifts, bins=6).to_dict()
+    bars, zero = spec["layer"]
+    assert bars["mark"] == {"type": "bar"} and zero["mark"]["type"] == "rule"
+    assert bars["encoding"]["x"]["bin"] == "binned"
+    assert bars["encoding"]["x2"] == {"field": "bin_end"}
+    # bins one log2 unit wide from -3 to 3; 100 is clipped into the last; 0 and null left out
+    assert [
+        (r["bin_start"], r["bin_end"], r["ratio_from"], r["customers"])
+        for r in spec["datasets"][bars["data"]["name"]]
+    ] == [(-1.0, 0.0, 0.5, 1), (0.0, 1.0, 1.0, 2), (1.0, 2.0, 2.0, 1), (2.0, 3.0, 4.0, 1)]
+    assert spec["datasets"][zero["data"]["name"]] == [{"x": 0.0}]
+
+
+def test_basket_chart_draws_categories_only_when_known() -> None:
+    baskets = pl.DataFrame(
+        {
+            "period_start": [JAN, JAN],
+            "channel": ["online", "offline"],
+            "orders": [3, 5],
+            "lines_per_order": [2.5, 1.5],
+            "categories_per_order": pl.Series([None, None], dtype=pl.Float64),
+        }
+    )
+    spec = charts.basket_chart(baskets=baskets).to_dict()
+    assert spec["mark"] == {"type": "line", "point": True}
+    assert spec["encoding"]["row"]["field"] == "measure"
+    assert {r["measure"] for r in rows(spec)} == {"Lines per order"}
+    known = baskets.with_columns(categories_per_order=pl.Series([1.5, 1.0]))
+    measures = [r["measure"] for r in rows(charts.basket_chart(baskets=known).to_dict())]
+    assert measures.count("Lines per order") == measures.count("Categories per order") == 2

@@ -1,0 +1,75 @@
+"""Loading a client's tables (:mod:`b2b_analysis.io`), in-process.
+
+Bad input through the command line is checked in ``tests/system/test_bad_input.py``
+and ``tests/system/test_streaming.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from b2b_analysis import io, load_client
+from b2b_analysis.config import load_params
+
+
+@pytest.fixture(scope="module", params=["acme", "iberia", "nordic"])
+def parquet_demo_client(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A demo client (6,000 orders, seed 0) written as Parquet, and its params file:
+    what ``b2b-analysis generate --format parquet --params`` writes."""
+    from b2b_analysis import demo as gen
+
+    folder = tmp_path_factory.mktemp(request.param)
+    gen.generate(folder / "data", profile=request.param, orders=6_000, seed=0, fmt="parquet")
+    params = folder / f"{request.param}.yaml"
+    params.write_text(gen.params_yaml(request.param, "data", fmt="parquet"), encoding="utf-8")
+    return params
+
+
+def test_streaming_tables_are_plans_that_collect_to_the_in_memory_tables(
+    parquet_demo_client: Path,
+) -> None:
+    loaded = load_params(parquet_demo_client)
+    eager = load_client(loaded)
+    streamed = load_client(loaded, streaming=True)
+    assert isinstance(streamed.orders, pl.LazyFrame)
+    assert streamed.engine == "streaming" and eager.engine == "auto"
+    for name in ("orders", "visits", "surveys", "investments"):
+        table = getattr(eager, name)
+        if table is None:
+            assert getattr(streamed, name) is None
+            continue
+        collected = getattr(streamed, name).collect(engine="streaming")
+        # the same rows, in the same order, with the same types
+        assert collected.equals(table), name
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(st.one_of(st.none(), st.text("abé", max_size=3)), max_size=12),
+       slice_rows=st.integers(1, 5), lazy=st.booleans())  # fmt: skip
+def test_the_sorted_id_shortcut_only_accepts_unique_ids(
+    ids: list[str | None], slice_rows: int, lazy: bool
+) -> None:
+    """Loading skips the duplicate search when ids increase strictly, checked in slices."""
+    frame = pl.DataFrame({"k": ids}, schema={"k": pl.String})
+
+    def shorter_first(value: str) -> tuple[int, str]:
+        return len(value.encode()), value
+
+    pairs = list(itertools.pairwise(ids))
+    expected = None not in ids and (
+        all(a < b for a, b in pairs) or all(shorter_first(a) < shorter_first(b) for a, b in pairs)
+    )
+    original = io.ID_SLICE_ROWS
+    io.ID_SLICE_ROWS = slice_rows
+    try:
+        assert io._strictly_increasing(frame.lazy() if lazy else frame, "k") == expected
+    finally:
+        io.ID_SLICE_ROWS = original

@@ -19,7 +19,7 @@ from b2b_analysis import metrics as m
 from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData
-from b2b_analysis.periods import period_index, period_label, period_start
+from b2b_analysis.periods import Calendar
 
 Unit = Literal["count", "money", "rate", "score", "days"]
 
@@ -131,6 +131,11 @@ class KpiReport:
     series: pl.DataFrame
     sources: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def calendar(self) -> Calendar:
+        """The series' :class:`~b2b_analysis.periods.Calendar` (period and fiscal year start)."""
+        return Calendar(self.period, self.fiscal_year_start)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document (see ``docs/kpis-json.md``); deterministic."""
         rows = [
@@ -239,7 +244,7 @@ def compute_kpis(
     """
     params = data.params
     period = period or params.period
-    fys = params.fiscal_year_start
+    calendar = Calendar(period, params.fiscal_year_start)
     lo, hi = data.window(start, end)
     notes: dict[str, str] = {}
     in_window = pl.col("order_date").is_between(lo, hi)
@@ -257,7 +262,7 @@ def compute_kpis(
             f"to {last}: choose a window inside that range",
             file=data.sources.get("orders"),
         )
-    by_period = period_index("order_date", period, fiscal_year_start=fys)
+    by_period = calendar.key("order_date")
     window_key = pl.lit(0, dtype=pl.Int32)
 
     threshold = params.small_order_threshold
@@ -283,9 +288,7 @@ def compute_kpis(
             pl.col("visit_date").is_between(lo, hi)
         )
         visit_aggs = [pl.len().cast(pl.Int64).alias("_visits"), m.returning_visit_share()]
-        plans["visits"] = both(
-            visits, period_index("visit_date", period, fiscal_year_start=fys), visit_aggs
-        )
+        plans["visits"] = both(visits, calendar.key("visit_date"), visit_aggs)
         plans["visitors"] = [
             m.visitor_conversion_rate(data.visits.lazy(), all_orders, start=lo, end=hi)
         ]
@@ -293,22 +296,20 @@ def compute_kpis(
         surveys = data.surveys.lazy().filter(pl.col("response_date").is_between(lo, hi))
         plans["surveys"] = both(
             surveys,
-            period_index("response_date", period, fiscal_year_start=fys),
+            calendar.key("response_date"),
             [m.csat(), m.nps()],
         )
     if data.investments is not None:
         investments = data.investments.lazy().filter(pl.col("date").is_between(lo, hi))
         plans["investments"] = both(
             investments,
-            period_index("date", period, fiscal_year_start=fys),
+            calendar.key("date"),
             [pl.col("amount").sum().alias("investment")],
         )
 
     adoption = m.online_adoption(all_orders, start=lo, end=hi)
     adoption_aggs = [m.online_retention_rate(), m.reverted_to_offline_share()]
-    plans["adoption"] = both(
-        adoption, period_index("first_online_date", period, fiscal_year_start=fys), adoption_aggs
-    )
+    plans["adoption"] = both(adoption, calendar.key("first_online_date"), adoption_aggs)
     plans["revert_days"] = [
         adoption.select(pl.col("days_to_revert").median().alias("median_days_to_revert"))
     ]
@@ -318,13 +319,11 @@ def compute_kpis(
         )
     ]
     plans["aov_ratio"] = [
-        m.customer_aov_comparison(orders).select(
+        m.customer_aov_comparison(all_orders, start=lo, end=hi).select(
             pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio")
         )
     ]
-    plans["retention"] = [
-        m.period_retention(all_orders, period=period, start=lo, end=hi, fiscal_year_start=fys)
-    ]
+    plans["retention"] = [m.period_retention(all_orders, calendar=calendar, start=lo, end=hi)]
 
     names = list(plans)
     flat = [lf for name in names for lf in plans[name]]
@@ -352,7 +351,7 @@ def compute_kpis(
         headline["investment"] = 0.0  # a table with no rows in the window: nothing invested
     headline["roi"] = _roi(headline.get("online_gross_profit"), headline.get("investment"))
 
-    series = _series(results, lo, hi, period, fys, profit is not None)
+    series = _series(results, lo, hi, calendar, profit is not None)
     kpis = {key: headline.get(key) for key in KPIS}
     notes.update(_null_reasons(data, kpis, notes, visits_n))
     return KpiReport(
@@ -362,7 +361,7 @@ def compute_kpis(
         start=lo,
         end=hi,
         period=period,
-        fiscal_year_start=fys,
+        fiscal_year_start=calendar.fiscal_year_start,
         small_order_threshold=threshold,
         kpis=kpis,
         notes=notes,
@@ -381,8 +380,7 @@ def _series(
     results: dict[str, list[pl.DataFrame]],
     lo: dt.date,
     hi: dt.date,
-    period: Period,
-    fys: int,
+    calendar: Calendar,
     has_profit: bool,
 ) -> pl.DataFrame:
     # one row per period of the window, from metrics.period_retention
@@ -408,24 +406,10 @@ def _series(
         if key not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.Float64).alias(key))
     frame = frame.with_columns(pl.col("customers", "orders").fill_null(0))
-    labels = {
-        i: period_label(i, period, fiscal_year_start=fys)
-        for i in frame.get_column("period").to_list()
-    }
-    last_idx = pl.select(period_index(pl.lit(hi), period, fiscal_year_start=fys)).item()
-    partial = (pl.col("period_start") < lo) | (
-        (pl.col("period") == last_idx)
-        & (
-            period_start(pl.lit(last_idx + 1), period, fiscal_year_start=fys)
-            > pl.lit(hi) + pl.duration(days=1)
-        )
-    )
+    labels = calendar.periods(lo, hi).select("period", "period_label", "is_partial")
     ordered = ["period", "period_start", "period_label", "is_partial", *SERIES_KPIS]
     out = (
-        frame.with_columns(
-            pl.col("period").replace_strict(labels, return_dtype=pl.String).alias("period_label"),
-            partial.alias("is_partial"),
-        )
+        frame.join(labels.collect(), on="period", how="left")
         .select(*ordered, "customers_start", "retained_customers", "new_customers", "crr_formula")
         .sort("period")
         .with_columns((pl.col(k) - pl.col(k).shift(1)).alias(f"{k}_change") for k in SERIES_KPIS)

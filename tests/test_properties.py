@@ -30,7 +30,7 @@ from b2b_analysis.config import ClientParams
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData
 from b2b_analysis.kpis import KPIS, compute_kpis
-from b2b_analysis.periods import period_start
+from b2b_analysis.periods import Calendar, period_start
 
 BASE = dt.date(2024, 1, 1)
 SPAN = 182  # days of data, from BASE
@@ -179,6 +179,13 @@ class Client:
 
     def period_kwargs(self) -> dict[str, Any]:
         return {"period": self.period, "fiscal_year_start": self.fiscal_year_start}
+
+    def calendar(self) -> Calendar:
+        return Calendar(self.period, self.fiscal_year_start)  # type: ignore[arg-type]
+
+    def window(self) -> dict[str, Any]:
+        """The metric transforms' window arguments: calendar, start and end."""
+        return {"calendar": self.calendar(), "start": self.start, "end": self.end}
 
 
 @st.composite
@@ -398,11 +405,7 @@ def test_aggregate_kpis(client: Client, threshold: float) -> None:
         AGGREGATES,
     )
 
-    grouped = m.with_period(
-        orders.lazy(),
-        client.period,  # type: ignore[arg-type]
-        fiscal_year_start=client.fiscal_year_start,
-    )
+    grouped = m.with_period(orders.lazy(), client.calendar())
     grouped = grouped.group_by("period").agg(exprs).sort("period")
     by_period: dict[dt.date, Rows] = {}
     for o in client.orders:
@@ -506,9 +509,7 @@ def test_period_retention(client: Client) -> None:
     Orders after the window end are part of the input (and must be ignored).
     """
     orders = frame(client.orders, ORDER_SCHEMA, categorical=client.categorical).lazy()
-    got = m.period_retention(
-        orders, start=client.start, end=client.end, **client.period_kwargs()
-    ).collect()
+    got = m.period_retention(orders, **client.window()).collect()
     expected = ref.period_retention(
         client.orders, start=client.start, end=client.end, **client.period_kwargs()
     )
@@ -542,7 +543,7 @@ def test_cohort_retention(client: Client) -> None:
     Orders after the window end are part of the input (and must be ignored).
     """
     orders = frame(client.orders, ORDER_SCHEMA, categorical=client.categorical).lazy()
-    got = m.cohort_retention(orders, start=client.start, end=client.end, **client.period_kwargs())
+    got = m.cohort_retention(orders, **client.window())
     expected = ref.cohort_retention(
         client.orders, start=client.start, end=client.end, **client.period_kwargs()
     )
@@ -552,9 +553,7 @@ def test_cohort_retention(client: Client) -> None:
 @SETTINGS
 @given(client=clients())
 def test_channel_states_and_transitions(client: Client) -> None:
-    states = m.channel_states(
-        client.orders_df().lazy(), start=client.start, end=client.end, **client.period_kwargs()
-    )
+    states = m.channel_states(client.orders_df().lazy(), **client.window())
     expected = ref.channel_states(
         client.orders, start=client.start, end=client.end, **client.period_kwargs()
     )
@@ -609,11 +608,12 @@ def test_online_adoption(client: Client) -> None:
 @SETTINGS
 @given(client=clients())
 def test_orders_per_customer_and_aov_by_channel(client: Client) -> None:
-    window = client.window_orders_df()
+    """The whole history in, the window given: only the window's orders count."""
+    history = client.orders_df().lazy()
     rows = client.window_orders()
     kwargs = client.period_kwargs()
     assert_rows(
-        with_period_start(m.orders_per_customer(window, **kwargs), client),
+        with_period_start(m.orders_per_customer(history, **client.window()), client),
         ref.orders_per_customer(rows, **kwargs),
         [
             "period_start",
@@ -625,7 +625,7 @@ def test_orders_per_customer_and_aov_by_channel(client: Client) -> None:
         ],
     )
     assert_rows(
-        with_period_start(m.aov_by_channel(window, **kwargs), client),
+        with_period_start(m.aov_by_channel(history, **client.window()), client),
         ref.aov_by_channel(rows, **kwargs),
         ["period_start", "channel", "orders", "net_revenue", "average_order_value"],
     )
@@ -635,7 +635,7 @@ def test_orders_per_customer_and_aov_by_channel(client: Client) -> None:
 @given(client=clients())
 def test_customer_aov_comparison_and_before_after(client: Client) -> None:
     assert_rows(
-        m.customer_aov_comparison(client.window_orders_df()),
+        m.customer_aov_comparison(client.orders_df().lazy(), start=client.start, end=client.end),
         ref.customer_aov_comparison(client.window_orders()),
         [
             "customer_id",
@@ -670,23 +670,24 @@ BASKET = ["period_start", "channel", "orders", "lines_per_order", "categories_pe
 @given(client=clients())
 def test_basket_by_channel(client: Client) -> None:
     """With order_lines (lines and distinct categories) and with the orders' lines column."""
-    window = client.window_orders_df()
+    history = client.orders_df().lazy()
+    window = client.window()
     rows = client.window_orders()
     kwargs = client.period_kwargs()
     lines = frame(client.order_lines, LINE_SCHEMA).lazy()
     assert_rows(
-        with_period_start(m.basket_by_channel(window, lines, **kwargs), client),
+        with_period_start(m.basket_by_channel(history, lines, **window), client),
         ref.basket_by_channel(rows, client.order_lines, **kwargs),
         BASKET,
     )
     # order_lines without a category column: categories are null
     no_category = with_period_start(
-        m.basket_by_channel(window, lines.drop("category"), **kwargs), client
+        m.basket_by_channel(history, lines.drop("category"), **window), client
     ).collect()
     assert no_category["categories_per_order"].null_count() == no_category.height
     if client.has_lines:
         assert_rows(
-            with_period_start(m.basket_by_channel(window, **kwargs), client),
+            with_period_start(m.basket_by_channel(history, **window), client),
             ref.basket_by_channel(rows, **kwargs),
             BASKET,
         )

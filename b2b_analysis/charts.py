@@ -251,19 +251,15 @@ def cohort_heatmap_chart(
     frame = (
         _eager(frame)
         .filter(pl.col("cell") != "not_observed")
-        .select("cohort_start", "periods_since", "cohort_size", "active_customers", rate, "cell")
+        .select("cohort_label", "periods_since", "cohort_size", "active_customers", rate, "cell")
     )
     return (
         _chart(frame, title="Cohort retention")
         .mark_rect()
         .encode(
             x=alt.X("periods_since:O", title="Periods since first order"),
-            y=alt.Y(
-                "cohort_start:O",
-                title="Cohort (first order)",
-                timeUnit="yearmonthdate",
-                axis=alt.Axis(format="%Y-%m"),
-            ),
+            # the calendar's labels sort in time order (2024-01, 2024-W01, 2024 Q1, FY2024/25 Q1)
+            y=alt.Y("cohort_label:O", title="Cohort (first order)"),
             color=alt.Color(
                 f"{rate}:Q",
                 title="Active share",
@@ -271,7 +267,7 @@ def cohort_heatmap_chart(
                 legend=alt.Legend(format=".0%", orient="right"),
             ),
             tooltip=[
-                alt.Tooltip("cohort_start:T", title="Cohort", format="%Y-%m-%d"),
+                alt.Tooltip("cohort_label:N", title="Cohort"),
                 alt.Tooltip("periods_since:O", title="Periods since"),
                 alt.Tooltip("cohort_size:Q", title="Cohort size", format=",d"),
                 alt.Tooltip("active_customers:Q", title="Active", format=",d"),
@@ -280,7 +276,7 @@ def cohort_heatmap_chart(
             ],
         )
         .properties(
-            width=WIDTH, height=max(HEIGHT, 14 * frame.get_column("cohort_start").n_unique())
+            width=WIDTH, height=max(HEIGHT, 14 * frame.get_column("cohort_label").n_unique())
         )
     )
 
@@ -296,7 +292,7 @@ def retention_curves_chart(
     frame = (
         _eager(frame)
         .filter(pl.col("cell") != "not_observed")
-        .select("cohort_start", "periods_since", "cohort_size", rate)
+        .select("cohort_start", "cohort_label", "periods_since", "cohort_size", rate)
     )
     title = {
         "on_or_after_rate": "Share of each cohort still ordering (that period or later)",
@@ -319,7 +315,7 @@ def retention_curves_chart(
             ),
             detail="cohort_start:T",
             tooltip=[
-                alt.Tooltip("cohort_start:T", title="Cohort", format="%Y-%m-%d"),
+                alt.Tooltip("cohort_label:N", title="Cohort"),
                 alt.Tooltip("periods_since:Q", title="Periods since"),
                 alt.Tooltip("cohort_size:Q", title="Cohort size", format=",d"),
                 alt.Tooltip(f"{rate}:Q", title="Share", format=".1%"),

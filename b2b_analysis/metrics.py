@@ -524,7 +524,9 @@ def cohort_retention(
     """Cohort matrix: customers grouped by the period of their first order ever.
 
     One row per (cohort, periods_since) for every cohort whose first period lies in
-    the window and every offset up to the window's last period:
+    the window and every offset up to the window's last period; a cohort is keyed
+    by ``cohort`` and named by ``cohort_start`` and ``cohort_label`` (the calendar's
+    label, as in the KPI series: ``2024-01``, ``2024 Q2``, ``FY2024/25 Q1``):
 
     * ``cohort_size``: customers whose first order is in the cohort period;
     * ``active_customers`` / ``retention_rate``: customers of the cohort with an
@@ -540,12 +542,15 @@ def cohort_retention(
     ...     "order_date": [dt.date(2024, 1, 5), dt.date(2024, 1, 9), dt.date(2024, 2, 1),
     ...                    dt.date(2024, 2, 2)], "is_valid": [True] * 4})
     >>> m = cohort_retention(o, start=dt.date(2024, 1, 1), end=dt.date(2024, 2, 29)).collect()
-    >>> m.select("cohort_start", "periods_since", "cohort_size", "active_customers",
+    >>> m.select("cohort_label", "periods_since", "cohort_size", "active_customers",
     ...          "retention_rate", "cell").rows()  # doctest: +NORMALIZE_WHITESPACE
-    [(datetime.date(2024, 1, 1), 0, 2, 2, 1.0, 'complete'),
-     (datetime.date(2024, 1, 1), 1, 2, 1, 0.5, 'complete'),
-     (datetime.date(2024, 2, 1), 0, 1, 1, 1.0, 'complete'),
-     (datetime.date(2024, 2, 1), 1, 1, None, None, 'not_observed')]
+    [('2024-01', 0, 2, 2, 1.0, 'complete'),
+     ('2024-01', 1, 2, 1, 0.5, 'complete'),
+     ('2024-02', 0, 1, 1, 1.0, 'complete'),
+     ('2024-02', 1, 1, None, None, 'not_observed')]
+    >>> cohort_retention(o, calendar=Calendar("quarter"), start=dt.date(2024, 1, 1),
+    ...     end=dt.date(2024, 2, 29)).collect()["cohort_label"].to_list()
+    ['2024 Q1']
     """
     first_p, last_p = calendar.key_of(start), calendar.key_of(end)
     active = _activity(orders, calendar, end).with_columns(
@@ -612,10 +617,12 @@ def cohort_retention(
             ratio(pl.col("active_customers"), pl.col("cohort_size")).alias("retention_rate"),
             ratio(pl.col("active_on_or_after"), pl.col("cohort_size")).alias("on_or_after_rate"),
             calendar.start("cohort").alias("cohort_start"),
+            calendar.label("cohort").alias("cohort_label"),
         )
         .select(
             "cohort",
             "cohort_start",
+            "cohort_label",
             "periods_since",
             "cohort_size",
             "active_customers",

@@ -178,3 +178,27 @@ def test_aov_before_after_chart_draws_the_histogram() -> None:
     bars = spec["layer"][0]
     rows = spec["datasets"][bars["data"]["name"]]
     assert [(r["bin_start"], r["customers"]) for r in rows] == [(-1.0, 1), (0.0, 1), (2.0, 1)]
+
+
+def test_quarterly_cohorts_carry_the_series_labels() -> None:
+    """Two customers whose first orders fall in fiscal Q4 and Q1 (year from July):
+    the cohorts are labelled as the KPI series labels those quarters."""
+    orders = pl.LazyFrame(
+        {
+            "customer_id": ["a", "b"],
+            "order_date": [D(2024, 6, 30), D(2024, 7, 1)],
+            "is_valid": [True, True],
+        }
+    )
+    calendar = Calendar("quarter", 7)
+    cohorts = m.cohort_retention(
+        orders, calendar=calendar, start=D(2024, 4, 1), end=D(2024, 9, 30)
+    ).collect()
+    labels = calendar.periods(D(2024, 4, 1), D(2024, 9, 30)).collect()["period_label"]
+    assert cohorts["cohort_label"].unique(maintain_order=True).to_list() == labels.to_list()
+    assert labels.to_list() == ["FY2023/24 Q4", "FY2024/25 Q1"]
+    with charts.theme():
+        spec = charts.cohort_heatmap_chart(frame=cohorts).to_dict()
+    assert spec["encoding"]["y"]["field"] == "cohort_label"
+    rows = next(iter(spec["datasets"].values()))
+    assert {r["cohort_label"] for r in rows} == {"FY2023/24 Q4", "FY2024/25 Q1"}

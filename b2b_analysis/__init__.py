@@ -9,12 +9,13 @@ from b2b_analysis.config import ClientParams, LoadedParams, load_params
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData, DataWarning, load_client
 from b2b_analysis.kpis import KpiReport, compute_kpis
-from b2b_analysis.periods import period_index, period_label, period_start
+from b2b_analysis.periods import Calendar, period_index, period_label, period_start
 from b2b_analysis.registry import KPIS, REGISTRY, Kpi
 
 __all__ = [
     "KPIS",
     "REGISTRY",
+    "Calendar",
     "ClientData",
     "ClientParams",
     "DataWarning",

@@ -22,6 +22,7 @@ from b2b_analysis.config import load_params
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData, load_client
 from b2b_analysis.kpis import KpiReport, compute_kpis
+from b2b_analysis.periods import Calendar
 
 __all__ = ["Analysis", "markdown_text", "open_analysis"]
 
@@ -42,18 +43,14 @@ class Analysis:
         return self.kpis.end
 
     @property
-    def _period(self) -> dict[str, Any]:
-        return {"period": self.kpis.period, "fiscal_year_start": self.kpis.fiscal_year_start}
+    def calendar(self) -> Calendar:
+        return self.kpis.calendar
 
     @property
     def orders(self) -> pl.LazyFrame:
-        """All orders (history before the window included)."""
+        """All orders (history before the window included); every metric takes these
+        with the window's ``start`` and ``end``."""
         return self.data.orders.lazy()
-
-    @property
-    def window_orders(self) -> pl.LazyFrame:
-        """Orders dated inside the window."""
-        return self.orders.filter(pl.col("order_date").is_between(self.start, self.end))
 
     def header(self) -> Any:
         """Markdown heading: client, window and period (the client name is escaped)."""
@@ -69,16 +66,27 @@ class Analysis:
     def cohorts(self) -> pl.DataFrame:
         """:func:`metrics.cohort_retention` over the window."""
         return m.cohort_retention(
-            self.orders, start=self.start, end=self.end, **self._period
+            self.orders, calendar=self.calendar, start=self.start, end=self.end
         ).collect()
 
     def channel_states(self) -> pl.LazyFrame:
-        return m.channel_states(self.orders, start=self.start, end=self.end, **self._period)
+        """:func:`metrics.channel_states`: each customer's state in each period."""
+        return m.channel_states(self.orders, calendar=self.calendar, start=self.start, end=self.end)
+
+    def channel_state_counts(self) -> pl.LazyFrame:
+        """:func:`metrics.channel_state_counts`: customers per period and state."""
+        return m.channel_state_counts(self.channel_states(), calendar=self.calendar)
 
     def adoption(self) -> pl.LazyFrame:
+        """:func:`metrics.online_adoption`: one row per new online customer."""
         return m.online_adoption(self.orders, start=self.start, end=self.end)
 
+    def adoption_outcomes(self) -> pl.LazyFrame:
+        """:func:`metrics.adoption_outcomes`: new online customers per month and outcome."""
+        return m.adoption_outcomes(self.adoption())
+
     def satisfaction(self) -> pl.LazyFrame | None:
+        """:func:`metrics.retention_by_satisfaction`; None without a surveys table."""
         if self.data.surveys is None:
             return None
         return m.retention_by_satisfaction(
@@ -86,20 +94,33 @@ class Analysis:
         )
 
     def frequency(self) -> pl.LazyFrame:
-        return m.orders_per_customer(self.window_orders, **self._period)
+        """:func:`metrics.orders_per_customer` per period of the window."""
+        return m.orders_per_customer(
+            self.orders, calendar=self.calendar, start=self.start, end=self.end
+        )
 
     def aov(self) -> pl.LazyFrame:
-        return m.aov_by_channel(self.window_orders, **self._period)
+        """:func:`metrics.aov_by_channel` per period of the window."""
+        return m.aov_by_channel(self.orders, calendar=self.calendar, start=self.start, end=self.end)
 
     def aov_comparison(self) -> pl.LazyFrame:
-        return m.customer_aov_comparison(self.window_orders)
+        """:func:`metrics.customer_aov_comparison` over the window."""
+        return m.customer_aov_comparison(self.orders, start=self.start, end=self.end)
 
     def aov_shifts(self) -> pl.LazyFrame:
+        """:func:`metrics.aov_before_after_online` for the window's new online customers."""
         return m.aov_before_after_online(self.orders, start=self.start, end=self.end)
 
+    def aov_shift_histogram(self) -> pl.LazyFrame:
+        """:func:`metrics.aov_shift_histogram` of :meth:`aov_shifts`."""
+        return m.aov_shift_histogram(self.aov_shifts())
+
     def baskets(self) -> pl.LazyFrame:
+        """:func:`metrics.basket_by_channel` per period of the window."""
         lines = self.data.order_lines.lazy() if self.data.order_lines is not None else None
-        return m.basket_by_channel(self.window_orders, lines, **self._period)
+        return m.basket_by_channel(
+            self.orders, lines, calendar=self.calendar, start=self.start, end=self.end
+        )
 
 
 def markdown_text(text: str) -> str:

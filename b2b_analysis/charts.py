@@ -1,11 +1,13 @@
 """The report's charts: one house theme and ``<thing>_chart(...)`` helpers.
 
 Every helper is keyword-only, takes the frame a :mod:`b2b_analysis.metrics`
-transform (or :func:`b2b_analysis.kpis.compute_kpis`) returns, keeps only the
-columns it draws (so the embedded data stays small), and returns an altair chart
-with tooltips. Importing this module changes no global state: the theme is
-registered and enabled by :func:`use_theme` (called by
-:func:`b2b_analysis.display.setup`), or for a block with :func:`theme`.
+transform returns (``frame=``) or the series of :func:`b2b_analysis.kpis.compute_kpis`
+(``series=``), keeps only the columns it draws (so the embedded data stays small),
+and returns an altair chart with tooltips. Charts only draw: they select, reshape
+for encoding and round, but never aggregate; each aggregation is a metric.
+Importing this module changes no global state: the theme is registered and
+enabled by :func:`use_theme` (called by :func:`b2b_analysis.display.setup`), or
+for a block with :func:`theme`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from b2b_analysis.config import Period
-from b2b_analysis.kpis import KPIS
-from b2b_analysis.periods import period_label, period_start
+from b2b_analysis.registry import REGISTRY
 
 __all__ = [
     "THEME",
@@ -160,7 +160,7 @@ def _fmt(unit: str) -> str:
 
 
 def _label(key: str) -> str:
-    info = KPIS.get(key)
+    info = REGISTRY.get(key)
     if info is not None:
         return info.label
     return key.replace("_", " ").capitalize()
@@ -200,7 +200,7 @@ def kpi_trend_chart(
         .with_columns(
             pl.col("kpi").replace_strict({k: _label(k) for k in keys}).alias("kpi"),
             pl.col("kpi")
-            .replace_strict({k: KPIS[k].unit if k in KPIS else "rate" for k in keys})
+            .replace_strict({k: REGISTRY[k].unit if k in REGISTRY else "rate" for k in keys})
             .alias("unit"),
             pl.when(pl.col("is_partial"))
             .then(pl.lit("partial period"))
@@ -242,28 +242,24 @@ def kpi_trend_chart(
 
 
 def cohort_heatmap_chart(
-    *, cohorts: pl.DataFrame | pl.LazyFrame, rate: str = "retention_rate"
+    *, frame: pl.DataFrame | pl.LazyFrame, rate: str = "retention_rate"
 ) -> alt.Chart:
     """Cohort matrix from :func:`metrics.cohort_retention`: share of each cohort active.
 
     Rows are first-order periods, columns periods since; unobserved cells are blank.
     """
     frame = (
-        _eager(cohorts)
+        _eager(frame)
         .filter(pl.col("cell") != "not_observed")
-        .select("cohort_start", "periods_since", "cohort_size", "active_customers", rate, "cell")
+        .select("cohort_label", "periods_since", "cohort_size", "active_customers", rate, "cell")
     )
     return (
         _chart(frame, title="Cohort retention")
         .mark_rect()
         .encode(
             x=alt.X("periods_since:O", title="Periods since first order"),
-            y=alt.Y(
-                "cohort_start:O",
-                title="Cohort (first order)",
-                timeUnit="yearmonthdate",
-                axis=alt.Axis(format="%Y-%m"),
-            ),
+            # the calendar's labels sort in time order (2024-01, 2024-W01, 2024 Q1, FY2024/25 Q1)
+            y=alt.Y("cohort_label:O", title="Cohort (first order)"),
             color=alt.Color(
                 f"{rate}:Q",
                 title="Active share",
@@ -271,7 +267,7 @@ def cohort_heatmap_chart(
                 legend=alt.Legend(format=".0%", orient="right"),
             ),
             tooltip=[
-                alt.Tooltip("cohort_start:T", title="Cohort", format="%Y-%m-%d"),
+                alt.Tooltip("cohort_label:N", title="Cohort"),
                 alt.Tooltip("periods_since:O", title="Periods since"),
                 alt.Tooltip("cohort_size:Q", title="Cohort size", format=",d"),
                 alt.Tooltip("active_customers:Q", title="Active", format=",d"),
@@ -280,13 +276,13 @@ def cohort_heatmap_chart(
             ],
         )
         .properties(
-            width=WIDTH, height=max(HEIGHT, 14 * frame.get_column("cohort_start").n_unique())
+            width=WIDTH, height=max(HEIGHT, 14 * frame.get_column("cohort_label").n_unique())
         )
     )
 
 
 def retention_curves_chart(
-    *, cohorts: pl.DataFrame | pl.LazyFrame, rate: str = "on_or_after_rate"
+    *, frame: pl.DataFrame | pl.LazyFrame, rate: str = "on_or_after_rate"
 ) -> alt.Chart:
     """One retention curve per cohort (share still ordering k periods later).
 
@@ -294,9 +290,9 @@ def retention_curves_chart(
     ``retention_rate`` (ordered in exactly that period).
     """
     frame = (
-        _eager(cohorts)
+        _eager(frame)
         .filter(pl.col("cell") != "not_observed")
-        .select("cohort_start", "periods_since", "cohort_size", rate)
+        .select("cohort_start", "cohort_label", "periods_since", "cohort_size", rate)
     )
     title = {
         "on_or_after_rate": "Share of each cohort still ordering (that period or later)",
@@ -319,7 +315,7 @@ def retention_curves_chart(
             ),
             detail="cohort_start:T",
             tooltip=[
-                alt.Tooltip("cohort_start:T", title="Cohort", format="%Y-%m-%d"),
+                alt.Tooltip("cohort_label:N", title="Cohort"),
                 alt.Tooltip("periods_since:Q", title="Periods since"),
                 alt.Tooltip("cohort_size:Q", title="Cohort size", format=",d"),
                 alt.Tooltip(f"{rate}:Q", title="Share", format=".1%"),
@@ -328,39 +324,12 @@ def retention_curves_chart(
     )
 
 
-def channel_states_chart(
-    *,
-    states: pl.DataFrame | pl.LazyFrame,
-    period: Period,
-    fiscal_year_start: int = 1,
-    include_inactive: bool = False,
-) -> alt.Chart:
-    """Customers per channel state and period (stacked), from :func:`metrics.channel_states`.
+def channel_states_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
+    """Customers per channel state and period (stacked).
 
-    The per-customer frame is counted per (period, state) first, so the chart
-    carries one row per bar segment.
+    From :func:`metrics.channel_state_counts`: one row per bar segment.
     """
-    frame = _eager(states)
-    if not include_inactive:
-        frame = frame.filter(pl.col("state") != "inactive")
-    counts = (
-        frame.group_by("period", "state")
-        .agg(pl.len().cast(pl.Int64).alias("customers"))
-        .with_columns(
-            period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
-                "period_start"
-            ),
-            pl.col("period")
-            .map_elements(
-                lambda i: period_label(i, period, fiscal_year_start=fiscal_year_start),
-                return_dtype=pl.String,
-            )
-            .alias("period_label"),
-            (pl.col("customers") / pl.col("customers").sum().over("period")).alias("share"),
-        )
-        .drop("period")
-        .sort("period_start", "state")
-    )
+    counts = _eager(frame).select("state", "customers", "period_start", "period_label", "share")
     return (
         _chart(counts, title="Customers by channel state")
         .mark_bar()
@@ -379,33 +348,13 @@ def channel_states_chart(
     )
 
 
-def reverted_customers_chart(*, adoption: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
+def reverted_customers_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
     """New online customers per month of first online order, by what they did next.
 
-    From :func:`metrics.online_adoption`: ``retained online`` (ordered online again),
-    ``reverted to offline`` (later orders all offline) or ``no later order``.
+    From :func:`metrics.adoption_outcomes`: ``retained online`` (ordered online
+    again), ``reverted to offline`` (later orders all offline) or ``no later order``.
     """
-    frame = (
-        _eager(adoption)
-        .with_columns(
-            pl.col("first_online_date").dt.truncate("1mo").alias("month"),
-            pl.when(pl.col("retained_online"))
-            .then(pl.lit("retained online"))
-            .when(pl.col("reverted_to_offline"))
-            .then(pl.lit("reverted to offline"))
-            .otherwise(pl.lit("no later order"))
-            .alias("outcome"),
-        )
-        .group_by("month", "outcome")
-        .agg(
-            pl.len().cast(pl.Int64).alias("customers"),
-            pl.col("days_to_revert").median().alias("median_days_to_revert"),
-        )
-        .with_columns(
-            (pl.col("customers") / pl.col("customers").sum().over("month")).alias("share")
-        )
-        .sort("month", "outcome")
-    )
+    frame = _eager(frame).select("month", "outcome", "customers", "median_days_to_revert", "share")
     return (
         _chart(frame, title="New online customers: what they did next")
         .mark_bar()
@@ -433,12 +382,12 @@ def reverted_customers_chart(*, adoption: pl.DataFrame | pl.LazyFrame) -> alt.Ch
     )
 
 
-def satisfaction_retention_chart(*, bands: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
+def satisfaction_retention_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
     """Repeat-order rate of satisfied vs not satisfied customers.
 
     From :func:`metrics.retention_by_satisfaction`.
     """
-    frame = _eager(bands).select("band", "customers", "repeat_customers", "customer_retention_rate")
+    frame = _eager(frame).select("band", "customers", "repeat_customers", "customer_retention_rate")
     return (
         _chart(frame, title="Do satisfied customers order again?")
         .mark_bar(size=40)
@@ -530,13 +479,13 @@ def returning_visits_chart(*, series: pl.DataFrame) -> alt.Chart:
     )
 
 
-def orders_per_customer_chart(*, frequency: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
+def orders_per_customer_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
     """Orders per active customer and period, stacked by channel.
 
     From :func:`metrics.orders_per_customer`.
     """
     frame = (
-        _eager(frequency)
+        _eager(frame)
         .select(
             "period_start",
             "active_customers",
@@ -572,9 +521,9 @@ def orders_per_customer_chart(*, frequency: pl.DataFrame | pl.LazyFrame) -> alt.
 # ------------------------------------------------------------------ AOV
 
 
-def aov_by_channel_chart(*, aov: pl.DataFrame | pl.LazyFrame, currency: str = "") -> alt.Chart:
+def aov_by_channel_chart(*, frame: pl.DataFrame | pl.LazyFrame, currency: str = "") -> alt.Chart:
     """Average order value per period and channel, from :func:`metrics.aov_by_channel`."""
-    frame = _eager(aov).select("period_start", "channel", "orders", "average_order_value")
+    frame = _eager(frame).select("period_start", "channel", "orders", "average_order_value")
     return (
         _chart(frame, title="Average order value by channel")
         .mark_line(point=True)
@@ -599,7 +548,7 @@ def aov_by_channel_chart(*, aov: pl.DataFrame | pl.LazyFrame, currency: str = ""
 
 
 def customer_aov_scatter_chart(
-    *, comparison: pl.DataFrame | pl.LazyFrame, currency: str = ""
+    *, frame: pl.DataFrame | pl.LazyFrame, currency: str = ""
 ) -> alt.LayerChart | alt.FacetChart:
     """Per customer buying in both channels: online AOV against offline AOV.
 
@@ -607,7 +556,7 @@ def customer_aov_scatter_chart(
     more per order online. Both axes are logarithmic.
     """
     frame = (
-        _eager(comparison)
+        _eager(frame)
         .select(
             "customer_id",
             "online_orders",
@@ -653,38 +602,14 @@ def customer_aov_scatter_chart(
 
 
 def aov_before_after_chart(
-    *, shifts: pl.DataFrame | pl.LazyFrame, bins: int = 40
+    *, frame: pl.DataFrame | pl.LazyFrame
 ) -> alt.LayerChart | alt.FacetChart:
     """Distribution of each customer's AOV after / before their first online order.
 
-    From :func:`metrics.aov_before_after_online`; ratios are binned on a log2
-    scale (0 = unchanged, 1 = doubled) before charting.
+    From :func:`metrics.aov_shift_histogram`: customers per log2-ratio bin
+    (0 = unchanged, 1 = doubled).
     """
-    frame = (
-        _eager(shifts)
-        .filter(pl.col("aov_shift_ratio") > 0)
-        .select(pl.col("aov_shift_ratio").log(2).clip(-3, 3).alias("log2_ratio"))
-    )
-    width = 6 / bins
-    binned = (
-        frame.with_columns(
-            ((pl.col("log2_ratio") + 3) / width)
-            .floor()
-            .clip(0, bins - 1)
-            .cast(pl.Int64)
-            .alias("bin")
-        )
-        .group_by("bin")
-        .agg(pl.len().cast(pl.Int64).alias("customers"))
-        .with_columns((pl.col("bin") * width - 3).alias("bin_start"))
-        .with_columns(
-            (pl.col("bin_start") + width).alias("bin_end"),
-            (2 ** pl.col("bin_start")).alias("ratio_from"),
-            (2 ** (pl.col("bin_start") + width)).alias("ratio_to"),
-        )
-        .drop("bin")
-        .sort("bin_start")
-    )
+    binned = _eager(frame).select("customers", "bin_start", "bin_end", "ratio_from", "ratio_to")
     bars = (
         _chart(binned)
         .mark_bar()
@@ -705,12 +630,12 @@ def aov_before_after_chart(
     return alt.layer(bars, zero, title="AOV after going online, relative to before")
 
 
-def basket_chart(*, baskets: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
+def basket_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
     """Lines (and categories, when known) per order, per period and channel.
 
     From :func:`metrics.basket_by_channel`: the cross-sell / upsell signal.
     """
-    frame = _eager(baskets).select(
+    frame = _eager(frame).select(
         "period_start", "channel", "orders", "lines_per_order", "categories_per_order"
     )
     keys = ["lines_per_order"]

@@ -20,7 +20,7 @@ from b2b_analysis import metrics as m
 from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData, Engine
-from b2b_analysis.periods import period_index, period_label, period_start
+from b2b_analysis.periods import Calendar
 from b2b_analysis.registry import KPIS, SERIES_KPIS, null_reasons
 
 
@@ -40,6 +40,11 @@ class KpiReport:
     notes: dict[str, str]
     series: pl.DataFrame
     sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def calendar(self) -> Calendar:
+        """The series' :class:`~b2b_analysis.periods.Calendar` (period and fiscal year start)."""
+        return Calendar(self.period, self.fiscal_year_start)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document (see ``docs/kpis-json.md``); deterministic."""
@@ -217,7 +222,7 @@ def _threshold(data: ClientData[Any], orders: pl.LazyFrame) -> float | None:
 
 
 def _plans(
-    data: ClientData[Any], lo: dt.date, hi: dt.date, order_aggs: list[pl.Expr], period: Period
+    data: ClientData[Any], lo: dt.date, hi: dt.date, order_aggs: list[pl.Expr], calendar: Calendar
 ) -> dict[str, Plan]:
     """Every aggregation of the KPI document, as named plans over the client's tables."""
     all_orders = data.orders.lazy()
@@ -247,12 +252,11 @@ def _plans(
     )
     shifts = m.aov_before_after_online(all_orders, start=lo, end=hi)
     plans["aov_shift"] = Plan(shifts, (pl.col("aov_shift").median().alias("median_aov_shift"),))
-    ratios = m.customer_aov_comparison(orders)
+    ratios = m.customer_aov_comparison(all_orders, start=lo, end=hi)
     plans["aov_ratio"] = Plan(
         ratios, (pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio"),)
     )
-    fys = data.params.fiscal_year_start
-    spine = m.period_retention(all_orders, period=period, start=lo, end=hi, fiscal_year_start=fys)
+    spine = m.period_retention(all_orders, calendar=calendar, start=lo, end=hi)
     plans["retention"] = Plan(spine)
     return plans
 
@@ -278,19 +282,14 @@ def compute_kpis(
         Period of the series; defaults to the params file's ``period``.
     """
     params = data.params
-    period = period or params.period
-    fys = params.fiscal_year_start
+    calendar = Calendar(period or params.period, params.fiscal_year_start)
     lo, hi = data.window(start, end)
     _require_orders(data, lo, hi)
     notes: dict[str, str] = {}
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
-    plans = _plans(data, lo, hi, _order_aggs(threshold, profit), period)
-    results = collect_plans(
-        plans,
-        lambda date: period_index(date, period, fiscal_year_start=fys),
-        engine=data.engine,
-    )
+    plans = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar)
+    results = collect_plans(plans, calendar.key, engine=data.engine)
     headline = _headline(results, plans)
     tables = {name: getattr(data, name) is not None for name in ("visits", "surveys")}
     tables["investments"] = data.investments is not None
@@ -301,12 +300,12 @@ def compute_kpis(
         currency=params.currency,
         start=lo,
         end=hi,
-        period=period,
-        fiscal_year_start=fys,
+        period=calendar.period,
+        fiscal_year_start=calendar.fiscal_year_start,
         small_order_threshold=threshold,
         kpis=headline,
         notes=notes,
-        series=_series(results, lo, hi, period, fys, profit is not None),
+        series=_series(results, lo, hi, calendar, profit is not None),
         sources=data.sources,
     )
 
@@ -322,8 +321,7 @@ def _series(
     results: Results,
     lo: dt.date,
     hi: dt.date,
-    period: Period,
-    fys: int,
+    calendar: Calendar,
     has_profit: bool,
 ) -> pl.DataFrame:
     # one row per period of the window, from metrics.period_retention
@@ -339,24 +337,10 @@ def _series(
         if key not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.Float64).alias(key))
     frame = frame.with_columns(pl.col("customers", "orders").fill_null(0))
-    labels = {
-        i: period_label(i, period, fiscal_year_start=fys)
-        for i in frame.get_column("period").to_list()
-    }
-    last_idx = pl.select(period_index(pl.lit(hi), period, fiscal_year_start=fys)).item()
-    partial = (pl.col("period_start") < lo) | (
-        (pl.col("period") == last_idx)
-        & (
-            period_start(pl.lit(last_idx + 1), period, fiscal_year_start=fys)
-            > pl.lit(hi) + pl.duration(days=1)
-        )
-    )
+    labels = calendar.periods(lo, hi).select("period", "period_label", "is_partial")
     ordered = ["period", "period_start", "period_label", "is_partial", *SERIES_KPIS]
     out = (
-        frame.with_columns(
-            pl.col("period").replace_strict(labels, return_dtype=pl.String).alias("period_label"),
-            partial.alias("is_partial"),
-        )
+        frame.join(labels.collect(), on="period", how="left")
         .select(*ordered, "customers_start", "retained_customers", "new_customers", "crr_formula")
         .sort("period")
         .with_columns((pl.col(k) - pl.col(k).shift(1)).alias(f"{k}_change") for k in SERIES_KPIS)

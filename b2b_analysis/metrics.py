@@ -27,14 +27,16 @@ import datetime as dt
 
 import polars as pl
 
-from b2b_analysis.config import Period
-from b2b_analysis.periods import period_index, period_start
+from b2b_analysis.periods import MONTHLY, Calendar
 
 __all__ = [
+    "adoption_outcomes",
     "aov_before_after_online",
     "aov_by_channel",
+    "aov_shift_histogram",
     "average_order_value",
     "basket_by_channel",
+    "channel_state_counts",
     "channel_states",
     "channel_transitions",
     "cohort_retention",
@@ -320,16 +322,19 @@ def roi(gross_profit: pl.Expr | float, investment: pl.Expr | float) -> pl.Expr:
 
 def with_period(
     frame: pl.LazyFrame,
-    period: Period,
+    calendar: Calendar = MONTHLY,
     *,
     date: str = "order_date",
-    fiscal_year_start: int = 1,
     name: str = "period",
 ) -> pl.LazyFrame:
-    """Add the integer period key ``period`` (see :mod:`b2b_analysis.periods`)."""
-    return frame.with_columns(
-        period_index(date, period, fiscal_year_start=fiscal_year_start).alias(name)
-    )
+    """Add the integer period key ``period`` (see :meth:`b2b_analysis.periods.Calendar.key`).
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"order_date": [dt.date(2024, 1, 31), dt.date(2024, 2, 1)]})
+    >>> with_period(o).collect()["period"].to_list()
+    [24288, 24289]
+    """
+    return frame.with_columns(calendar.key(date).alias(name))
 
 
 def _in_window(date: str, start: dt.date | None, end: dt.date | None) -> pl.Expr:
@@ -412,37 +417,21 @@ def visitor_conversion_rate(
     )
 
 
-def _activity(
-    orders: pl.LazyFrame, period: Period, fiscal_year_start: int, end: dt.date
-) -> pl.LazyFrame:
+def _activity(orders: pl.LazyFrame, calendar: Calendar, end: dt.date) -> pl.LazyFrame:
     """Distinct (customer, period) pairs with at least one order that counts, up to ``end``."""
     return (
         orders.filter(pl.col("is_valid") & (pl.col("order_date") <= end))
-        .select(
-            "customer_id",
-            period_index("order_date", period, fiscal_year_start=fiscal_year_start).alias("period"),
-        )
+        .select("customer_id", calendar.key("order_date").alias("period"))
         .unique()
     )
-
-
-def _window_periods(
-    start: dt.date, end: dt.date, period: Period, fiscal_year_start: int
-) -> tuple[int, int]:
-    first, last = pl.select(
-        period_index(pl.lit(start), period, fiscal_year_start=fiscal_year_start),
-        period_index(pl.lit(end), period, fiscal_year_start=fiscal_year_start).alias("b"),
-    ).row(0)
-    return first, last
 
 
 def period_retention(
     orders: pl.LazyFrame,
     *,
-    period: Period = "month",
+    calendar: Calendar = MONTHLY,
     start: dt.date,
     end: dt.date,
-    fiscal_year_start: int = 1,
 ) -> pl.LazyFrame:
     """Period-over-period retention and the (E - N) / S formula, one row per period.
 
@@ -469,13 +458,10 @@ def period_retention(
     ...          "customers_end", "period_retention_rate", "crr_formula").rows()
     [(2, 1, 1, 2, 0.5, 0.5), (2, 0, 0, 1, 0.0, 0.5)]
     """
-    first_p, last_p = _window_periods(start, end, period, fiscal_year_start)
-    active = _activity(orders, period, fiscal_year_start, end)
+    active = _activity(orders, calendar, end)
     first = active.group_by("customer_id").agg(pl.col("period").min().alias("first_period"))
     prev = active.with_columns((pl.col("period") + 1).alias("period"), pl.lit(True).alias("_prev"))
-    periods = pl.LazyFrame(
-        {"period": pl.int_range(first_p, last_p + 1, eager=True, dtype=pl.Int32)}
-    )
+    periods = calendar.periods(start, end).select("period")
     starting = prev.group_by("period").agg(pl.len().cast(pl.Int64).alias("customers_start"))
     in_t = (
         active.join(prev, on=["customer_id", "period"], how="left")
@@ -501,9 +487,7 @@ def period_retention(
             ratio(
                 pl.col("customers_end") - pl.col("new_customers"), pl.col("customers_start")
             ).alias("crr_formula"),
-            period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
-                "period_start"
-            ),
+            calendar.start("period").alias("period_start"),
         )
         .select(
             "period",
@@ -533,15 +517,16 @@ def crr_formula(customers_end: int, new_customers: int, customers_start: int) ->
 def cohort_retention(
     orders: pl.LazyFrame,
     *,
-    period: Period = "month",
+    calendar: Calendar = MONTHLY,
     start: dt.date,
     end: dt.date,
-    fiscal_year_start: int = 1,
 ) -> pl.LazyFrame:
     """Cohort matrix: customers grouped by the period of their first order ever.
 
     One row per (cohort, periods_since) for every cohort whose first period lies in
-    the window and every offset up to the window's last period:
+    the window and every offset up to the window's last period; a cohort is keyed
+    by ``cohort`` and named by ``cohort_start`` and ``cohort_label`` (the calendar's
+    label, as in the KPI series: ``2024-01``, ``2024 Q2``, ``FY2024/25 Q1``):
 
     * ``cohort_size``: customers whose first order is in the cohort period;
     * ``active_customers`` / ``retention_rate``: customers of the cohort with an
@@ -557,23 +542,18 @@ def cohort_retention(
     ...     "order_date": [dt.date(2024, 1, 5), dt.date(2024, 1, 9), dt.date(2024, 2, 1),
     ...                    dt.date(2024, 2, 2)], "is_valid": [True] * 4})
     >>> m = cohort_retention(o, start=dt.date(2024, 1, 1), end=dt.date(2024, 2, 29)).collect()
-    >>> m.select("cohort_start", "periods_since", "cohort_size", "active_customers",
+    >>> m.select("cohort_label", "periods_since", "cohort_size", "active_customers",
     ...          "retention_rate", "cell").rows()  # doctest: +NORMALIZE_WHITESPACE
-    [(datetime.date(2024, 1, 1), 0, 2, 2, 1.0, 'complete'),
-     (datetime.date(2024, 1, 1), 1, 2, 1, 0.5, 'complete'),
-     (datetime.date(2024, 2, 1), 0, 1, 1, 1.0, 'complete'),
-     (datetime.date(2024, 2, 1), 1, 1, None, None, 'not_observed')]
+    [('2024-01', 0, 2, 2, 1.0, 'complete'),
+     ('2024-01', 1, 2, 1, 0.5, 'complete'),
+     ('2024-02', 0, 1, 1, 1.0, 'complete'),
+     ('2024-02', 1, 1, None, None, 'not_observed')]
+    >>> cohort_retention(o, calendar=Calendar("quarter"), start=dt.date(2024, 1, 1),
+    ...     end=dt.date(2024, 2, 29)).collect()["cohort_label"].to_list()
+    ['2024 Q1']
     """
-    first_p, last_p = _window_periods(start, end, period, fiscal_year_start)
-    last_is_partial = (
-        pl.select(
-            period_index(
-                pl.lit(end + dt.timedelta(days=1)), period, fiscal_year_start=fiscal_year_start
-            )
-        ).item()
-        == last_p
-    )
-    active = _activity(orders, period, fiscal_year_start, end).with_columns(
+    first_p, last_p = calendar.key_of(start), calendar.key_of(end)
+    active = _activity(orders, calendar, end).with_columns(
         pl.col("period").min().over("customer_id").alias("cohort")
     )
     observed = active.filter(
@@ -621,7 +601,7 @@ def cohort_retention(
         .with_columns(
             pl.when(cell_period > last_p)
             .then(pl.lit("not_observed"))
-            .when((cell_period == last_p) & pl.lit(last_is_partial))
+            .when((cell_period == last_p) & (calendar.end(cell_period) > pl.lit(end)))
             .then(pl.lit("partial"))
             .otherwise(pl.lit("complete"))
             .alias("cell")
@@ -636,13 +616,13 @@ def cohort_retention(
         .with_columns(
             ratio(pl.col("active_customers"), pl.col("cohort_size")).alias("retention_rate"),
             ratio(pl.col("active_on_or_after"), pl.col("cohort_size")).alias("on_or_after_rate"),
-            period_start("cohort", period, fiscal_year_start=fiscal_year_start).alias(
-                "cohort_start"
-            ),
+            calendar.start("cohort").alias("cohort_start"),
+            calendar.label("cohort").alias("cohort_label"),
         )
         .select(
             "cohort",
             "cohort_start",
+            "cohort_label",
             "periods_since",
             "cohort_size",
             "active_customers",
@@ -658,10 +638,9 @@ def cohort_retention(
 def channel_states(
     orders: pl.LazyFrame,
     *,
-    period: Period = "month",
+    calendar: Calendar = MONTHLY,
     start: dt.date,
     end: dt.date,
-    fiscal_year_start: int = 1,
 ) -> pl.LazyFrame:
     """Each customer's channel state in each period of the window.
 
@@ -679,9 +658,9 @@ def channel_states(
     >>> s["state"].to_list()
     ['hybrid', 'inactive', 'online-only']
     """
-    first_p, last_p = _window_periods(start, end, period, fiscal_year_start)
+    first_p, last_p = calendar.key_of(start), calendar.key_of(end)
     valid = orders.filter(pl.col("is_valid") & (pl.col("order_date") <= end)).with_columns(
-        period_index("order_date", period, fiscal_year_start=fiscal_year_start).alias("period")
+        calendar.key("order_date").alias("period")
     )
     counts = (
         valid.filter(pl.col("period") >= first_p)
@@ -827,13 +806,18 @@ def reverted_to_offline_share(reverted: str = "reverted_to_offline") -> pl.Expr:
 
 
 def orders_per_customer(
-    orders: pl.LazyFrame, *, period: Period = "month", fiscal_year_start: int = 1
+    orders: pl.LazyFrame,
+    *,
+    calendar: Calendar = MONTHLY,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> pl.LazyFrame:
-    """Orders per active customer in each period, by channel.
+    """Orders per active customer in each period of the window, by channel.
 
     ``active_customers`` are customers with any order that counts in the period;
     ``online_orders_per_customer + offline_orders_per_customer`` is their total
-    order frequency. Filter ``orders`` to the window first.
+    order frequency. Only orders dated ``start..end`` count (either bound may be
+    ``None``: no limit on that side).
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b"],
@@ -844,7 +828,7 @@ def orders_per_customer(
     (2, 1.0, 0.5)
     """
     return (
-        with_period(orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start)
+        with_period(_window_valid(orders, start, end), calendar)
         .group_by("period")
         .agg(
             pl.col("customer_id").n_unique().cast(pl.Int64).alias("active_customers"),
@@ -858,21 +842,22 @@ def orders_per_customer(
             ratio(pl.col("offline_orders"), pl.col("active_customers")).alias(
                 "offline_orders_per_customer"
             ),
-            period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
-                "period_start"
-            ),
+            calendar.start("period").alias("period_start"),
         )
         .sort("period")
     )
 
 
+def _window_valid(orders: pl.LazyFrame, start: dt.date | None, end: dt.date | None) -> pl.LazyFrame:
+    """Orders dated ``start..end`` that count."""
+    return orders.filter(_in_window("order_date", start, end)).filter(pl.col("is_valid"))
+
+
 def _by_period_and_channel(
-    orders: pl.LazyFrame, period: Period, fiscal_year_start: int
+    orders: pl.LazyFrame, calendar: Calendar, start: dt.date | None, end: dt.date | None
 ) -> pl.LazyFrame:
-    """Orders that count, with their ``period`` key and ``channel`` (online / offline)."""
-    return with_period(
-        orders.filter(pl.col("is_valid")), period, fiscal_year_start=fiscal_year_start
-    ).with_columns(
+    """Orders that count in the window, with their ``period`` key and ``channel``."""
+    return with_period(_window_valid(orders, start, end), calendar).with_columns(
         pl.when(pl.col("is_online"))
         .then(pl.lit("online"))
         .otherwise(pl.lit("offline"))
@@ -881,9 +866,15 @@ def _by_period_and_channel(
 
 
 def aov_by_channel(
-    orders: pl.LazyFrame, *, period: Period = "month", fiscal_year_start: int = 1
+    orders: pl.LazyFrame,
+    *,
+    calendar: Calendar = MONTHLY,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> pl.LazyFrame:
     """AOV per period and channel (``online`` / ``offline``), long format.
+
+    Only orders that count dated ``start..end`` are used (``None``: no limit).
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"revenue": [10.0, 30.0, 200.0],
@@ -893,28 +884,27 @@ def aov_by_channel(
     [('offline', 1, 200.0), ('online', 2, 20.0)]
     """
     return (
-        _by_period_and_channel(orders, period, fiscal_year_start)
+        _by_period_and_channel(orders, calendar, start, end)
         .group_by("period", "channel")
         .agg(
             pl.len().cast(pl.Int64).alias("orders"),
             pl.col("revenue").sum().alias("net_revenue"),
             pl.col("revenue").mean().alias("average_order_value"),
         )
-        .with_columns(
-            period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
-                "period_start"
-            )
-        )
+        .with_columns(calendar.start("period").alias("period_start"))
         .sort("period", "channel")
     )
 
 
-def customer_aov_comparison(orders: pl.LazyFrame) -> pl.LazyFrame:
+def customer_aov_comparison(
+    orders: pl.LazyFrame, *, start: dt.date | None = None, end: dt.date | None = None
+) -> pl.LazyFrame:
     """Per customer with orders in both channels: online AOV against offline AOV.
 
     Columns: ``customer_id``, ``online_orders``, ``offline_orders``,
     ``online_aov``, ``offline_aov``, ``aov_difference`` (online - offline),
-    ``aov_ratio`` (online / offline). Filter ``orders`` to the window first.
+    ``aov_ratio`` (online / offline). Only orders that count dated ``start..end``
+    are used (``None``: no limit).
 
     >>> import polars as pl
     >>> o = pl.LazyFrame({"customer_id": ["a", "a", "a", "b"], "revenue": [50.0, 70.0, 200.0, 9.0],
@@ -924,7 +914,7 @@ def customer_aov_comparison(orders: pl.LazyFrame) -> pl.LazyFrame:
     [('a', 60.0, 200.0, 0.3)]
     """
     return (
-        orders.filter(pl.col("is_valid"))
+        _window_valid(orders, start, end)
         .group_by("customer_id")
         .agg(
             pl.col("is_online").sum().cast(pl.Int64).alias("online_orders"),
@@ -991,15 +981,17 @@ def basket_by_channel(
     orders: pl.LazyFrame,
     order_lines: pl.LazyFrame | None = None,
     *,
-    period: Period = "month",
-    fiscal_year_start: int = 1,
+    calendar: Calendar = MONTHLY,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> pl.LazyFrame:
     """Lines and distinct categories per order, per period and channel.
 
     The cross-sell / upsell signal: with ``order_lines``, lines are counted from
     it and categories are distinct non-empty ``category`` values per order (orders
     without any line there are left out); without it, the orders' own ``lines``
-    column is used and categories are null. Filter ``orders`` to the window first.
+    column is used and categories are null. Only orders that count dated
+    ``start..end`` are used (``None``: no limit).
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"order_id": ["1", "2"], "order_date": [dt.date(2024, 1, 5)] * 2,
@@ -1010,7 +1002,7 @@ def basket_by_channel(
     ...     "channel", "lines_per_order", "categories_per_order").rows()
     [('offline', 1.0, 1.0), ('online', 3.0, 2.0)]
     """
-    base = _by_period_and_channel(orders, period, fiscal_year_start)
+    base = _by_period_and_channel(orders, calendar, start, end)
     if order_lines is not None:
         has_category = "category" in order_lines.collect_schema().names()
         per_order = order_lines.group_by("order_id").agg(
@@ -1035,11 +1027,7 @@ def basket_by_channel(
             pl.col("_lines").mean().alias("lines_per_order"),
             pl.col("_categories").mean().alias("categories_per_order"),
         )
-        .with_columns(
-            period_start("period", period, fiscal_year_start=fiscal_year_start).alias(
-                "period_start"
-            )
-        )
+        .with_columns(calendar.start("period").alias("period_start"))
         .sort("period", "channel")
     )
 
@@ -1096,4 +1084,136 @@ def retention_by_satisfaction(
             ratio(pl.col("repeat_customers"), pl.col("customers")).alias("customer_retention_rate")
         )
         .sort("band")
+    )
+
+
+# ------------------------------------------------------------ frames behind the charts
+
+
+def channel_state_counts(
+    states: pl.LazyFrame, *, calendar: Calendar = MONTHLY, include_inactive: bool = False
+) -> pl.LazyFrame:
+    """Customers per period and channel state, from :func:`channel_states`.
+
+    One row per (period, state) with customers in it: ``state``, ``customers``,
+    ``period_start``, ``period_label`` and ``share`` (customers / customers of
+    the period counted here; inactive customers are left out of both unless
+    ``include_inactive``). Sorted by period, then state.
+
+    >>> import datetime as dt, polars as pl
+    >>> s = pl.LazyFrame({"customer_id": ["a", "b", "c", "a"], "period": [24288] * 3 + [24289],
+    ...     "state": ["hybrid", "hybrid", "online-only", "inactive"]},
+    ...     schema_overrides={"period": pl.Int32})
+    >>> channel_state_counts(s).collect()
+    shape: (2, 5)
+    ┌─────────────┬───────────┬──────────────┬──────────────┬──────────┐
+    │ state       ┆ customers ┆ period_start ┆ period_label ┆ share    │
+    │ ---         ┆ ---       ┆ ---          ┆ ---          ┆ ---      │
+    │ str         ┆ i64       ┆ date         ┆ str          ┆ f64      │
+    ╞═════════════╪═══════════╪══════════════╪══════════════╪══════════╡
+    │ hybrid      ┆ 2         ┆ 2024-01-01   ┆ 2024-01      ┆ 0.666667 │
+    │ online-only ┆ 1         ┆ 2024-01-01   ┆ 2024-01      ┆ 0.333333 │
+    └─────────────┴───────────┴──────────────┴──────────────┴──────────┘
+    """
+    if not include_inactive:
+        states = states.filter(pl.col("state") != "inactive")
+    return (
+        states.group_by("period", "state")
+        .agg(pl.len().cast(pl.Int64).alias("customers"))
+        .with_columns(
+            calendar.start("period").alias("period_start"),
+            calendar.label("period").alias("period_label"),
+            (pl.col("customers") / pl.col("customers").sum().over("period")).alias("share"),
+        )
+        .drop("period")
+        .sort("period_start", "state")
+    )
+
+
+def adoption_outcomes(adoption: pl.LazyFrame) -> pl.LazyFrame:
+    """New online customers per calendar month of their first online order, by outcome.
+
+    From :func:`online_adoption`. ``outcome`` is ``retained online`` (ordered
+    online again), ``reverted to offline`` (later orders all offline) or ``no
+    later order``. Columns: ``month`` (first day of the calendar month, whatever
+    the report's period), ``outcome``, ``customers``, ``median_days_to_revert``
+    (null unless reverted) and ``share`` (customers / new online customers of
+    the month). Sorted by month, then outcome.
+
+    >>> import datetime as dt, polars as pl
+    >>> a = pl.LazyFrame({"first_online_date": [dt.date(2024, 1, d) for d in (3, 9, 20)],
+    ...     "retained_online": [True, False, False], "reverted_to_offline": [False, True, None],
+    ...     "days_to_revert": [None, 12, None]})
+    >>> adoption_outcomes(a).collect().select("outcome", "customers", "share").rows()
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('no later order', 1, 0.3333333333333333), ('retained online', 1, 0.3333333333333333),
+     ('reverted to offline', 1, 0.3333333333333333)]
+    """
+    outcome = (
+        pl.when(pl.col("retained_online"))
+        .then(pl.lit("retained online"))
+        .when(pl.col("reverted_to_offline"))
+        .then(pl.lit("reverted to offline"))
+        .otherwise(pl.lit("no later order"))
+    )
+    return (
+        adoption.with_columns(
+            pl.col("first_online_date").dt.truncate("1mo").alias("month"), outcome.alias("outcome")
+        )
+        .group_by("month", "outcome")
+        .agg(
+            pl.len().cast(pl.Int64).alias("customers"),
+            pl.col("days_to_revert").median().alias("median_days_to_revert"),
+        )
+        .with_columns(
+            (pl.col("customers") / pl.col("customers").sum().over("month")).alias("share")
+        )
+        .sort("month", "outcome")
+    )
+
+
+def aov_shift_histogram(shifts: pl.LazyFrame, *, bins: int = 40) -> pl.LazyFrame:
+    """Customers binned by log2 of their AOV after / before going online.
+
+    From :func:`aov_before_after_online`. Ratios are taken on a log2 scale (0 =
+    unchanged, 1 = doubled), clipped to -3..3 and cut into ``bins`` equal bins;
+    customers without a positive ratio are left out. One row per non-empty bin:
+    ``customers``, ``bin_start`` and ``bin_end`` (log2), ``ratio_from`` and
+    ``ratio_to`` (the same bounds as ratios). Sorted by bin.
+
+    >>> import polars as pl
+    >>> s = pl.LazyFrame({"aov_shift_ratio": [0.5, 1.0, 1.1, 64.0, None]})
+    >>> aov_shift_histogram(s, bins=6).collect()
+    shape: (3, 5)
+    ┌───────────┬───────────┬─────────┬────────────┬──────────┐
+    │ customers ┆ bin_start ┆ bin_end ┆ ratio_from ┆ ratio_to │
+    │ ---       ┆ ---       ┆ ---     ┆ ---        ┆ ---      │
+    │ i64       ┆ f64       ┆ f64     ┆ f64        ┆ f64      │
+    ╞═══════════╪═══════════╪═════════╪════════════╪══════════╡
+    │ 1         ┆ -1.0      ┆ 0.0     ┆ 0.5        ┆ 1.0      │
+    │ 2         ┆ 0.0       ┆ 1.0     ┆ 1.0        ┆ 2.0      │
+    │ 1         ┆ 2.0       ┆ 3.0     ┆ 4.0        ┆ 8.0      │
+    └───────────┴───────────┴─────────┴────────────┴──────────┘
+    """
+    width = 6 / bins
+    return (
+        shifts.filter(pl.col("aov_shift_ratio") > 0)
+        .select(pl.col("aov_shift_ratio").log(2).clip(-3, 3).alias("log2_ratio"))
+        .with_columns(
+            ((pl.col("log2_ratio") + 3) / width)
+            .floor()
+            .clip(0, bins - 1)
+            .cast(pl.Int64)
+            .alias("bin")
+        )
+        .group_by("bin")
+        .agg(pl.len().cast(pl.Int64).alias("customers"))
+        .with_columns((pl.col("bin") * width - 3).alias("bin_start"))
+        .with_columns(
+            (pl.col("bin_start") + width).alias("bin_end"),
+            (2 ** pl.col("bin_start")).alias("ratio_from"),
+            (2 ** (pl.col("bin_start") + width)).alias("ratio_to"),
+        )
+        .drop("bin")
+        .sort("bin_start")
     )

@@ -75,12 +75,7 @@ def _toolkit(cfg: dict[str, Any], *, streaming: bool) -> tuple[dict[str, float],
     report = compute_kpis(data)
     t2 = time.perf_counter()
     orders = data.orders.lazy()
-    kw = {
-        "period": report.period,
-        "start": report.start,
-        "end": report.end,
-        "fiscal_year_start": report.fiscal_year_start,
-    }
+    kw = {"calendar": report.calendar, "start": report.start, "end": report.end}
     window = orders.filter(pl.col("order_date").is_between(report.start, report.end))
     cohort, transitions, aov = pl.collect_all(
         [

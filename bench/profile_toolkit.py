@@ -67,8 +67,7 @@ def main() -> None:
     began = time.perf_counter()
     report = compute_kpis(data)
     mark("compute_kpis", began)
-    kw = {"period": report.period, "start": report.start, "end": report.end,
-          "fiscal_year_start": report.fiscal_year_start}  # fmt: skip
+    kw = {"calendar": report.calendar, "start": report.start, "end": report.end}
     orders = data.orders.lazy()
     for name, plan in (
         ("cohort_retention", m.cohort_retention(orders, **kw)),

@@ -25,7 +25,7 @@ from polars.testing import assert_frame_equal
 
 from b2b_analysis.config import ClientParams
 from b2b_analysis.io import ClientData
-from b2b_analysis.periods import period_start
+from b2b_analysis.periods import Calendar, period_start
 
 BASE = dt.date(2024, 1, 1)
 SPAN = 182  # days of data, from BASE
@@ -174,6 +174,13 @@ class Client:
 
     def period_kwargs(self) -> dict[str, Any]:
         return {"period": self.period, "fiscal_year_start": self.fiscal_year_start}
+
+    def calendar(self) -> Calendar:
+        return Calendar(self.period, self.fiscal_year_start)  # type: ignore[arg-type]
+
+    def window(self) -> dict[str, Any]:
+        """The metric transforms' window arguments: calendar, start and end."""
+        return {"calendar": self.calendar(), "start": self.start, "end": self.end}
 
 
 @st.composite

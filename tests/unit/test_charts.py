@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from b2b_analysis import charts
+from b2b_analysis import metrics as m
 
 JAN, FEB, MAR = (dt.date(2024, m, 1) for m in (1, 2, 3))
 JAN_KEY = 2024 * 12  # monthly period key of January 2024
@@ -130,6 +131,7 @@ def test_cohort_heatmap_leaves_unobserved_cells_blank() -> None:
     cohorts = pl.DataFrame(
         {
             "cohort_start": [JAN, JAN, FEB, FEB],
+            "cohort_label": ["2024-01", "2024-01", "2024-02", "2024-02"],
             "periods_since": [0, 1, 0, 1],
             "cohort_size": [4, 4, 2, 2],
             "active_customers": [4, 1, 2, None],
@@ -137,11 +139,12 @@ def test_cohort_heatmap_leaves_unobserved_cells_blank() -> None:
             "cell": ["complete", "complete", "complete", "not_observed"],
         }
     )
-    spec = charts.cohort_heatmap_chart(cohorts=cohorts).to_dict()
+    spec = charts.cohort_heatmap_chart(frame=cohorts).to_dict()
     assert spec["mark"] == {"type": "rect"}
     enc = spec["encoding"]
     assert (enc["x"]["field"], enc["x"]["type"]) == ("periods_since", "ordinal")
-    assert (enc["y"]["field"], enc["y"]["type"]) == ("cohort_start", "ordinal")
+    # cohorts are labelled like the series (a quarter reads "2024 Q1", not "2024-01")
+    assert (enc["y"]["field"], enc["y"]["type"]) == ("cohort_label", "ordinal")
     assert enc["color"]["field"] == "retention_rate"
     assert enc["color"]["scale"] == {"domain": [0, 1], "scheme": "blues"}
     assert [(r["periods_since"], r["active_customers"], r["cell"]) for r in rows(spec)] == [
@@ -150,7 +153,7 @@ def test_cohort_heatmap_leaves_unobserved_cells_blank() -> None:
         (0, 2, "complete"),
     ]
     assert spec["height"] == charts.HEIGHT  # two cohorts: the minimum height
-    curves = charts.retention_curves_chart(cohorts=cohorts, rate="retention_rate").to_dict()
+    curves = charts.retention_curves_chart(frame=cohorts, rate="retention_rate").to_dict()
     assert curves["mark"] == {"type": "line", "opacity": 0.7}
     assert curves["encoding"]["y"]["field"] == "retention_rate"
     assert curves["title"] == "Share of each cohort ordering in the period"
@@ -165,7 +168,8 @@ def test_channel_states_chart_counts_customers_per_period_and_state() -> None:
             "state": ["online-only", "hybrid", "online-only", "inactive", "offline-only"],
         }
     )
-    spec = charts.channel_states_chart(states=states, period="month").to_dict()
+    counts = m.channel_state_counts(states.lazy())
+    spec = charts.channel_states_chart(frame=counts).to_dict()
     assert spec["mark"] == {"type": "bar"}
     assert spec["encoding"]["y"] == {
         "field": "customers",
@@ -186,7 +190,7 @@ def test_channel_states_chart_counts_customers_per_period_and_state() -> None:
         ("2024-02", "offline-only", 1, 1.0),
     ]
     with_inactive = charts.channel_states_chart(
-        states=states, period="month", include_inactive=True
+        frame=m.channel_state_counts(states.lazy(), include_inactive=True)
     ).to_dict()
     assert ("inactive", 1) in [(r["state"], r["customers"]) for r in rows(with_inactive)]
 
@@ -201,7 +205,7 @@ def test_reverted_customers_chart_groups_by_month_and_outcome() -> None:
             "days_to_revert": [None, 22, 10, None],
         }
     )
-    spec = charts.reverted_customers_chart(adoption=adoption).to_dict()
+    spec = charts.reverted_customers_chart(frame=m.adoption_outcomes(adoption.lazy())).to_dict()
     assert spec["mark"] == {"type": "bar"}
     assert spec["encoding"]["color"]["field"] == "outcome"
     assert [
@@ -223,7 +227,7 @@ def test_satisfaction_and_aov_by_channel_charts_keep_only_what_they_draw() -> No
             "customer_retention_rate": [1.0, 0.5],
         }
     )
-    spec = charts.satisfaction_retention_chart(bands=bands).to_dict()
+    spec = charts.satisfaction_retention_chart(frame=bands).to_dict()
     assert spec["mark"] == {"type": "bar", "size": 40}
     assert spec["encoding"]["x"]["sort"] == ["satisfied", "not satisfied"]
     assert spec["encoding"]["y"]["field"] == "customer_retention_rate"
@@ -238,7 +242,7 @@ def test_satisfaction_and_aov_by_channel_charts_keep_only_what_they_draw() -> No
             "average_order_value": [50.0, 200.0],
         }
     )
-    spec = charts.aov_by_channel_chart(aov=aov, currency="EUR").to_dict()
+    spec = charts.aov_by_channel_chart(frame=aov, currency="EUR").to_dict()
     assert spec["mark"] == {"type": "line", "point": True}
     assert spec["encoding"]["y"]["title"] == "AOV EUR"
     assert spec["encoding"]["color"]["scale"] == {
@@ -261,7 +265,7 @@ def test_orders_per_customer_chart_stacks_the_two_channels() -> None:
             "offline_orders_per_customer": [1.0, 0.5],
         }
     )
-    spec = charts.orders_per_customer_chart(frequency=frequency).to_dict()
+    spec = charts.orders_per_customer_chart(frame=frequency).to_dict()
     assert spec["mark"] == {"type": "area", "opacity": 0.85}
     assert spec["encoding"]["y"]["stack"] == "zero"
     assert [(r["channel"], r["orders_per_customer"]) for r in rows(spec)] == [
@@ -283,7 +287,7 @@ def test_customer_aov_scatter_is_points_on_log_axes_and_a_diagonal() -> None:
             "aov_ratio": [0.5, 2.0, 0.0],
         }
     )
-    spec = charts.customer_aov_scatter_chart(comparison=comparison, currency="EUR").to_dict()
+    spec = charts.customer_aov_scatter_chart(frame=comparison, currency="EUR").to_dict()
     points, diagonal = spec["layer"]
     assert points["mark"]["type"] == "circle" and diagonal["mark"]["type"] == "line"
     # c has no online AOV: not a point on a log axis
@@ -297,7 +301,9 @@ def test_customer_aov_scatter_is_points_on_log_axes_and_a_diagonal() -> None:
 
 def test_aov_before_after_chart_bins_log2_ratios() -> None:
     shifts = pl.DataFrame({"aov_shift_ratio": [1.0, 1.0, 2.0, 0.5, 100.0, 0.0, None]})
-    spec = charts.aov_before_after_chart(shifts=shifts, bins=6).to_dict()
+    spec = charts.aov_before_after_chart(
+        frame=m.aov_shift_histogram(shifts.lazy(), bins=6)
+    ).to_dict()
     bars, zero = spec["layer"]
     assert bars["mark"] == {"type": "bar"} and zero["mark"]["type"] == "rule"
     assert bars["encoding"]["x"]["bin"] == "binned"
@@ -320,10 +326,10 @@ def test_basket_chart_draws_categories_only_when_known() -> None:
             "categories_per_order": pl.Series([None, None], dtype=pl.Float64),
         }
     )
-    spec = charts.basket_chart(baskets=baskets).to_dict()
+    spec = charts.basket_chart(frame=baskets).to_dict()
     assert spec["mark"] == {"type": "line", "point": True}
     assert spec["encoding"]["row"]["field"] == "measure"
     assert {r["measure"] for r in rows(spec)} == {"Lines per order"}
     known = baskets.with_columns(categories_per_order=pl.Series([1.5, 1.0]))
-    measures = [r["measure"] for r in rows(charts.basket_chart(baskets=known).to_dict())]
+    measures = [r["measure"] for r in rows(charts.basket_chart(frame=known).to_dict())]
     assert measures.count("Lines per order") == measures.count("Categories per order") == 2

@@ -111,11 +111,7 @@ def test_aggregate_kpis(client: Client, threshold: float) -> None:
         AGGREGATES,
     )
 
-    grouped = m.with_period(
-        orders.lazy(),
-        client.period,  # type: ignore[arg-type]
-        fiscal_year_start=client.fiscal_year_start,
-    )
+    grouped = m.with_period(orders.lazy(), client.calendar())
     grouped = grouped.group_by("period").agg(exprs).sort("period")
     by_period: dict[dt.date, Rows] = {}
     for o in client.orders:
@@ -219,9 +215,7 @@ def test_period_retention(client: Client) -> None:
     Orders after the window end are part of the input (and must be ignored).
     """
     orders = frame(client.orders, ORDER_SCHEMA, categorical=client.categorical).lazy()
-    got = m.period_retention(
-        orders, start=client.start, end=client.end, **client.period_kwargs()
-    ).collect()
+    got = m.period_retention(orders, **client.window()).collect()
     expected = ref.period_retention(
         client.orders, start=client.start, end=client.end, **client.period_kwargs()
     )
@@ -255,7 +249,7 @@ def test_cohort_retention(client: Client) -> None:
     Orders after the window end are part of the input (and must be ignored).
     """
     orders = frame(client.orders, ORDER_SCHEMA, categorical=client.categorical).lazy()
-    got = m.cohort_retention(orders, start=client.start, end=client.end, **client.period_kwargs())
+    got = m.cohort_retention(orders, **client.window())
     expected = ref.cohort_retention(
         client.orders, start=client.start, end=client.end, **client.period_kwargs()
     )
@@ -265,9 +259,7 @@ def test_cohort_retention(client: Client) -> None:
 @SETTINGS
 @given(client=clients())
 def test_channel_states_and_transitions(client: Client) -> None:
-    states = m.channel_states(
-        client.orders_df().lazy(), start=client.start, end=client.end, **client.period_kwargs()
-    )
+    states = m.channel_states(client.orders_df().lazy(), **client.window())
     expected = ref.channel_states(
         client.orders, start=client.start, end=client.end, **client.period_kwargs()
     )
@@ -322,11 +314,12 @@ def test_online_adoption(client: Client) -> None:
 @SETTINGS
 @given(client=clients())
 def test_orders_per_customer_and_aov_by_channel(client: Client) -> None:
-    window = client.window_orders_df()
+    """The whole history in, the window given: only the window's orders count."""
+    history = client.orders_df().lazy()
     rows = client.window_orders()
     kwargs = client.period_kwargs()
     assert_rows(
-        with_period_start(m.orders_per_customer(window, **kwargs), client),
+        with_period_start(m.orders_per_customer(history, **client.window()), client),
         ref.orders_per_customer(rows, **kwargs),
         [
             "period_start",
@@ -338,7 +331,7 @@ def test_orders_per_customer_and_aov_by_channel(client: Client) -> None:
         ],
     )
     assert_rows(
-        with_period_start(m.aov_by_channel(window, **kwargs), client),
+        with_period_start(m.aov_by_channel(history, **client.window()), client),
         ref.aov_by_channel(rows, **kwargs),
         ["period_start", "channel", "orders", "net_revenue", "average_order_value"],
     )
@@ -348,7 +341,7 @@ def test_orders_per_customer_and_aov_by_channel(client: Client) -> None:
 @given(client=clients())
 def test_customer_aov_comparison_and_before_after(client: Client) -> None:
     assert_rows(
-        m.customer_aov_comparison(client.window_orders_df()),
+        m.customer_aov_comparison(client.orders_df().lazy(), start=client.start, end=client.end),
         ref.customer_aov_comparison(client.window_orders()),
         [
             "customer_id",
@@ -383,23 +376,24 @@ BASKET = ["period_start", "channel", "orders", "lines_per_order", "categories_pe
 @given(client=clients())
 def test_basket_by_channel(client: Client) -> None:
     """With order_lines (lines and distinct categories) and with the orders' lines column."""
-    window = client.window_orders_df()
+    history = client.orders_df().lazy()
+    window = client.window()
     rows = client.window_orders()
     kwargs = client.period_kwargs()
     lines = frame(client.order_lines, LINE_SCHEMA).lazy()
     assert_rows(
-        with_period_start(m.basket_by_channel(window, lines, **kwargs), client),
+        with_period_start(m.basket_by_channel(history, lines, **window), client),
         ref.basket_by_channel(rows, client.order_lines, **kwargs),
         BASKET,
     )
     # order_lines without a category column: categories are null
     no_category = with_period_start(
-        m.basket_by_channel(window, lines.drop("category"), **kwargs), client
+        m.basket_by_channel(history, lines.drop("category"), **window), client
     ).collect()
     assert no_category["categories_per_order"].null_count() == no_category.height
     if client.has_lines:
         assert_rows(
-            with_period_start(m.basket_by_channel(window, **kwargs), client),
+            with_period_start(m.basket_by_channel(history, **window), client),
             ref.basket_by_channel(rows, **kwargs),
             BASKET,
         )

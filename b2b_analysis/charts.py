@@ -19,6 +19,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from b2b_analysis import palette
 from b2b_analysis.registry import REGISTRY
 
 __all__ = [
@@ -42,12 +43,10 @@ __all__ = [
 ]
 
 THEME = "b2b"
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
-INK = "#1f2933"
-MUTED = "#616e7c"
-GRID = "#e4e7eb"
+#: The theme's font and colours are the house palette's (:mod:`b2b_analysis.palette`).
+FONT, INK, MUTED, GRID = palette.FONT, palette.INK, palette.MUTED, palette.GRID
 #: Channel colours: online is the brand colour, offline a neutral.
-ONLINE, OFFLINE = "#1f77b4", "#9aa5b1"
+ONLINE, OFFLINE = palette.ONLINE, palette.OFFLINE
 CHANNEL_SCALE = alt.Scale(domain=["online", "offline"], range=[ONLINE, OFFLINE])
 STATE_SCALE = alt.Scale(
     domain=["online-only", "hybrid", "offline-only", "inactive"],

@@ -91,31 +91,6 @@ def vega_runtime() -> str:
     return bundle.replace("</script", "<\\/script")
 
 
-#: Renders every ``.b2b-chart`` div of the page; goes after the runtime.
-CHART_LOADER = """
-(function () {
-  function renderAll() {
-    var nodes = document.querySelectorAll("div.b2b-chart[data-b2b-spec]");
-    nodes.forEach(function (node) {
-      var source = document.getElementById(node.getAttribute("data-b2b-spec"));
-      if (!source || !window.vegaEmbed) { return; }
-      var spec = JSON.parse(source.textContent);
-      var opts = JSON.parse(node.getAttribute("data-b2b-embed") || "{}");
-      window.vegaEmbed(node, spec, opts).catch(function (err) {
-        node.textContent = "This chart could not be drawn: " + err;
-        console.error(err);
-      });
-    });
-  }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", renderAll);
-  } else {
-    renderAll();
-  }
-})();
-"""
-
-
 def _json_for_script(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -125,7 +100,7 @@ def chart_html(spec: dict[str, Any]) -> str:
     """The HTML fallback of one chart: a div and its spec inline, no external script.
 
     The id derives from the spec's content, so the output is stable. The page's
-    runtime (:func:`vega_runtime`) and :data:`CHART_LOADER` draw it.
+    runtime (:func:`vega_runtime`) and its chart script (``templates/assets/b2b.js``) draw it.
     """
     data = _json_for_script(spec)
     digest = hashlib.sha256(data.encode()).hexdigest()[:12]

@@ -11,7 +11,6 @@ drop).
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from b2b_analysis.kpis import KpiReport
@@ -28,21 +27,6 @@ __all__ = [
 
 #: Relative changes smaller than this count as flat.
 FLAT = 0.005
-
-CSS = """
-table.b2b-scorecard{border-collapse:collapse;font:14px/1.4 system-ui,-apple-system,
-'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2933;width:100%;max-width:1100px}
-table.b2b-scorecard th,table.b2b-scorecard td{padding:6px 10px;border:0;
-border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top;background:none}
-table.b2b-scorecard th{font-weight:600;color:#616e7c;font-size:12px}
-table.b2b-scorecard td.value{font-variant-numeric:tabular-nums;white-space:nowrap;
-font-weight:600;text-align:right}
-table.b2b-scorecard td.trend{text-align:center}
-table.b2b-scorecard .up.good,table.b2b-scorecard .down.good{color:#1a7f37}
-table.b2b-scorecard .up.bad,table.b2b-scorecard .down.bad{color:#c0392b}
-table.b2b-scorecard .flat,table.b2b-scorecard .neutral{color:#616e7c}
-table.b2b-scorecard td.sentence{color:#3e4c59}
-"""
 
 
 def _doc(report: KpiReport | dict[str, Any]) -> dict[str, Any]:
@@ -152,42 +136,47 @@ def kpi_sentence(doc: dict[str, Any], key: str) -> str:
     )
 
 
+def _arrow(doc: dict[str, Any], key: str, unit: str, currency: str) -> dict[str, str] | None:
+    """The trend arrow of one scorecard row: direction, tone, symbol and a title."""
+    change = trend(doc, key)
+    if change is None:
+        return None
+    title = (
+        f"{change['label']}: {format_value(change['value'], unit, currency)}; "
+        f"{change['previous_label']}: {format_value(change['previous'], unit, currency)}"
+    )
+    direction = change["direction"]
+    return {
+        "direction": direction,
+        "tone": change["tone"],
+        "symbol": _ARROWS[direction],
+        "title": title,
+    }
+
+
+def _scorecard_row(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    info = KPIS[key]
+    currency = doc.get("currency", "")
+    value = doc["kpis"].get(key)
+    return {
+        "key": key,
+        "label": info.label,
+        "value": format_value(value, info.unit, currency),
+        "arrow": _arrow(doc, key, info.unit, currency) if value is not None else None,
+        "sentence": kpi_sentence(doc, key),
+    }
+
+
 def scorecard_html(
     report: KpiReport | dict[str, Any], *, keys: list[str] | None = None, css: bool = True
 ) -> str:
-    """The scorecard table (HTML; every value escaped)."""
+    """The scorecard table (HTML from ``templates/pages/scorecard.html.j2``; every
+    value escaped), preceded by its ``<style>`` unless ``css`` is false."""
+    from b2b_analysis.templating import render
+
     doc = _doc(report)
-    currency = doc.get("currency", "")
-    esc = html.escape
-    rows = []
-    for key in keys or list(KPIS):
-        info = KPIS[key]
-        value = doc["kpis"].get(key)
-        change = trend(doc, key) if value is not None else None
-        if change is None:
-            arrow = '<span class="neutral">\u2013</span>'
-        else:
-            title = (
-                f"{change['label']}: {format_value(change['value'], info.unit, currency)}; "
-                f"{change['previous_label']}: "
-                f"{format_value(change['previous'], info.unit, currency)}"
-            )
-            arrow = (
-                f'<span class="{change["direction"]} {change["tone"]}" title="{esc(title)}">'
-                f"{_ARROWS[change['direction']]}</span>"
-            )
-        rows.append(
-            f'<tr data-kpi="{esc(key)}"><td>{esc(info.label)}</td>'
-            f'<td class="value">{esc(format_value(value, info.unit, currency))}</td>'
-            f'<td class="trend">{arrow}</td>'
-            f'<td class="sentence">{esc(kpi_sentence(doc, key))}</td></tr>'
-        )
-    style = f"<style>{CSS}</style>\n" if css else ""
-    return (
-        f'{style}<table class="b2b-scorecard">\n'
-        "<thead><tr><th>KPI</th><th>Value</th><th>Trend</th><th>In words</th></tr></thead>\n"
-        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
-    )
+    rows = [_scorecard_row(doc, key) for key in keys or list(KPIS)]
+    return render("pages/scorecard.html.j2", css=css, rows=rows)
 
 
 class Scorecard:

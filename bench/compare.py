@@ -94,7 +94,7 @@ def compare_headline(ref: dict[str, Any], other: dict[str, Any], keys: list[str]
 
 def compare_dumps(ref_dir: Path, other_dir: Path) -> list[str]:
     """Problems found comparing ``other_dir``'s outputs with ``ref_dir``'s (toolkit)."""
-    from b2b_analysis.kpis import KPIS
+    from b2b_analysis.registry import KPIS
 
     problems: list[str] = []
     ref_head = ref_dir / "headline.json"

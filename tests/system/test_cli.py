@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from b2b_analysis.kpis import KPIS
+from b2b_analysis.registry import KPIS
 from tests.support.clientkit import ORDER_HEADER, run_cli, write_client
 
 REQUIRED = (

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from b2b_analysis.config import ClientParams
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData
-from b2b_analysis.kpis import KPIS, compute_kpis
+from b2b_analysis.kpis import compute_kpis
+from b2b_analysis.registry import KPIS
 from tests.support import reference as ref
 from tests.support.strategies import (
     INVESTMENT_SCHEMA,

@@ -1,0 +1,56 @@
+"""Per-client HTML reports: run the notebooks with papermill, export them, index them.
+
+:func:`run_reports` is the ``report`` command. For every client and notebook it
+starts a fresh kernel (papermill) in a separate **process** (papermill's ``cwd``
+is process-wide), then exports the executed notebook to HTML with the
+``b2b_report`` template (no code, no external request, one Vega runtime per
+page), and writes per client ``reports/<slug>/`` (``<notebook>.html``,
+``<notebook>.ipynb``, ``kpis.json``, ``status.json``, ``index.html``) and a
+portfolio ``reports/index.html``. Every file is written to a temporary name and
+renamed; a client is written into ``reports/.<slug>.partial/``, which replaces
+``reports/<slug>/`` only when all its steps are done, and the portfolio page is
+removed at the start and written last. A killed run thus leaves no page that
+looks complete but is not, and its workers exit with it. A failing client does
+not stop the others: its partial executed notebook is kept and the result names
+the failing cell.
+
+Only the :class:`RunParameters` (:data:`PARAMETERS`: the params file's path and
+the window) are injected; connection strings stay in the environment variables
+the params file names, so they never reach a notebook or its HTML.
+
+One module per concern:
+
+* :mod:`~b2b_analysis.report.runner`: the run as a chain of named steps;
+* :mod:`~b2b_analysis.report.parameters`: the run parameters;
+* :mod:`~b2b_analysis.report.pool`: the process pool;
+* :mod:`~b2b_analysis.report.worker`: a worker's tasks (papermill, ``kpis.json``);
+* :mod:`~b2b_analysis.report.export`: the nbconvert export of a notebook page;
+* :mod:`~b2b_analysis.report.pages`: the client index and the portfolio page;
+* :mod:`~b2b_analysis.report.results`: what a run did, ``status.json``;
+* :mod:`~b2b_analysis.report.files`: atomic writes, staging and publishing folders;
+* :mod:`~b2b_analysis.report.contents`: the notebooks and the portfolio's KPIs;
+* :mod:`~b2b_analysis.report.notebooks`: checking and refreshing the notebooks.
+"""
+
+from __future__ import annotations
+
+from b2b_analysis.report.contents import NOTEBOOKS, PORTFOLIO_KPIS
+from b2b_analysis.report.export import export_html
+from b2b_analysis.report.notebooks import check_notebooks, refresh_notebooks
+from b2b_analysis.report.parameters import PARAMETERS, RunParameters
+from b2b_analysis.report.results import ClientResult, NotebookResult, summary
+from b2b_analysis.report.runner import run_reports
+
+__all__ = [
+    "NOTEBOOKS",
+    "PARAMETERS",
+    "PORTFOLIO_KPIS",
+    "ClientResult",
+    "NotebookResult",
+    "RunParameters",
+    "check_notebooks",
+    "export_html",
+    "refresh_notebooks",
+    "run_reports",
+    "summary",
+]

@@ -1,0 +1,88 @@
+"""The notebook pages: an executed notebook exported to one self-contained HTML page.
+
+nbconvert renders it with the ``b2b_report`` template (``templates/b2b_report/``):
+no code, no prompts, no external request, the house stylesheet's ``notebook``
+part, a navigation bar across the client's pages, and the Vega runtime once per
+page, only when the page has a chart.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from b2b_analysis.report.contents import NOTEBOOKS
+from b2b_analysis.report.files import write_atomic
+from b2b_analysis.templating import TEMPLATES, chart_script, stylesheet
+
+__all__ = ["TEMPLATE", "export_html"]
+
+#: The nbconvert template (a folder of ``templates/``).
+TEMPLATE = "b2b_report"
+
+
+def _nav(current: str | None) -> list[dict[str, Any]]:
+    """The navigation bar: the scorecard, each notebook page, all clients."""
+    items = [{"href": "index.html", "title": "Scorecard", "current": current is None}]
+    items += [
+        {"href": f"{name}.html", "title": title, "current": name == current}
+        for name, title in NOTEBOOKS.items()
+    ]
+    items.append({"href": "../index.html", "title": "All clients", "current": False})
+    return items
+
+
+@functools.cache
+def _exporter() -> Any:
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.exclude_input = True
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    return HTMLExporter(
+        config=config, template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)]
+    )
+
+
+def _inline_charts(nb: Any) -> int:
+    """Replace (in memory) each Vega-Lite output by its HTML fallback; the count."""
+    from b2b_analysis.display import VEGALITE_MIME, chart_html
+
+    charts = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if VEGALITE_MIME in data:
+                out["data"] = {"text/html": chart_html(data[VEGALITE_MIME])}
+                out.get("metadata", {}).pop(VEGALITE_MIME, None)
+                charts += 1
+    return charts
+
+
+def export_html(nb_path: Path, html_path: Path, *, title: str, current: str | None) -> int:
+    """Export an executed notebook to a self-contained HTML page; returns its size.
+
+    Each Vega-Lite output is replaced (in memory) by its HTML fallback
+    (:func:`b2b_analysis.display.chart_html`); the page then carries the Vega
+    runtime once, only when it has a chart.
+    """
+    import nbformat
+
+    from b2b_analysis.display import vega_runtime
+
+    nb = nbformat.read(nb_path, as_version=4)
+    charts = _inline_charts(nb)
+    resources = {
+        "metadata": {"name": title},
+        "b2b_nav": _nav(current),
+        "b2b_css": stylesheet("notebook"),
+        "b2b_vega_runtime": vega_runtime() if charts else "",
+        "b2b_chart_loader": chart_script(),
+    }
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    data = body.encode("utf-8")
+    write_atomic(html_path, data)
+    return len(data)

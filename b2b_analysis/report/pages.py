@@ -1,0 +1,80 @@
+"""The run's own pages: a client's ``index.html`` and the portfolio ``index.html``.
+
+Both are rendered from ``templates/pages/`` with the stylesheet's ``page`` part;
+this module only prepares the values they show (formatted, not yet escaped: the
+templates escape every value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from markupsafe import Markup
+
+from b2b_analysis.report.contents import NOTEBOOKS, PORTFOLIO_KPIS
+from b2b_analysis.report.results import ClientResult
+from b2b_analysis.templating import render
+
+__all__ = ["client_page", "portfolio_page"]
+
+
+def client_page(result: ClientResult) -> str:
+    """A client's ``index.html``: its window, problems, pages and scorecard."""
+    from b2b_analysis.narrative import scorecard_html
+
+    doc = result.kpis or {}
+    window = doc.get("window", {})
+    pages = [
+        {"name": name, "title": title, "ok": name in result.notebooks and result.notebooks[name].ok}
+        for name, title in NOTEBOOKS.items()
+    ]
+    return render(
+        "pages/client.html.j2",
+        client=result.client,
+        start=str(window.get("start", "")),
+        end=str(window.get("end", "")),
+        period=str(doc.get("period", "")),
+        currency=str(doc.get("currency", "")),
+        problems=result.problems(),
+        pages=pages,
+        scorecard=Markup(scorecard_html(doc, css=False)) if doc else None,
+    )
+
+
+def _cell(doc: dict[str, Any], key: str) -> dict[str, str]:
+    """One portfolio cell: the formatted value, and why it is missing (as its title)."""
+    from b2b_analysis.narrative import format_value
+    from b2b_analysis.registry import KPIS
+
+    value = doc["kpis"].get(key)
+    note = doc.get("notes", {}).get(key, "")
+    return {
+        "key": key,
+        "value": format_value(value, KPIS[key].unit, doc.get("currency", "")),
+        "title": note if value is None else "",
+    }
+
+
+def _row(result: ClientResult) -> dict[str, Any]:
+    doc = result.kpis or {"kpis": {}, "currency": ""}
+    return {
+        "slug": result.slug,
+        "client": result.client,
+        "ok": result.ok,
+        "cells": [_cell(doc, key) for key in PORTFOLIO_KPIS],
+    }
+
+
+def portfolio_page(results: Sequence[ClientResult], generated: str) -> str:
+    """The portfolio ``index.html``: one row per client (by slug), one column per KPI."""
+    from b2b_analysis.registry import KPIS
+
+    return render(
+        "pages/portfolio.html.j2",
+        count=len(results),
+        generated=generated,
+        lower=", ".join(KPIS[k].label for k in PORTFOLIO_KPIS if KPIS[k].direction == "lower"),
+        labels=[KPIS[k].label for k in PORTFOLIO_KPIS],
+        rows=[_row(r) for r in sorted(results, key=lambda r: r.slug)],
+    )

@@ -1,0 +1,166 @@
+"""The worker side of a run: the tasks a pool process runs for one client.
+
+:func:`run_notebook` executes one notebook with papermill (a fresh kernel, in the
+notebook's folder) and exports it to HTML; :func:`run_kpis` writes the client's
+``kpis.json``. A failed cell does not raise: the partial executed notebook is kept
+and exported, and the result names the cell (:func:`failed_cell`). The cells
+papermill adds get fixed ids (:func:`stable_cell_ids`), so the same inputs give
+the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from b2b_analysis.report.contents import NOTEBOOKS
+from b2b_analysis.report.export import export_html
+from b2b_analysis.report.files import write_atomic
+from b2b_analysis.report.parameters import RunParameters
+from b2b_analysis.report.results import NotebookResult
+
+__all__ = [
+    "KERNEL",
+    "KERNEL_START_TIMEOUT",
+    "failed_cell",
+    "run_kpis",
+    "run_notebook",
+    "stable_cell_ids",
+]
+
+KERNEL = "python3"
+#: Seconds a kernel may take to start. papermill's 60 s failed clients on a loaded
+#: machine ("Kernel didn't respond in 60 seconds") in unattended runs.
+KERNEL_START_TIMEOUT = 300
+
+
+def _first_line(source: str) -> str:
+    return next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
+
+
+def failed_cell(exc: BaseException, nb_path: Path) -> str:
+    """'cell In [4] (`a = open_analysis(...)`): InputError: ...' from papermill's error.
+
+    The failing cell is the code cell with an error output (papermill also puts a
+    banner cell at the top of a failed notebook, so its ``cell_index`` is off by one).
+    """
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    where = "a cell"
+    count = getattr(exc, "exec_count", None)
+    if count is not None:
+        where = f"cell In [{count}]"
+    try:
+        import nbformat
+
+        for cell in nbformat.read(nb_path, as_version=4).cells:
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                where = (
+                    f"cell In [{cell.get('execution_count')}] (`{_first_line(cell.source)[:80]}`)"
+                )
+                break
+    except Exception:  # the summary must not fail because the notebook is odd
+        pass
+    return f"{where}: {ename}: {evalue}".strip()
+
+
+def _fixed_id(tags: list[str], banners: int) -> str | None:
+    """The id a cell papermill added gets (``None``: not one of those cells)."""
+    if "injected-parameters" in tags:
+        return "injected-parameters"
+    if "papermill-error-cell-tag" in tags:
+        return f"papermill-error-{banners + 1}"
+    return None
+
+
+def stable_cell_ids(nb_path: Path) -> None:
+    """Give the cells papermill adds fixed ids (it draws random ones): the injected
+    parameters and, in a failed run, its two error banners. The same inputs then
+    give the same executed notebook and HTML."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(nb_path, as_version=4)
+    except Exception:  # an unreadable partial notebook is reported as it is
+        return
+    changed, banners = False, 0
+    for cell in nb.cells:
+        wanted = _fixed_id(cell.get("metadata", {}).get("tags", []), banners)
+        if wanted is None:
+            continue
+        if wanted != "injected-parameters":
+            banners += 1
+        if cell.get("id") != wanted:
+            cell["id"] = wanted
+            changed = True
+    if changed:
+        nbformat.write(nb, nb_path)
+
+
+def _execute(source: str, target: Path, params: RunParameters) -> str | None:
+    """Run ``source`` into ``target`` with papermill; the failed cell, or ``None``."""
+    import papermill
+
+    try:
+        papermill.execute_notebook(
+            source,
+            str(target),
+            parameters=params.injected(),
+            kernel_name=KERNEL,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(Path(source).parent),
+            start_timeout=KERNEL_START_TIMEOUT,
+        )
+    except Exception as exc:
+        return failed_cell(exc, target)
+    return None
+
+
+def _export(final: Path, notebook: str, client: str) -> tuple[int, str | None]:
+    """Export the executed notebook next to it; its size, or why it failed."""
+    try:
+        size = export_html(
+            final,
+            final.parent / f"{notebook}.html",
+            title=f"{client} · {NOTEBOOKS.get(notebook, notebook)}",
+            current=notebook,
+        )
+    except Exception as exc:
+        return 0, f"HTML export failed: {type(exc).__name__}: {exc}"
+    return size, None
+
+
+def run_notebook(
+    notebook: str, source: str, out_dir: str, params: RunParameters, client: str
+) -> NotebookResult:
+    """Execute one notebook for one client, then export it (in a pool process)."""
+    began = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / f"{notebook}.ipynb"
+    tmp = out / f".{notebook}.tmp.ipynb"
+    error = _execute(source, tmp, params)
+    if tmp.exists():
+        stable_cell_ids(tmp)
+        tmp.replace(final)  # kept even when a cell failed: the partial run
+    size = 0
+    if final.exists():
+        size, export_error = _export(final, notebook, client)
+        error = error or export_error
+    return NotebookResult(notebook, error is None, time.perf_counter() - began, error, size)
+
+
+def run_kpis(params: RunParameters, out_dir: str) -> dict[str, Any]:
+    """Compute and write the client's ``kpis.json``; returns the document."""
+    from b2b_analysis.analysis import open_analysis
+
+    analysis = open_analysis(
+        params.params_path, start=params.start, end=params.end, period=params.period
+    )
+    doc = analysis.kpis.to_dict()
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    write_atomic(Path(out_dir) / "kpis.json", text)
+    return doc

@@ -304,10 +304,7 @@ def decoding_problem(data: bytes, codec: str, encoding: str) -> str | None:
             )
         else:
             hint = "set the file's real 'encoding' (utf8, cp1252, latin-1, utf-16le)"
-        return (
-            f"line {line} is not {name} (byte 0x{byte}); {hint} on this table "
-            "in the params file"
-        )
+        return f"line {line} is not {name} (byte 0x{byte}); {hint} on this table in the params file"
     return None
 
 

@@ -316,6 +316,13 @@ CASES: dict[str, Case] = {
             "(lines 6 and 7); keep one"
         ),
     ),
+    "an impossible date in the params file": Case(
+        _params("client: X\ndata: {orders: data/orders.csv}\nwindow: {start: 2024-02-30}\n"),
+        lambda f: (
+            f"error: {f.resolve()}/client.yaml: malformed YAML at line 3, column 17: "
+            "'2024-02-30' is not a date (day is out of range for month)"
+        ),
+    ),
     "report --out is an existing file": Case(
         _out("report", lambda f: f / "taken"),
         lambda f: f"error: --out {f / 'taken'} is an existing file, not a folder; give a folder",

@@ -273,6 +273,20 @@ def generate(
         err.print(f"Wrote {table}: {path}")
 
 
+def _writable_folder(out: Path) -> None:
+    """Refuse an ``--out`` that is a file or cannot be written, before any work is done."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is an existing file, not a folder; give a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".b2b-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"--out {out} is not a writable folder ({reason}); give another") from None
+
+
 def _relative(target: Path, base: Path) -> str:
     import os
 
@@ -340,6 +354,7 @@ def report(
 
     from b2b_analysis import report as rep
 
+    _writable_folder(out)
     files = list(params or [])
     if all_clients:
         files += sorted(p for p in params_dir.glob("*.yaml") if p not in files)
@@ -396,6 +411,7 @@ def demo(
 
     from b2b_analysis import demo as gen
 
+    _writable_folder(out)
     files = []
     for slug in gen.DEMO_CLIENTS:
         target = params_dir / "data" / slug

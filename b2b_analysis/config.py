@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from b2b_analysis.errors import InputError
-from b2b_analysis.schema import TABLES
+from b2b_analysis.schema import TABLES, WIDE_SURVEY_COLUMNS
 
 Period = Literal["week", "month", "quarter"]
 
@@ -85,9 +85,16 @@ class Source(_Strict):
     columns: dict[str, str] = Field(default_factory=dict)
     #: strftime format of the date columns, when it cannot be inferred
     date_format: str | None = None
+    #: the marks numbers are written with (CSV, and text cells of Excel)
+    decimal: Literal[".", ","] = "."
+    thousands: Literal[",", ".", " ", "'", "\u00a0"] | None = None
     #: CSV only
     separator: str = ","
-    encoding: Literal["utf8", "utf8-lossy", "latin-1", "cp1252"] = "utf8"
+    encoding: Literal[
+        "utf8", "utf8-lossy", "latin-1", "cp1252", "utf-16", "utf-16le", "utf-16be"
+    ] = "utf8"
+    #: CSV only: lines above the header (a title, an export date) to skip
+    skip_rows: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
@@ -100,6 +107,8 @@ class Source(_Strict):
             )
         if self.path is not None and self.connection_env is not None:
             raise ValueError("'connection_env' only applies to a 'query' source")
+        if self.decimal == self.thousands:
+            raise ValueError(f"decimal and thousands are both {self.decimal!r}")
         if (
             self.sheet is not None
             and self.path is not None
@@ -107,6 +116,11 @@ class Source(_Strict):
         ):
             raise ValueError("'sheet' only applies to an Excel file")
         return self
+
+    @property
+    def wide_columns(self) -> dict[str, str]:
+        """Survey kind -> the column holding that kind's scores, for a wide survey export."""
+        return {k: v for k, v in self.columns.items() if k in WIDE_SURVEY_COLUMNS}
 
     @property
     def kind(self) -> Literal["csv", "parquet", "excel", "postgres"]:
@@ -143,12 +157,19 @@ class Data(_Strict):
             source: Source | None = getattr(self, name)
             if source is None:
                 continue
-            unknown = sorted(set(source.columns) - set(TABLES[name].names))
+            known = TABLES[name].names + (WIDE_SURVEY_COLUMNS if name == "surveys" else ())
+            unknown = sorted(set(source.columns) - set(known))
             if unknown:
                 raise ValueError(
                     f"{name}.columns maps unknown canonical column(s) {unknown}; "
-                    f"known: {list(TABLES[name].names)}"
+                    f"known: {list(known)}"
                 )
+        wide = self.surveys is not None and set(self.surveys.columns) & set(WIDE_SURVEY_COLUMNS)
+        if wide and self.surveys and {"score", "kind"} & set(self.surveys.columns):
+            raise ValueError(
+                "surveys.columns maps both 'score'/'kind' (one response per row) and "
+                "'csat'/'nps' (one column per kind): map one form or the other"
+            )
         return self
 
 
@@ -342,14 +363,63 @@ def _describe(error: ErrorDetails) -> str:
     return f"{where}: {message}" if where else message
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error
+    (the safe loader keeps the last value silently, so a typo would pass)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if isinstance(key, list | dict):
+                continue  # unhashable: the model rejects it with its own message
+            if key in first:
+                lines = f"line {line}" if first[key] == line else f"lines {first[key]} and {line}"
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is given twice ({lines}); keep one",
+                    key_node.start_mark,
+                )
+            first[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date such as 2024-02-30 is an error at its line, not a ``ValueError``."""
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a date ({exc})", node.start_mark
+            ) from None
+
+
+_UniqueKeyLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp
+)
+
+
+def _read_yaml(text: str, file: Path) -> Any:
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        if problem.startswith("key "):
+            raise InputError(problem, file=file) from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"malformed YAML{where}: {problem}", file=file) from None
+
+
 def load_params(path: str | os.PathLike[str]) -> LoadedParams:
     """Read and validate one client params file.
 
     Raises
     ------
     InputError
-        When the file is missing, is not valid YAML, or a key is unknown or invalid;
-        the message names the file and the key at fault.
+        When the file is missing, is not valid YAML, gives a key twice, or a key is
+        unknown or invalid; the message names the file and the key at fault.
     """
     file = Path(path)
     try:
@@ -358,13 +428,7 @@ def load_params(path: str | os.PathLike[str]) -> LoadedParams:
         raise InputError("params file not found", file=file) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read params file: {exc}", file=file) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"malformed YAML{where}: {problem}", file=file) from None
+    raw = _read_yaml(text, file)
     if not isinstance(raw, dict):
         raise InputError("a params file must be a YAML mapping of keys to values", file=file)
     try:

@@ -34,6 +34,13 @@ class InputError(Exception):
 
     ``str(error)`` is the one-line message the command line prints, e.g.
     ``orders.csv: column 'order_date': rows 3, 7: cannot parse '31/02/2024' as a date``.
+    ``column`` is the canonical name; ``source_column`` the client's own name for
+    it, when the params file maps it: ``column 'revenue (Umsatz)'``.
+
+    >>> str(InputError("not a number", file="o.csv", column="revenue", rows=[2]))
+    "o.csv: column 'revenue': row 2: not a number"
+    >>> str(InputError("not a number", column="revenue", source_column="Umsatz"))
+    "column 'revenue (Umsatz)': not a number"
     """
 
     def __init__(
@@ -44,17 +51,34 @@ class InputError(Exception):
         column: str | None = None,
         rows: Sequence[int] | None = None,
         total_rows: int | None = None,
+        source_column: str | None = None,
     ) -> None:
         self.message = message
         self.file = None if file is None else os.fspath(file)
         self.column = column
+        self.source_column = source_column
         self.rows = list(rows) if rows is not None else None
+        self.total_rows = total_rows
         parts = []
         if self.file is not None:
             parts.append(self.file)
         if column is not None:
-            parts.append(f"column '{column}'")
+            named = f" ({source_column})" if source_column and source_column != column else ""
+            parts.append(f"column '{column}{named}'")
         if self.rows:
             parts.append(format_rows(self.rows, total_rows))
         parts.append(message)
         super().__init__(": ".join(parts))
+
+    def naming_source(self, columns: dict[str, str]) -> InputError:
+        """This error with the client's name of its column, from a ``columns`` mapping."""
+        if self.column is None or self.source_column or self.column not in columns:
+            return self
+        return InputError(
+            self.message,
+            file=self.file,
+            column=self.column,
+            rows=self.rows,
+            total_rows=self.total_rows,
+            source_column=columns[self.column],
+        )

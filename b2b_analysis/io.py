@@ -23,6 +23,22 @@ import polars.selectors as cs
 
 from b2b_analysis.config import ClientParams, LoadedParams, Source
 from b2b_analysis.errors import InputError
+from b2b_analysis.formats import (
+    CODECS,
+    AmbiguousDates,
+    bom_codec,
+    date_hint,
+    day_month_format,
+    decoding_problem,
+    duplicate_names,
+    excel_serial_text,
+    header_fields,
+    number_hint,
+    number_message,
+    parse_number,
+    separator_hint,
+    structure_problem,
+)
 from b2b_analysis.schema import DTYPES, SURVEY_KINDS, TABLES, Table
 
 ROW = "_row"
@@ -89,37 +105,139 @@ class ClientData(Generic[Frame]):
 # --------------------------------------------------------------------------- reading
 
 
-def _read_csv(path: Path, source: Source) -> pl.DataFrame:
+#: bytes read from the start of a CSV to find its byte-order mark and header
+HEAD_BYTES = 1 << 16
+
+
+def _wanted_names(table: Table, source: Source) -> set[str]:
+    """The source's names of the columns a table reads (mapped or canonical)."""
+    return {source.columns.get(c.name, c.name) for c in table.columns} | set(
+        source.wide_columns.values()
+    )
+
+
+def _decoded(path: Path, codec: str, encoding: str) -> bytes:
+    """The file as UTF-8, from another encoding (or UTF-16 with a byte-order mark)."""
+    data = path.read_bytes()
+    problem = decoding_problem(data, codec, encoding)
+    if problem:
+        raise InputError(problem, file=path)
+    return data.decode(codec).encode("utf-8")
+
+
+def _csv_bytes(path: Path, source: Source) -> tuple[Path | bytes, str]:
+    """What polars reads (the path itself when it is UTF-8) and the text of its start."""
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    bom = bom_codec(head)
+    codec = CODECS[source.encoding]
+    if source.encoding in ("utf8", "utf8-lossy") and bom != "utf-16":
+        if bom is None and head.count(b"\x00") > len(head) // 4:  # valid UTF-8, but not text
+            raise InputError(str(decoding_problem(head, "utf-8", source.encoding)), file=path)
+        return path, head.decode("utf-8", "replace").lstrip("\ufeff")
+    data = _decoded(path, bom or codec, source.encoding)
+    return data, data[:HEAD_BYTES].decode("utf-8", "replace").lstrip("\ufeff")
+
+
+def _skipped(text: str, rows: int) -> str:
+    return text.split("\n", rows)[-1] if rows else text
+
+
+def _csv_problem(data: Path | bytes, source: Source, table: Table | None, text: str) -> str:
+    """Why polars could not parse a CSV, in terms of lines and params keys."""
+    raw = data.read_bytes() if isinstance(data, Path) else data
+    problem = decoding_problem(raw, "utf-8", source.encoding)
+    if problem:
+        return problem
+    body = _skipped(raw.decode("utf-8").lstrip("\ufeff"), source.skip_rows)
+    header = body.split("\n", 1)[0]
+    wanted = set() if table is None else {source.columns.get(c, c) for c in table.required}
+    where = "on this table" if table is None else f"under data.{table.name}"
+    hint = separator_hint(header, source.separator, wanted)
+    if hint and hint.startswith("with separator"):
+        return f"the rows do not fit separator {source.separator!r}; {hint} {where}"
+    found = structure_problem(body, source.separator)
+    if found is not None:
+        return found.replace("on this table", where)
+    return f"cannot parse the CSV: {text}"
+
+
+def _read_csv(path: Path, source: Source, table: Table | None = None) -> pl.DataFrame:
+    data, head = _csv_bytes(path, source)
+    if table is not None:
+        names = header_fields(_skipped(head, source.skip_rows), source.separator)
+        twice = duplicate_names([n if n in _wanted_names(table, source) else "" for n in names])
+        if twice:
+            raise InputError(twice, file=path)
     try:
         frame = pl.read_csv(
-            path,
+            data,
             separator=source.separator,
-            encoding=source.encoding,
+            encoding="utf8-lossy" if source.encoding == "utf8-lossy" else "utf8",
             infer_schema=False,
+            skip_rows=source.skip_rows,
         )
     except pl.exceptions.NoDataError:
         raise InputError("the file is empty (not even a header row)", file=path) from None
     except pl.exceptions.ComputeError as exc:
         text = str(exc).splitlines()[0]
-        if "utf-8" in text.lower() or "utf8" in text.lower():
-            raise InputError(
-                "the file is not UTF-8; set 'encoding: latin-1' (or cp1252) on this "
-                "table in the params file",
-                file=path,
-            ) from None
-        raise InputError(f"cannot parse the CSV: {text}", file=path) from None
+        raise InputError(_csv_problem(data, source, table, text), file=path) from None
     # a UTF-8 byte-order mark, or spaces around header names, are not part of the name
     return frame.rename(lambda name: name.lstrip("\ufeff").strip())
 
 
-def _read_excel(path: Path, source: Source) -> pl.DataFrame:
+def _read_excel(path: Path, source: Source, table: Table | None = None) -> pl.DataFrame:
+    """Every cell as text (ids keep their digits), except that number cells of number
+    and date columns are read as numbers: a number column whose cells are all
+    numbers is Float64; in a date column a number is an Excel serial date."""
+    frame = _excel(path, source, None)
+    if table is None:
+        return frame
+    kinds = {
+        source.columns.get(c.name, c.name): c.kind
+        for c in table.columns
+        if c.kind in ("money", "count", "score", "date", "datetime")
+    }
+    kinds |= {raw: "score" for raw in source.wide_columns.values()}
+    kinds = {raw: kind for raw, kind in kinds.items() if raw in frame.columns}
+    if not kinds:
+        return frame
+    numbers = _excel(path, source, {raw: "float" for raw in kinds})
+    if numbers.height != frame.height:  # never seen; the cells as text are the safe reading
+        return frame
+    return frame.with_columns(
+        _excel_cells(frame.get_column(raw), numbers.get_column(raw), kind, source.decimal)
+        for raw, kind in kinds.items()
+    )
+
+
+def _excel_cells(text: pl.Series, number: pl.Series, kind: str, decimal: str) -> pl.Series:
+    """One Excel column from its cells as text and its number cells as numbers."""
+    is_number = number.is_not_null()
+    if kind in ("date", "datetime"):
+        if not is_number.any():
+            return text
+        serial = pl.select(excel_serial_text(pl.lit(number))).to_series().alias(text.name)
+        return serial.zip_with(is_number, text)
+    if (is_number | text.is_null()).all():
+        return number
+    # text cells among the numbers: the number cells are written with the source's marks
+    written = number.cast(pl.String).str.replace(".", decimal, literal=True)
+    return written.zip_with(is_number, text).alias(text.name)
+
+
+def _excel(path: Path, source: Source, dtypes: dict[str, str] | None) -> pl.DataFrame:
     sheet = source.sheet
+    options: dict[str, Any] = {"dtypes": dtypes} if dtypes else {}
+    where: dict[str, Any] = {"sheet_id": 1}
+    if isinstance(sheet, int):
+        where = {"sheet_id": sheet}
+    elif sheet is not None:
+        where = {"sheet_name": sheet}
     try:
-        if isinstance(sheet, int):
-            return pl.read_excel(path, sheet_id=sheet, infer_schema_length=0)
-        if sheet is not None:
-            return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
-        return pl.read_excel(path, sheet_id=1, infer_schema_length=0)
+        if dtypes:  # every column, so that rows line up with the text read
+            return pl.read_excel(path, **where, read_options=options)
+        return pl.read_excel(path, **where, infer_schema_length=0)
     except (ValueError, pl.exceptions.PolarsError) as exc:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"cannot read the Excel sheet: {text}", file=path) from None
@@ -187,6 +305,7 @@ def scan_parquet(loaded: LoadedParams, table: str) -> tuple[pl.LazyFrame, str]:
     if not path.is_file():
         raise InputError(f"file not found (data.{table}.path in {loaded.path.name})", file=path)
     try:
+        pl.read_parquet_schema(path)  # a truncated or foreign file fails here, not mid-stream
         return pl.scan_parquet(path), str(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"cannot read the file: {_first_line(exc)}", file=path) from None
@@ -203,13 +322,13 @@ def read_source(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame, str]:
         raise InputError(f"file not found (data.{table}.path in {loaded.path.name})", file=path)
     if path.is_dir():
         raise InputError(f"is a folder, not a file (data.{table}.path)", file=path)
-    readers: dict[str, Callable[[Path, Source], pl.DataFrame]] = {
+    readers: dict[str, Callable[[Path, Source, Table], pl.DataFrame]] = {
         "csv": _read_csv,
         "excel": _read_excel,
-        "parquet": lambda p, _s: pl.read_parquet(p),
+        "parquet": lambda p, _s, _t: pl.read_parquet(p),
     }
     try:
-        frame = readers[source.kind](path, source)
+        frame = readers[source.kind](path, source, TABLES[table])
     except InputError:
         raise
     except (OSError, pl.exceptions.PolarsError) as exc:
@@ -220,42 +339,98 @@ def read_source(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame, str]:
 # ------------------------------------------------------------------------ validating
 
 
+def _missing_hint(available: list[str], first: str, table: Table, source: Source) -> str:
+    """Advice for a required column that is not in the file."""
+    if source.kind == "csv":
+        wanted = {source.columns.get(c, c) for c in table.required}
+        split = separator_hint(source.separator.join(available), source.separator, wanted)
+        if split:
+            return f"; {split} under data.{table.name}"
+    close = difflib.get_close_matches(first, available, n=1)
+    if close:
+        return f"; did you mean '{close[0]}'? map it under data.{table.name}.columns"
+    return f"; map them under data.{table.name}.columns"
+
+
 def _rename(frame: AnyFrame, table: Table, source: Source, file: str) -> AnyFrame:
-    """Keep the canonical columns, renamed from the source's names, and number the rows."""
+    """Keep the canonical columns, renamed from the source's names, and number the rows
+    (unless they are numbered already: a wide survey export, reshaped)."""
     available = frame.collect_schema().names()
     wanted = {c.name: source.columns.get(c.name, c.name) for c in table.columns}
-    missing = [
-        f"'{canonical}'" + (f" (mapped from '{raw}')" if raw != canonical else "")
+    absent = [
+        (canonical, raw)
         for canonical, raw in wanted.items()
         if table.column(canonical).required and raw not in available
     ]
-    if missing:
-        hint = ""
-        if len(available) == 1 and re.search(r"[;\t|,]", available[0]):
-            hint = (
-                "; the header was read as one column, so the separator is probably "
-                "wrong: set 'separator' on this table in the params file"
-            )
-        else:
-            first = next(
-                raw
-                for canonical, raw in wanted.items()
-                if table.column(canonical).required and raw not in available
-            )
-            close = difflib.get_close_matches(first, available, n=1)
-            if close:
-                hint = f"; did you mean '{close[0]}'? map it under data.{table.name}.columns"
-            else:
-                hint = f"; map them under data.{table.name}.columns"
+    if absent:
+        missing = [
+            f"'{canonical}'" + (f" (mapped from '{raw}')" if raw != canonical else "")
+            for canonical, raw in absent
+        ]
+        hint = _missing_hint(available, absent[0][1], table, source)
         raise InputError(
             f"missing required column(s) {', '.join(missing)}; the file has {available[:12]}{hint}",
             file=file,
         )
     present = {canonical: raw for canonical, raw in wanted.items() if raw in available}
-    return frame.with_row_index(ROW, offset=1).select(
+    if ROW not in available:
+        frame = frame.with_row_index(ROW, offset=1)
+    return frame.select(
         pl.col(ROW).cast(pl.Int64),
         *(pl.col(raw).alias(canonical) for canonical, raw in present.items()),
     )
+
+
+def _as_text(name: str, dtype: pl.DataType, decimal: str) -> pl.Expr:
+    """A column as text; numbers written with the source's decimal mark (so that the
+    column parses like the source's text numbers)."""
+    if dtype == pl.String:
+        return pl.col(name)
+    return pl.col(name).cast(pl.String).str.replace(".", decimal, literal=True)
+
+
+def _unpivot_surveys(frame: AnyFrame, source: Source, file: str) -> AnyFrame:
+    """A wide survey export (one score column per kind) as one row per response.
+
+    Each non-empty cell of a mapped ``csat`` or ``nps`` column is one response of
+    that kind, with the row's customer and date; rows keep their number in the file.
+    """
+    wide = source.wide_columns
+    available = frame.collect_schema().names()
+    absent = [
+        f"'{kind}' (mapped from '{raw}')" for kind, raw in wide.items() if raw not in available
+    ]
+    if absent:
+        raise InputError(
+            f"missing survey column(s) {', '.join(absent)}; the file has {available[:12]}",
+            file=file,
+        )
+    keep = [source.columns.get(c, c) for c in ("customer_id", "response_date")]
+    keep = [name for name in keep if name in available]
+    numbered = frame.with_row_index(ROW, offset=1)
+    schema = numbered.collect_schema()
+    parts = [
+        numbered.select(
+            ROW,
+            *keep,
+            _as_text(raw, schema[raw], source.decimal).alias("score"),
+            pl.lit(kind).alias("kind"),
+        ).filter(_stripped(pl.col("score")).is_not_null())
+        for kind, raw in wide.items()
+    ]
+    long = pl.concat(parts, how="vertical")  # type: ignore[type-var]
+    empty = numbered.filter(
+        pl.all_horizontal(_stripped(pl.col(raw).cast(pl.String)).is_null() for raw in wide.values())
+    )
+    blank = empty.lazy().select(pl.len()).collect().item()
+    if blank:
+        warnings.warn(
+            f"{file}: {blank} survey row(s) have no score in {sorted(wide.values())}: "
+            "they hold no response and are left out",
+            DataWarning,
+            stacklevel=4,
+        )
+    return long.sort(ROW, "kind")
 
 
 @dataclass(frozen=True)
@@ -336,30 +511,14 @@ def _parse_dates(
             parsed = text.str.to_datetime(format=fmt, strict=False).dt.cast_time_unit("us")
             frame = frame.with_columns(text.alias(_raw(column)), parsed.alias(column))
         else:
-            if fmt is None:
-                # polars infers the format from the first value; rows in another format fail
-                sample = frame.select(text.drop_nulls().first()).item()
-                if sample is not None and re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", sample):
-                    raise InputError(
-                        f"dates such as {sample!r} are ambiguous (day/month or month/day?); "
-                        "set 'date_format' on this table in the params file, e.g. '%d/%m/%Y'",
-                        file=file,
-                        column=column,
-                    )
-            # parsed eagerly on the Series: as an expression, polars 2.1 refuses to infer
-            # a format whose values carry a UTC offset
             values = frame.select(text).to_series()
-            parsed_values = values.str.to_datetime(format=fmt, strict=False).dt.cast_time_unit("us")
+            parsed_values = _text_dates(values, fmt, file=file, column=column)
             frame = frame.with_columns(values.alias(_raw(column)), parsed_values.alias(column))
         checks.append(
             _Check(
                 column,
                 pl.col(column).is_null() & pl.col(_raw(column)).is_not_null(),
-                _quoted(
-                    _raw(column),
-                    "cannot parse {values} as a date "
-                    "(mixed or unknown formats; set 'date_format' for this table)",
-                ),
+                _date_message(_raw(column), fmt),
             )
         )
     elif isinstance(raw, pl.Date):
@@ -394,6 +553,47 @@ def _parse_dates(
     return frame, checks
 
 
+def _text_dates(values: pl.Series, fmt: str | None, *, file: str, column: str) -> pl.Series:
+    """Parse text dates: with ``fmt``, else day/month dates by the order their values
+    show (never guessed), else as polars infers them (ISO dates, timestamps, offsets)."""
+    if fmt is None:
+        try:
+            fmt = day_month_format(values)
+        except AmbiguousDates as exc:
+            first, second = exc.formats
+            raise InputError(
+                f"dates such as {exc.sample!r} are ambiguous: no day or month is above 12, so "
+                f"they fit date_format {first!r} (day first) and {second!r} (month first); "
+                "set the right one on this table in the params file",
+                file=file,
+                column=column,
+            ) from None
+    try:
+        # parsed eagerly on the Series: as an expression, polars 2.1 refuses to infer
+        # a format whose values carry a UTC offset
+        return values.str.to_datetime(format=fmt, strict=False).dt.cast_time_unit("us")
+    except pl.exceptions.ComputeError:  # no format could be inferred from the first value
+        sample = [str(v) for v in values.drop_nulls().head(3).to_list()]
+        raise InputError(
+            f"cannot parse {', '.join(map(repr, sample))} as dates{date_hint(sample)}",
+            file=file,
+            column=column,
+        ) from None
+
+
+def _date_message(column: str, fmt: str | None) -> Callable[[pl.LazyFrame], str]:
+    """'cannot parse ... as a date', with the formats that would read them if any do."""
+
+    def build(hits: pl.LazyFrame) -> str:
+        values = [str(v) for v in hits.select(pl.col(column)).head(3).collect().to_series()]
+        quoted = ", ".join(map(repr, values))
+        if fmt is not None:
+            return f"cannot parse {quoted} as a date with date_format {fmt!r}{date_hint(values)}"
+        return f"cannot parse {quoted} as a date (mixed or unknown formats){date_hint(values)}"
+
+    return build
+
+
 def _stripped(text: pl.Expr) -> pl.Expr:
     """Text without surrounding whitespace; empty text is null."""
     value = text.str.strip_chars()
@@ -402,6 +602,56 @@ def _stripped(text: pl.Expr) -> pl.Expr:
 
 def _trimmed(name: str) -> pl.Expr:
     return _stripped(pl.col(name).cast(pl.String)).alias(name)
+
+
+def _parse_numbers(
+    frame: AnyFrame, name: str, kind: str, *, file: str, source: Source, table: str
+) -> tuple[AnyFrame, list[_Check]]:
+    """Type a number column; text is read with the source's decimal and thousands marks.
+
+    A value that is not a number, NaN or infinite is never null: it is refused."""
+    dtype = frame.collect_schema()[name]
+    raw = pl.col(_raw(name))
+    frame = frame.with_columns(pl.col(name).alias(_raw(name)))
+    if dtype == pl.String:
+        text = _stripped(raw)
+        value, valid = parse_number(text, source.decimal, source.thousands)
+        unreadable = text.is_not_null() & ~valid
+    elif dtype.is_numeric() or dtype == pl.Boolean:
+        value, unreadable = raw.cast(pl.Float64), pl.lit(False)
+    else:
+        raise InputError(f"expected numbers, found values of type {dtype}", file=file, column=name)
+    frame = frame.with_columns(value.cast(DTYPES[kind], strict=False).alias(name))
+    # the checks read the value again from the raw column: a count is cast to Int64 above
+    checks = [
+        _Check(name, unreadable, _number_message(_raw(name), source, f"data.{table}")),
+        _Check(
+            name,
+            value.is_nan() | value.is_infinite(),
+            _quoted(
+                _raw(name),
+                "NaN or infinite values ({values}) are not numbers; fix the export "
+                "(an unknown value is an empty cell)",
+            ),
+        ),
+    ]
+    if kind == "count":
+        checks.append(
+            _Check(name, value % 1 != 0, _quoted(_raw(name), "{values} is not a whole number"))
+        )
+    return frame, checks
+
+
+def _number_message(column: str, source: Source, where: str) -> Callable[[pl.LazyFrame], str]:
+    """'{values} is not a number', with the marks that would read them if any do."""
+
+    def build(hits: pl.LazyFrame) -> str:
+        values = hits.select(pl.col(column)).head(3).collect().to_series().to_list()
+        text = number_message(source.decimal, source.thousands)
+        hint = number_hint([str(v) for v in values], source.decimal, source.thousands, where)
+        return text.format(values=", ".join(repr(v) for v in values)) + hint
+
+    return build
 
 
 def _typed(
@@ -429,17 +679,10 @@ def _typed(
             )
             checks += date_checks
         elif kind not in ("id", "text"):  # ids and text were trimmed above
-            dtype = DTYPES[kind]
-            original = pl.col(_raw(name))
-            if schema[name] == pl.String:
-                original = _stripped(original)
-            frame = frame.with_columns(pl.col(name).alias(_raw(name)))
-            frame = frame.with_columns(original.cast(dtype, strict=False).alias(name))
-            bad = pl.col(name).is_null() & original.is_not_null()
-            if kind == "count":
-                bad = bad | (original.cast(pl.Float64, strict=False) % 1 != 0)
-            noun = "whole number" if kind == "count" else "number"
-            checks.append(_Check(name, bad, _quoted(_raw(name), "{values} is not a " + noun)))
+            frame, number_checks = _parse_numbers(
+                frame, name, kind, file=file, source=source, table=table.name
+            )
+            checks += number_checks
             if kind in ("money", "count"):
                 checks.append(
                     _Check(
@@ -693,19 +936,41 @@ def load_table(
     source: Source | None = getattr(loaded.params.data, table)
     if source is None:
         return None, None
+    try:
+        frame, label = _load(loaded, table, source, streaming)
+    except InputError as exc:  # name the client's column beside the canonical one
+        raise exc.naming_source(_source_names(source)) from None
+    return (frame.lazy() if streaming else frame), label
+
+
+def _source_names(source: Source) -> dict[str, str]:
+    """Canonical column -> the client's name for it, where they differ."""
+    names = dict(source.columns)
+    if source.wide_columns:
+        names["score"] = "/".join(source.wide_columns.values())
+    return names
+
+
+def _load(
+    loaded: LoadedParams, table: str, source: Source, streaming: bool
+) -> tuple[AnyFrame, str]:
     engine: Engine = "streaming" if streaming else "auto"
     raw, label = _read(loaded, table, source, streaming)
+    if table == "surveys" and source.wide_columns:
+        raw = _unpivot_surveys(raw, source, label)
     frame = _renamed(raw, table, source, label)
     _require_rows(frame, table, label)
     frame, checks = _typed(frame, TABLES[table], file=label, params=loaded.params, source=source)
     if table == "surveys":
         frame, survey_checks = _survey_checks(frame)
         checks += survey_checks
-    _verify(frame, checks, file=label, engine=engine)
+    try:
+        _verify(frame, checks, file=label, engine=engine)
+    except pl.exceptions.ComputeError as exc:  # a scanned file that breaks while streaming
+        raise InputError(f"cannot read the file: {_first_line(exc)}", file=label) from None
     frame = frame.drop(cs.starts_with("_raw_"))
     frame = _deduplicate(frame, TABLES[table], label, engine)
-    frame = _derived(frame, table, loaded.params, label, engine).drop(ROW)
-    return (frame.lazy() if streaming else frame), label
+    return _derived(frame, table, loaded.params, label, engine).drop(ROW), label
 
 
 def load_client(loaded: LoadedParams, *, streaming: bool = False) -> ClientData[Any]:

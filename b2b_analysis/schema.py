@@ -118,3 +118,6 @@ DTYPES: dict[ColumnKind, pl.DataType] = {
 #: visits: ``visit_date`` (date of ``visit_start`` in the client's time zone).
 STATUSES = ("placed", "cancelled", "returned")
 SURVEY_KINDS = {"csat": (1, 5), "nps": (0, 10)}
+#: A wide survey export has one column per kind instead of ``score`` + ``kind``:
+#: the surveys source may map these instead, each non-empty cell one response.
+WIDE_SURVEY_COLUMNS: tuple[str, ...] = tuple(SURVEY_KINDS)

@@ -77,6 +77,12 @@ def _format_value(value: Any, unit: str, currency: str) -> str:
     return f"{value:,.1f}"
 
 
+def _null_note(doc: dict[str, Any], key: str) -> str:
+    """Why a null KPI is null; nothing for a KPI with a value (``notes`` also holds the
+    notes on rows outside the window, keyed by table: ``orders`` is a table and a KPI)."""
+    return str(doc["notes"].get(key, "")) if doc["kpis"][key] is None else ""
+
+
 @app.command()
 def kpis(
     params: Annotated[Path, typer.Argument(help="The client's params YAML file.")],
@@ -84,7 +90,8 @@ def kpis(
         str | None,
         typer.Option(
             metavar="YYYY-MM-DD",
-            help="First day of the window (default: params, else the first order).",
+            help="First day of the window (default: params, else the first day of the "
+            "first order's period).",
         ),
     ] = None,
     end: Annotated[
@@ -129,6 +136,8 @@ def kpis(
         end=last,
         period=period.value if period else None,  # type: ignore[arg-type]
     )
+    for note in report.window_notes.values():  # rows left out are never silent
+        sys.stderr.write(f"warning: {note}\n")
     doc = report.to_dict()
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -139,8 +148,7 @@ def kpis(
     else:
         columns = ["kpi", "value", "unit", "note"]
         rows = [
-            [key, doc["kpis"][key], info.unit, doc["notes"].get(key, "")]
-            for key, info in KPIS.items()
+            [key, doc["kpis"][key], info.unit, _null_note(doc, key)] for key, info in KPIS.items()
         ]
     if output_format is OutputFormat.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -168,7 +176,7 @@ def kpis(
         f"{_format_value(report.small_order_threshold, 'money', report.currency)}.",
     )
     for key, info in KPIS.items():
-        note = doc["notes"].get(key)
+        note = _null_note(doc, key)
         definition = info.definition + (f" [dim](null: {note})[/]" if note else "")
         table.add_row(
             info.label, _format_value(doc["kpis"][key], info.unit, report.currency), definition

@@ -90,6 +90,12 @@ def _format_value(value: Any, unit: str, currency: str) -> str:
     return f"{value:,.1f}"
 
 
+def _null_note(doc: dict[str, Any], key: str) -> str:
+    """Why a null KPI is null; nothing for a KPI with a value (``notes`` also holds the
+    notes on rows outside the window, keyed by table: ``orders`` is a table and a KPI)."""
+    return str(doc["notes"].get(key, "")) if doc["kpis"][key] is None else ""
+
+
 @app.command()
 def kpis(
     params: Annotated[
@@ -99,7 +105,8 @@ def kpis(
         str | None,
         typer.Option(
             metavar="YYYY-MM-DD",
-            help="First day of the window (default: params, else the first order).",
+            help="First day of the window (default: params, else the first day of the "
+            "first order's period).",
         ),
     ] = None,
     end: Annotated[
@@ -143,6 +150,8 @@ def kpis(
         end=last,
         period=period.value if period else None,  # type: ignore[arg-type]
     )
+    for note in report.window_notes.values():  # rows left out are never silent
+        sys.stderr.write(f"warning: {note}\n")
     doc = report.to_dict()
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -165,8 +174,7 @@ def _print_csv(doc: dict[str, Any], *, series: bool) -> None:
     else:
         columns = ["kpi", "value", "unit", "note"]
         rows = [
-            [key, doc["kpis"][key], info.unit, doc["notes"].get(key, "")]
-            for key, info in KPIS.items()
+            [key, doc["kpis"][key], info.unit, _null_note(doc, key)] for key, info in KPIS.items()
         ]
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
@@ -187,7 +195,7 @@ def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
         caption=f"Null values: see the notes. Small orders: below {threshold}.",
     )
     for key, info in KPIS.items():
-        note = doc["notes"].get(key)
+        note = _null_note(doc, key)
         definition = info.definition + (f" [dim](null: {note})[/]" if note else "")
         table.add_row(info.label, _format_value(doc["kpis"][key], info.unit, currency), definition)
     out.print(table)

@@ -12,7 +12,7 @@ import re
 import unicodedata
 import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import yaml
 from pydantic import (
@@ -27,6 +27,9 @@ from pydantic_core import ErrorDetails
 
 from b2b_analysis.errors import InputError
 from b2b_analysis.schema import TABLES, WIDE_SURVEY_COLUMNS
+
+if TYPE_CHECKING:  # periods imports Period from here
+    from b2b_analysis.periods import Calendar
 
 Period = Literal["week", "month", "quarter"]
 
@@ -66,8 +69,40 @@ DEFAULT_OFFLINE_LABELS: tuple[str, ...] = (
 )
 #: A slug names a folder: never a path, never hidden.
 SLUG_PATTERN = r"[a-z0-9][a-z0-9_-]{0,63}"
+#: Raw status labels of orders that were placed and count (open and pending ones too).
+DEFAULT_PLACED_LABELS: tuple[str, ...] = (
+    "placed",
+    "new",
+    "open",
+    "pending",
+    "processing",
+    "in progress",
+    "confirmed",
+    "accepted",
+    "approved",
+    "backordered",
+    "partially shipped",
+    "shipped",
+    "dispatched",
+    "in transit",
+    "delivered",
+    "completed",
+    "complete",
+    "fulfilled",
+    "invoiced",
+    "billed",
+    "paid",
+    "closed",
+)
+#: Raw status labels of cancelled orders.
 DEFAULT_CANCELLED_LABELS: tuple[str, ...] = ("cancelled", "canceled", "void", "voided")
-DEFAULT_RETURNED_LABELS: tuple[str, ...] = ("returned", "refunded", "credit note")
+#: Raw status labels of returned orders (a credit note's negative revenue is allowed).
+DEFAULT_RETURNED_LABELS: tuple[str, ...] = (
+    "returned",
+    "refunded",
+    "credit note",
+    "credit memo",
+)
 
 
 class _Strict(BaseModel):
@@ -173,27 +208,107 @@ class Data(_Strict):
         return self
 
 
-class Channels(_Strict):
-    """Which raw channel labels count as online and which as offline."""
+def label_key(label: str) -> str:
+    """How a raw label is compared: trimmed and case-insensitive.
+
+    >>> label_key("  Web Shop ")
+    'web shop'
+    """
+    return label.strip().lower()
+
+
+def _is_labels(value: Any) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+
+class _LabelMap(_Strict):
+    """Lists of raw labels, one per class, that extend built-in lists.
+
+    A list given in the params file is added to the built-in labels of its class
+    (``defaults: extend``, the default); a label the file lists in one class is
+    taken out of the built-in labels of every other class, so the file always wins.
+    ``defaults: replace`` drops the built-in labels: only the labels the file
+    lists are known. After validation each field holds the labels in effect.
+    """
+
+    #: class name -> its built-in labels
+    _builtin: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    defaults: Literal["extend", "replace"] = "extend"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _extend_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if data.get("defaults") == "replace":
+            return {name: () for name in cls._builtin} | data
+        given = [name for name in cls._builtin if name in data]
+        lists = {name: data[name] for name in given if _is_labels(data[name])}
+        if data.get("defaults", "extend") != "extend" or len(lists) < len(given):
+            return data  # a bad value: the fields' own validation names it
+        listed = {label_key(label) for labels in lists.values() for label in labels}
+        extended = dict(data)
+        for name, builtin in cls._builtin.items():
+            more = [label for label in builtin if label_key(label) not in listed]
+            extended[name] = (*lists.get(name, ()), *more)
+        return extended
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Self:
+        owner: dict[str, str] = {}
+        for name in self._builtin:
+            for label in getattr(self, name):
+                other = owner.setdefault(label_key(label), name)
+                if other != name:
+                    raise ValueError(f"label {label!r} is listed under both {other} and {name}")
+        return self
+
+    def classes(self) -> dict[str, tuple[str, ...]]:
+        """Each class with its labels in effect."""
+        return {name: getattr(self, name) for name in self._builtin}
+
+
+class Channels(_LabelMap):
+    """Which raw channel labels count as online and which as offline.
+
+    >>> Channels(online=["Tienda online"]).online[:3]
+    ('Tienda online', 'online', 'web')
+    >>> "phone" in Channels(online=["Phone"]).offline
+    False
+    >>> Channels(online=["Tienda online"], defaults="replace").offline
+    ()
+    """
+
+    _builtin: ClassVar[dict[str, tuple[str, ...]]] = {
+        "online": DEFAULT_ONLINE_LABELS,
+        "offline": DEFAULT_OFFLINE_LABELS,
+    }
 
     online: tuple[str, ...] = DEFAULT_ONLINE_LABELS
     offline: tuple[str, ...] = DEFAULT_OFFLINE_LABELS
     #: what a label in neither list counts as; ``error`` stops with the list of them
     unmapped: Literal["error", "online", "offline"] = "error"
 
-    @model_validator(mode="after")
-    def _disjoint(self) -> Channels:
-        both = {s.strip().lower() for s in self.online} & {s.strip().lower() for s in self.offline}
-        if both:
-            raise ValueError(f"label(s) {sorted(both)} are listed as both online and offline")
-        return self
 
+class Statuses(_LabelMap):
+    """Which raw status labels mean placed, cancelled or returned.
 
-class Statuses(_Strict):
-    """Which raw status labels mean cancelled or returned; anything else is placed."""
+    >>> Statuses(cancelled=["storniert"], placed=["fakturiert"]).cancelled
+    ('storniert', 'cancelled', 'canceled', 'void', 'voided')
+    """
 
+    _builtin: ClassVar[dict[str, tuple[str, ...]]] = {
+        "placed": DEFAULT_PLACED_LABELS,
+        "cancelled": DEFAULT_CANCELLED_LABELS,
+        "returned": DEFAULT_RETURNED_LABELS,
+    }
+
+    placed: tuple[str, ...] = DEFAULT_PLACED_LABELS
     cancelled: tuple[str, ...] = DEFAULT_CANCELLED_LABELS
     returned: tuple[str, ...] = DEFAULT_RETURNED_LABELS
+    #: what a label in no list (or an empty status) counts as; ``error`` stops with them
+    unmapped: Literal["error", "placed"] = "error"
 
 
 def parse_date(value: str | dt.date | None, name: str) -> dt.date | None:
@@ -217,24 +332,43 @@ def parse_date(value: str | dt.date | None, name: str) -> dt.date | None:
 
 
 class Window(_Strict):
-    """The analysis window, both ends inclusive; open ends take the data's range.
+    """The analysis window, both ends inclusive; open ends take whole periods of the data.
 
     The one place a window is resolved: the params file's ``window`` is
     overridden end by end (:meth:`override`, from the command line or a notebook's
-    parameters), then its open ends are closed by the orders' range (:meth:`over`).
+    parameters), then its open ends are closed by the orders' range, widened to
+    whole periods (:meth:`over`).
 
+    >>> from b2b_analysis.periods import Calendar
     >>> w = Window(start=dt.date(2024, 1, 1)).override(end="2024-06-30")
-    >>> w.over(dt.date(2023, 5, 2), dt.date(2025, 1, 9))
+    >>> w.over(dt.date(2023, 5, 2), dt.date(2025, 1, 9), Calendar("month"))
     (datetime.date(2024, 1, 1), datetime.date(2024, 6, 30))
+    >>> Window().over(dt.date(2023, 5, 2), dt.date(2025, 1, 9), Calendar("quarter"))
+    (datetime.date(2023, 4, 1), datetime.date(2025, 3, 31))
     """
 
     start: dt.date | None = None
     end: dt.date | None = None
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError as exc:
+                shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip())
+                why = f" ({exc})" if shaped else ""
+                raise ValueError(f"{value!r} is not a date{why}; write it as YYYY-MM-DD") from None
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> Window:
         if self.start and self.end and self.start > self.end:
-            raise ValueError(f"start {self.start} is after end {self.end}")
+            raise ValueError(
+                f"start {self.start} is after end {self.end}; window.start must not be "
+                "after window.end"
+            )
         return self
 
     def override(
@@ -244,9 +378,13 @@ class Window(_Strict):
         lo, hi = parse_date(start, "start"), parse_date(end, "end")
         return Window.model_construct(start=lo or self.start, end=hi or self.end)
 
-    def over(self, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
-        """The closed window: open ends take ``first``/``last`` (the orders' range)."""
-        lo, hi = self.start or first, self.end or last
+    def over(self, first: dt.date, last: dt.date, calendar: Calendar) -> tuple[dt.date, dt.date]:
+        """The closed window: an open start is the first day of the period (of the
+        ``calendar``) holding ``first`` (the first order), an open end the last day of
+        the period holding ``last`` (the last order), so the first and last periods are
+        whole."""
+        lo = self.start or calendar.bounds(first)[0]
+        hi = self.end or calendar.bounds(last)[1]
         if lo > hi:
             raise InputError(f"the analysis window starts ({lo}) after it ends ({hi})")
         return lo, hi
@@ -386,13 +524,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
-        """A date such as 2024-02-30 is an error at its line, not a ``ValueError``."""
+        """A date-like value that is no date (2024-02-30) stays text, so that the key
+        holding it is named when the params are validated."""
         try:
             return super().construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
-        except ValueError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a date ({exc})", node.start_mark
-            ) from None
+        except ValueError:
+            return self.construct_scalar(node)
 
 
 _UniqueKeyLoader.add_constructor(

@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -21,7 +21,7 @@ from typing import Any, Generic, Literal, TypeVar
 import polars as pl
 import polars.selectors as cs
 
-from b2b_analysis.config import ClientParams, LoadedParams, Source
+from b2b_analysis.config import ClientParams, LoadedParams, Source, label_key
 from b2b_analysis.errors import InputError
 from b2b_analysis.formats import (
     CODECS,
@@ -39,6 +39,7 @@ from b2b_analysis.formats import (
     separator_hint,
     structure_problem,
 )
+from b2b_analysis.periods import Calendar
 from b2b_analysis.schema import DTYPES, SURVEY_KINDS, TABLES, Table
 
 ROW = "_row"
@@ -85,12 +86,16 @@ class ClientData(Generic[Frame]):
         return "streaming" if isinstance(self.orders, pl.LazyFrame) else "auto"
 
     def window(
-        self, start: str | dt.date | None = None, end: str | dt.date | None = None
+        self,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+        calendar: Calendar | None = None,
     ) -> tuple[dt.date, dt.date]:
-        """The analysis window: arguments, else the params file, else the orders' range
-        (see :class:`b2b_analysis.config.Window`)."""
+        """The analysis window: arguments, else the params file, else whole periods of
+        ``calendar`` (default: the params file's period and fiscal year) spanning the
+        orders (see :class:`b2b_analysis.config.Window`)."""
         wanted = self.params.window.override(start, end)
-        bounds = (
+        first, last = (
             self.orders.lazy()
             .select(
                 pl.col("order_date").min().alias("first"),
@@ -99,7 +104,8 @@ class ClientData(Generic[Frame]):
             .collect(engine=self.engine)
             .row(0)
         )
-        return wanted.over(*bounds)
+        calendar = calendar or Calendar(self.params.period, self.params.fiscal_year_start)
+        return wanted.over(first, last, calendar)
 
 
 # --------------------------------------------------------------------------- reading
@@ -683,17 +689,12 @@ def _typed(
                 frame, name, kind, file=file, source=source, table=table.name
             )
             checks += number_checks
-            if kind in ("money", "count"):
+            if kind in ("money", "count") and (table.name, name) not in SIGNED_ON_RETURNS:
                 checks.append(
                     _Check(
                         name,
                         pl.col(name) < 0,
-                        "negative values are not allowed "
-                        + (
-                            "(record returns and credit notes with a 'returned' status)"
-                            if name == "revenue"
-                            else "(fix the export)"
-                        ),
+                        "negative values are not allowed (fix the export)",
                     )
                 )
         if column.required and not (table.name == "visits" and name == "customer_id"):
@@ -782,67 +783,156 @@ def _deduplicate(frame: AnyFrame, table: Table, file: str, engine: Engine) -> An
     return frame.filter(~pl.col(ROW).is_in(extra.get_column(ROW)))
 
 
+#: (table, column) that may be negative on a returned order: a credit note
+SIGNED_ON_RETURNS = {("orders", "revenue"), ("orders", "cost")}
+#: unknown labels an error lists before it says how many more there are
+MAX_LABELS_SHOWN = 30
+
+
 def _label_lookup(labels: tuple[str, ...]) -> list[str]:
-    return sorted({label.strip().lower() for label in labels})
+    """The labels as compared: trimmed, lower-case, each once, sorted."""
+    return sorted({label_key(label) for label in labels})
 
 
-def _raw_labels(frame: AnyFrame, column: str, labels: tuple[str, ...], engine: Engine) -> list[str]:
-    """The distinct values of ``column`` that match one of ``labels`` (case-insensitive).
+def _raw_labels(
+    frame: AnyFrame, column: str, classes: Mapping[str, tuple[str, ...]], engine: Engine
+) -> dict[str, list[str]]:
+    """Per class, the distinct values of ``column`` that match one of its labels
+    (trimmed, case-insensitive).
 
     Matching the few distinct values once, then ``is_in`` on the raw column, is
     cheaper than lower-casing every row.
     """
-    wanted = set(_label_lookup(labels))
     distinct = frame.lazy().select(pl.col(column).unique()).collect(engine=engine).to_series()
-    return [value for value in distinct.drop_nulls().to_list() if value.lower() in wanted]
+    values = distinct.drop_nulls().to_list()
+    wanted = {name: set(_label_lookup(labels)) for name, labels in classes.items()}
+    return {name: [v for v in values if label_key(v) in keys] for name, keys in wanted.items()}
+
+
+def _refuse_unknown(
+    frame: AnyFrame, column: str, known: list[str], engine: Engine, *, file: str, hint: str
+) -> None:
+    """Stop on the rows whose ``column`` is none of the ``known`` raw labels: one line
+    listing every unknown label (an empty one as ``(empty)``) with its number of orders,
+    then ``hint``."""
+    unknown_rows = ~pl.col(column).is_in(known).fill_null(False)
+    unknown = (
+        frame.lazy()
+        .filter(unknown_rows)
+        .group_by(column)
+        .agg(pl.len().alias("n"), pl.col(ROW).min())
+        .sort(ROW)
+        .collect(engine=engine)
+    )
+    if unknown.is_empty():
+        return
+    listed = ", ".join(
+        ("(empty)" if label is None else repr(label)) + f" ({n:,} orders)"
+        for label, n, _ in unknown.head(MAX_LABELS_SHOWN).iter_rows()
+    )
+    if unknown.height > MAX_LABELS_SHOWN:
+        listed += f" and {unknown.height - MAX_LABELS_SHOWN:,} more labels"
+    rows, total = _rows_where(frame, unknown_rows, engine)
+    raise InputError(
+        f"{column} label(s) not in the {column} mapping: {listed}; {hint}",
+        file=file,
+        column=column,
+        rows=rows,
+        total_rows=total,
+    )
+
+
+def _status_labels(
+    frame: AnyFrame, params: ClientParams, file: str, engine: Engine
+) -> dict[str, list[str]]:
+    """The raw status labels of each status (placed, cancelled, returned); without a
+    ``status`` column, none. Unknown (or empty) labels stop the run unless
+    ``statuses.unmapped`` says they are placed."""
+    if "status" not in frame.collect_schema():
+        return {name: [] for name in params.statuses.classes()}
+    classes = _raw_labels(frame, "status", params.statuses.classes(), engine)
+    if params.statuses.unmapped == "error":
+        _refuse_unknown(
+            frame,
+            "status",
+            [label for labels in classes.values() for label in labels],
+            engine,
+            file=file,
+            hint="add them to statuses.placed, statuses.cancelled or statuses.returned in "
+            "the params file, or set statuses.unmapped: placed",
+        )
+    return classes
+
+
+def _sign_checks(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) -> list[_Check]:
+    """Orders' revenue and cost may be negative only on a returned order (a credit note).
+
+    The status labels are checked first: a negative revenue is judged by its status.
+    """
+    schema = frame.collect_schema()
+    signed = [column for table, column in sorted(SIGNED_ON_RETURNS) if column in schema]
+    returned = _status_labels(frame, params, file, engine)["returned"]
+    is_return = pl.col("status").is_in(returned).fill_null(False) if returned else pl.lit(False)
+    return [
+        _Check(
+            column,
+            (pl.col(column) < 0) & ~is_return,
+            f"negative {column} on orders whose status is not returned; a return or credit "
+            "note needs a status listed under statuses.returned in the params file, "
+            "otherwise fix the export",
+        )
+        for column in signed
+    ]
+
+
+def _is_online(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) -> pl.Expr:
+    """The channel mapping: true on online orders; unknown labels as ``channels.unmapped``."""
+    label = pl.col("channel")
+    classes = _raw_labels(frame, "channel", params.channels.classes(), engine)
+    online, offline = classes["online"], classes["offline"]
+    if params.channels.unmapped == "error":
+        _refuse_unknown(
+            frame,
+            "channel",
+            online + offline,
+            engine,
+            file=file,
+            hint="add them to channels.online or channels.offline in the params file, "
+            "or set channels.unmapped: offline",
+        )
+    if params.channels.unmapped == "online":
+        return ~label.is_in(offline)
+    return label.is_in(online)
+
+
+def _status(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) -> pl.Expr:
+    """The status of each order: placed, cancelled or returned (any other label, when
+    ``statuses.unmapped`` allows one, and no ``status`` column at all: placed)."""
+    if "status" not in frame.collect_schema():
+        return pl.lit("placed")
+    classes = _status_labels(frame, params, file, engine)
+    label = pl.col("status")
+    return (
+        pl.when(label.is_in(classes["cancelled"]))
+        .then(pl.lit("cancelled"))
+        .when(label.is_in(classes["returned"]))
+        .then(pl.lit("returned"))
+        .otherwise(pl.lit("placed"))
+    )
 
 
 def _map_orders(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) -> AnyFrame:
-    label = pl.col("channel")
-    online = _raw_labels(frame, "channel", params.channels.online, engine)
-    offline = _raw_labels(frame, "channel", params.channels.offline, engine)
-    known = label.is_in(online) | label.is_in(offline)
-    if params.channels.unmapped == "error":
-        unknown = (
-            frame.lazy()
-            .filter(~known)
-            .group_by("channel")
-            .agg(pl.len().alias("n"), pl.col(ROW).min())
-            .sort(ROW)
-            .collect(engine=engine)
-        )
-        if not unknown.is_empty():
-            listed = ", ".join(f"'{c}' ({n} orders)" for c, n, _ in unknown.head(10).iter_rows())
-            rows, total = _rows_where(frame, ~known, engine)
-            raise InputError(
-                f"channel label(s) not in the channel mapping: {listed}; add them to "
-                "channels.online or channels.offline in the params file, or set "
-                "channels.unmapped: offline",
-                file=file,
-                column="channel",
-                rows=rows,
-                total_rows=total,
-            )
-        is_online = label.is_in(online)
-    elif params.channels.unmapped == "online":
-        is_online = ~label.is_in(offline)
-    else:
-        is_online = label.is_in(online)
-    if "status" in frame.collect_schema():
-        status_label = pl.col("status")
-        cancelled = _raw_labels(frame, "status", params.statuses.cancelled, engine)
-        returned = _raw_labels(frame, "status", params.statuses.returned, engine)
-        status = (
-            pl.when(status_label.is_in(cancelled))
-            .then(pl.lit("cancelled"))
-            .when(status_label.is_in(returned))
-            .then(pl.lit("returned"))
-            .otherwise(pl.lit("placed"))
-        )
-    else:
-        status = pl.lit("placed")
-    return frame.with_columns(is_online.alias("is_online"), status.alias("status")).with_columns(
-        (pl.col("status") == "placed").alias("is_valid")
+    """Add ``is_online``, ``status`` (placed / cancelled / returned) and ``is_valid``
+    (placed); a returned order's negative revenue or cost (a credit note) becomes its
+    absolute value, the value of the order that was returned."""
+    is_online = _is_online(frame, params, file, engine)
+    status = _status(frame, params, file, engine)
+    frame = frame.with_columns(is_online.alias("is_online"), status.alias("status"))
+    returned = pl.col("status") == "returned"
+    signed = [c for t, c in sorted(SIGNED_ON_RETURNS) if c in frame.collect_schema()]
+    return frame.with_columns(
+        (pl.col("status") == "placed").alias("is_valid"),
+        *(pl.when(returned).then(pl.col(c).abs()).otherwise(pl.col(c)).alias(c) for c in signed),
     )
 
 
@@ -964,6 +1054,8 @@ def _load(
     if table == "surveys":
         frame, survey_checks = _survey_checks(frame)
         checks += survey_checks
+    if table == "orders":
+        checks += _sign_checks(frame, loaded.params, label, engine)
     try:
         _verify(frame, checks, file=label, engine=engine)
     except pl.exceptions.ComputeError as exc:  # a scanned file that breaks while streaming

@@ -46,6 +46,11 @@ class KpiReport:
         """The series' :class:`~b2b_analysis.periods.Calendar` (period and fiscal year start)."""
         return Calendar(self.period, self.fiscal_year_start)
 
+    @property
+    def window_notes(self) -> dict[str, str]:
+        """The notes on rows left outside the window, by table (see :func:`window_notes`)."""
+        return {name: self.notes[name] for name in OUTSIDE_WINDOW if name in self.notes}
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document (see ``docs/kpis-json.md``); deterministic."""
         rows = [
@@ -73,6 +78,89 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+# ------------------------------------------------------------ rows outside the window
+
+
+@dataclass(frozen=True)
+class _Dated:
+    """How a table's rows are placed in time and what they are worth, for its note."""
+
+    date: str
+    noun: str
+    value: str | None = None
+    #: how the value is written: ``{amount}`` is the value with its currency
+    worth: str = "{amount}"
+    after: str = ""
+
+
+#: The tables whose rows outside the window get a note, by name (the note's key).
+OUTSIDE_WINDOW: dict[str, _Dated] = {
+    "orders": _Dated(
+        "order_date",
+        "order",
+        "revenue",
+        "gross value {amount}",
+        " (orders before the window still count as customer history)",
+    ),
+    "visits": _Dated("visit_date", "visit"),
+    "surveys": _Dated("response_date", "survey response"),
+    "investments": _Dated("date", "investment", "amount"),
+}
+
+
+def _outside(frame: pl.LazyFrame, dated: _Dated, lo: dt.date, hi: dt.date) -> pl.LazyFrame:
+    """Per side of the window (before, after): the rows outside it, their first and last
+    date and their summed value."""
+    day = pl.col(dated.date)
+    value = pl.col(dated.value).sum() if dated.value else pl.lit(None, pl.Float64)
+    return (
+        frame.filter(~day.is_between(lo, hi))
+        .group_by((day > hi).alias("after"))
+        .agg(pl.len().alias("rows"), day.min().alias("first"), day.max().alias("last"), value)
+        .sort("after")
+    )
+
+
+def _note(
+    sides: pl.DataFrame, dated: _Dated, lo: dt.date, hi: dt.date, currency: str
+) -> str | None:
+    """One sentence on the rows outside the window, or ``None`` when there are none."""
+    parts = []
+    for _after, rows, first, last, value in sides.iter_rows():
+        noun = dated.noun + ("s" if rows != 1 else "")
+        worth = ""
+        if dated.value is not None:
+            worth = " (" + dated.worth.format(amount=f"{value:,.2f} {currency}") + ")"
+        span = f"on {first}" if first == last else f"from {first} to {last}"
+        parts.append(f"{rows:,} {noun}{worth} {span}")
+    if not parts:
+        return None
+    verb = "is" if sides.get_column("rows").sum() == 1 else "are"
+    history = dated.after if not sides.get_column("after").all() else ""
+    return (
+        f"{' and '.join(parts)} {verb} outside the analysis window ({lo} to {hi}) "
+        f"and left out of its KPIs{history}."
+    )
+
+
+def window_notes(data: ClientData[Any], lo: dt.date, hi: dt.date) -> dict[str, str]:
+    """A sentence per table with rows outside the window ``lo`` .. ``hi``: their number,
+    value (orders: gross revenue, cancelled and returned included; investments: the
+    amount) and dates, before and after the window. Nothing is dropped silently.
+
+    All tables are counted in one ``pl.collect_all``.
+    """
+    frames = {name: getattr(data, name) for name in OUTSIDE_WINDOW}
+    present = {name: frame.lazy() for name, frame in frames.items() if frame is not None}
+    queries = [_outside(frame, OUTSIDE_WINDOW[name], lo, hi) for name, frame in present.items()]
+    notes = {}
+    for name, sides in zip(present, pl.collect_all(queries, engine=data.engine), strict=True):
+        note = _note(sides, OUTSIDE_WINDOW[name], lo, hi, data.params.currency)
+        if note is not None:
+            notes[name] = note
+    return notes
 
 
 # ------------------------------------------------------------------ computation
@@ -277,15 +365,16 @@ def compute_kpis(
         loaded with ``streaming=True`` are computed on polars' streaming engine.
     start, end
         The analysis window (inclusive); defaults come from the params file, then
-        from the range of the orders.
+        from whole periods (of ``period``) spanning the orders. ``notes`` gets a
+        sentence per table with rows outside the window (:func:`window_notes`).
     period
         Period of the series; defaults to the params file's ``period``.
     """
     params = data.params
     calendar = Calendar(period or params.period, params.fiscal_year_start)
-    lo, hi = data.window(start, end)
+    lo, hi = data.window(start, end, calendar)
     _require_orders(data, lo, hi)
-    notes: dict[str, str] = {}
+    notes = window_notes(data, lo, hi)
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
     plans = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar)

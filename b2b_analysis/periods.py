@@ -156,6 +156,19 @@ class Calendar:
         key: int = pl.select(self.key(pl.lit(day))).item()
         return key
 
+    def bounds(self, day: dt.date) -> tuple[dt.date, dt.date]:
+        """First and last day of the period holding ``day``.
+
+        >>> import datetime as dt
+        >>> Calendar("quarter", fiscal_year_start=7).bounds(dt.date(2024, 2, 14))
+        (datetime.date(2024, 1, 1), datetime.date(2024, 3, 31))
+        >>> Calendar("week").bounds(dt.date(2024, 2, 14))
+        (datetime.date(2024, 2, 12), datetime.date(2024, 2, 18))
+        """
+        key = pl.lit(self.key_of(day))
+        first, last = pl.select(self.start(key), self.end(key).alias("end")).row(0)
+        return first, last
+
     def periods(self, lo: dt.date, hi: dt.date) -> pl.LazyFrame:
         """Every period the window ``lo..hi`` touches, in order: ``period`` (the key),
         ``period_start``, ``period_end``, ``period_label`` and ``is_partial``.

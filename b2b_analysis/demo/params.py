@@ -111,6 +111,7 @@ def _document(
         "unmapped": "error",
     }
     doc["statuses"] = {
+        "placed": [profile.status_label("placed")],
         "cancelled": [profile.status_label("cancelled")],
         "returned": [profile.status_label("returned")],
     }

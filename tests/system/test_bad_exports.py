@@ -17,7 +17,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from clientkit import ORDER_HEADER, run_cli, write_client
+
+from tests.support.clientkit import ORDER_HEADER, run_cli, write_client
 
 HEADER = ",".join(ORDER_HEADER)
 GOOD = [

@@ -120,7 +120,8 @@ def test_timestamps_with_utc_offsets_need_no_date_format(tmp_path: Path) -> None
     ]
     params_file = orders_client(rows, timezone="Europe/Madrid")(tmp_path)
     doc = json.loads(run_cli("kpis", str(params_file), "-f", "json").stdout)
-    assert doc["window"] == {"start": "2024-02-01", "end": "2024-02-01"}
+    # both orders are on 1 February in Madrid: the default window is that whole month
+    assert doc["window"] == {"start": "2024-02-01", "end": "2024-02-29"}
     mixed = orders_client([*rows, ("3", "b", "2024-02-02 10:00", "web", 5, "placed")])
     result = run_cli("kpis", str(mixed(tmp_path / "mixed")), "-f", "json")
     assert result.returncode == 2 and "row 3" in result.stderr

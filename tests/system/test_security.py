@@ -100,6 +100,7 @@ def secure_run(
             "slug": slug,
             "data": {"orders": {"query": query, "connection_env": env}},
             "channels": {"online": [CHANNEL], "offline": ["Phone"]},
+            "statuses": {"placed": ["ok"]},
             **extra,
         }
         path = folder / "client.yaml"

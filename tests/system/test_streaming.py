@@ -129,7 +129,8 @@ def test_text_dates_with_date_format_stream(tmp_path: Path) -> None:
     )
     streamed = kpis_json(params, "--streaming")
     assert streamed == kpis_json(params)
-    assert streamed["window"] == {"start": "2024-01-05", "end": "2024-03-01"}
+    # read day first: 5 January to 1 March, so the default window is January to March
+    assert streamed["window"] == {"start": "2024-01-01", "end": "2024-03-31"}
     assert streamed["kpis"]["net_revenue"] == 500
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from b2b_analysis.config import Window, parse_date
 from b2b_analysis.errors import InputError
+from b2b_analysis.periods import Calendar
 
 
 def test_override_replaces_only_the_given_ends() -> None:
@@ -16,15 +17,17 @@ def test_override_replaces_only_the_given_ends() -> None:
         start=dt.date(2024, 1, 1), end=dt.date(2024, 6, 30)
     )
     assert params.override(dt.date(2024, 3, 1)).start == dt.date(2024, 3, 1)
-    assert Window().override().over(dt.date(2023, 1, 5), dt.date(2023, 2, 1)) == (
-        dt.date(2023, 1, 5),
-        dt.date(2023, 2, 1),
-    )
+    # open ends: whole periods spanning the orders
+    assert Window().override().over(
+        dt.date(2023, 1, 5), dt.date(2023, 2, 1), Calendar("month")
+    ) == (dt.date(2023, 1, 1), dt.date(2023, 2, 28))
 
 
 def test_an_inverted_window_is_refused() -> None:
     with pytest.raises(InputError, match=r"starts \(2024-05-01\) after it ends \(2024-04-30\)"):
-        Window(start=dt.date(2024, 5, 1)).over(dt.date(2024, 1, 1), dt.date(2024, 4, 30))
+        Window(start=dt.date(2024, 5, 1)).over(
+            dt.date(2024, 1, 1), dt.date(2024, 4, 30), Calendar("month")
+        )
 
 
 @pytest.mark.parametrize("text", ["2024-02-30", "01.02.2024", "2024/02/01", "soon", ""])

@@ -232,7 +232,7 @@ def test_errors_name_the_clients_column(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_table(loaded, "orders")
     assert caught.value.column == "revenue" and caught.value.source_column == "Umsatz"
-    assert ": column 'revenue (Umsatz)': row 1: negative values" in str(caught.value)
+    assert ": column 'revenue (Umsatz)': row 1: negative revenue on orders" in str(caught.value)
 
 
 def test_wide_survey_rows_without_scores_warn(tmp_path: Path) -> None:

@@ -91,11 +91,14 @@ def test_compute_kpis(client: Client, default_window: bool) -> None:
     """Every headline KPI and the per-period series, against the reference."""
     data = client.data()
     period = client.period if client.explicit_period else None
-    if default_window:  # no window given: the range of the orders
+    if default_window:  # no window given: whole periods spanning the orders
         if not client.orders:
             return
-        start = min(o["order_date"] for o in client.orders)
-        end = max(o["order_date"] for o in client.orders)
+        fys = client.fiscal_year_start
+        first = min(o["order_date"] for o in client.orders)
+        last = max(o["order_date"] for o in client.orders)
+        start = ref.period_start(first, client.period, fys)
+        end = ref.period_last_day(ref.period_start(last, client.period, fys), client.period)
         kwargs: dict[str, Any] = {}
     else:
         start, end = client.start, client.end

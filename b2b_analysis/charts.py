@@ -50,7 +50,7 @@ ONLINE, OFFLINE = palette.ONLINE, palette.OFFLINE
 CHANNEL_SCALE = alt.Scale(domain=["online", "offline"], range=[ONLINE, OFFLINE])
 STATE_SCALE = alt.Scale(
     domain=["online-only", "hybrid", "offline-only", "inactive"],
-    range=[ONLINE, "#6baed6", OFFLINE, "#e4e7eb"],
+    range=[ONLINE, palette.HYBRID, OFFLINE, GRID],
 )
 WIDTH, HEIGHT = 560, 220
 
@@ -93,18 +93,7 @@ def _theme() -> dict[str, Any]:
                 "labelOrient": "top",
                 "titleFontSize": 0,
             },
-            "range": {
-                "category": [
-                    ONLINE,
-                    "#ff7f0e",
-                    "#2ca02c",
-                    "#d62728",
-                    "#9467bd",
-                    "#8c564b",
-                    "#e377c2",
-                    OFFLINE,
-                ]
-            },
+            "range": {"category": [ONLINE, *palette.CATEGORY, OFFLINE]},
             "line": {"strokeWidth": 2, "color": ONLINE},
             "area": {"color": ONLINE},
             "circle": {"color": ONLINE},
@@ -365,7 +354,7 @@ def reverted_customers_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart
                 title="Outcome",
                 scale=alt.Scale(
                     domain=["retained online", "reverted to offline", "no later order"],
-                    range=[ONLINE, "#d62728", GRID],
+                    range=[ONLINE, palette.REVERTED, GRID],
                 ),
             ),
             tooltip=[

@@ -15,6 +15,7 @@ from __future__ import annotations
 __all__ = [
     "BAD",
     "BRAND",
+    "CATEGORY",
     "FONT",
     "FONTS",
     "GOOD",
@@ -24,6 +25,7 @@ __all__ = [
     "MUTED",
     "OFFLINE",
     "ONLINE",
+    "REVERTED",
     "SOFT_INK",
 ]
 
@@ -55,6 +57,10 @@ ONLINE = BRAND
 OFFLINE = "#9aa5b1"
 #: Customers buying on both channels (between online and offline).
 HYBRID = "#6baed6"
+#: Customers who went back to offline after trying the webshop.
+REVERTED = "#d62728"
+#: Further series of a chart, after the online colour (the offline neutral comes last).
+CATEGORY: tuple[str, ...] = ("#ff7f0e", "#2ca02c", REVERTED, "#9467bd", "#8c564b", "#e377c2")
 #: A change for the better, and for the worse (trend arrows, failures).
 GOOD = "#1a7f37"
 BAD = "#c0392b"

@@ -320,8 +320,8 @@ CASES: dict[str, Case] = {
     "an impossible date in the params file": Case(
         _params("client: X\ndata: {orders: data/orders.csv}\nwindow: {start: 2024-02-30}\n"),
         lambda f: (
-            f"error: {f.resolve()}/client.yaml: malformed YAML at line 3, column 17: "
-            "'2024-02-30' is not a date (day is out of range for month)"
+            f"error: {f.resolve()}/client.yaml: window.start: '2024-02-30' is not a date "
+            "(day is out of range for month); write it as YYYY-MM-DD"
         ),
     ),
     "report --out is an existing file": Case(
@@ -460,6 +460,15 @@ def _load(params: Path) -> dict[str, object]:
     return json.loads(result.stdout)
 
 
+def _order_dates(params: Path) -> tuple[str, str]:
+    """The first and last order date as loaded (the default window is widened to whole
+    periods, so it no longer shows the dates themselves)."""
+    from b2b_analysis import load_client, load_params
+
+    dates = load_client(load_params(params)).orders.get_column("order_date")
+    return str(dates.min()), str(dates.max())
+
+
 def test_german_erp_export_loads_as_it_is(tmp_path: Path) -> None:
     """Semicolons, cp1252, decimal commas with thousands dots, dd.mm.yyyy dates."""
     rows = [
@@ -475,7 +484,8 @@ def test_german_erp_export_loads_as_it_is(tmp_path: Path) -> None:
     doc = _load(params)
     placed = [_german(r[4]) for r in rows if r[5] == "placed"]
     assert doc["kpis"]["net_revenue"] == pytest.approx(sum(placed))
-    assert doc["window"] == {"start": "2024-01-02", "end": "2024-02-28"}
+    assert _order_dates(params) == ("2024-01-02", "2024-02-28")
+    assert doc["window"] == {"start": "2024-01-01", "end": "2024-02-29"}  # whole months
     assert doc["kpis"]["customers"] == 2
 
 
@@ -498,7 +508,8 @@ def test_title_lines_are_skipped_with_skip_rows(tmp_path: Path) -> None:
 
 def test_day_month_dates_with_a_time_load_once_the_format_is_given(tmp_path: Path) -> None:
     params = _client(tmp_path, _text(AMBIGUOUS_TIMES).encode(), date_format="%m/%d/%Y %H:%M")
-    assert _load(params)["window"] == {"start": "2024-05-01", "end": "2024-06-01"}
+    assert _load(params)["window"] == {"start": "2024-05-01", "end": "2024-06-30"}
+    assert _order_dates(params) == ("2024-05-01", "2024-06-01")
 
 
 @pytest.mark.parametrize(
@@ -516,12 +527,13 @@ def test_common_date_forms_are_recognised(
     tmp_path: Path, dates: list[str], window: tuple[str, str] | None
 ) -> None:
     rows = [(str(i), "a", d, "web", "10", "placed") for i, d in enumerate(dates)]
-    result = run_cli("kpis", str(_client(tmp_path, _text(rows).encode())), "-f", "json")
+    params = _client(tmp_path, _text(rows).encode())
+    result = run_cli("kpis", str(params), "-f", "json")
     if window is None:  # a column mixing dates with and without a time names the row
         assert result.returncode == 2 and "row 1" in result.stderr, result.stderr
         return
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["window"] == dict(zip(("start", "end"), window, strict=True))
+    assert _order_dates(params) == window
 
 
 def test_excel_serial_dates_and_a_numeric_sheet(tmp_path: Path) -> None:
@@ -556,7 +568,8 @@ def test_excel_serial_dates_and_a_numeric_sheet(tmp_path: Path) -> None:
         )
     )
     doc = _load(tmp_path / "client.yaml")
-    assert doc["window"] == {"start": "2024-01-05", "end": "2024-02-05"}
+    assert _order_dates(tmp_path / "client.yaml") == ("2024-01-05", "2024-02-05")
+    assert doc["window"] == {"start": "2024-01-01", "end": "2024-02-29"}  # whole months
     assert doc["kpis"]["net_revenue"] == pytest.approx(100.5 + 1200.25 + 7)
 
 

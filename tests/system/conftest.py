@@ -11,10 +11,17 @@ in ``tests/support/reportkit.py``.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import socket
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -123,6 +130,103 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+# ------------------------------------------------------------------ JupyterLab
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A running JupyterLab server started by :func:`jupyterlab`."""
+
+    base: str  #: ``http://127.0.0.1:<port>``
+    token: str
+    log: Path  #: the server's (and its kernels') output
+
+    def url(self, path: str) -> str:
+        """The address that opens ``path`` (relative to the served folder) in Lab."""
+        return f"{self.base}/lab/tree/{path}?token={self.token}"
+
+    def serves(self, url: str) -> bool:
+        """Whether a browser request stays on this machine: the server's HTTP, its
+        kernel websockets, or a ``data:`` URL (Lab's own inlined icons and fonts)."""
+        websocket = self.base.replace("http://", "ws://", 1)
+        return url.startswith((f"{self.base}/", f"{websocket}/", "data:"))
+
+
+def _start_lab(root: Path, log: Path) -> tuple[subprocess.Popen[bytes], Lab]:
+    """Start JupyterLab on ``root``; return once ``/api/status`` answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    lab = Lab(f"http://127.0.0.1:{port}", secrets.token_hex(16), log)
+    state = root / ".jupyter"
+    # no "notified about Jupyter news?" toast over the notebook (and no news fetched)
+    settings = state / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    env = {
+        **os.environ,  # PYTHONPATH included: the kernels import this checkout's package
+        "JUPYTER_CONFIG_DIR": str(state / "config"),  # user settings and workspaces too
+        "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
+    }
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+             f"--IdentityProvider.token={lab.token}", f"--ServerApp.root_dir={root}",
+             "--LabApp.news_url=",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{lab.base}/api/status?token={lab.token}", timeout=2):
+                return server, lab
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                _stop(server)
+                pytest.fail(f"JupyterLab did not start:\n{log.read_text()}", pytrace=False)
+            time.sleep(0.5)
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server and its kernels (SIGTERM, then SIGKILL after 30 s)."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Path], Lab]]:
+    """Starts real JupyterLab servers for the module: ``jupyterlab(root)`` serves the
+    folder ``root`` on 127.0.0.1 at a free port with a random token and returns a
+    :class:`Lab` once the server answers.
+
+    Each server has its own config, runtime, user settings and workspaces under
+    ``root/.jupyter`` (nothing from ``~/.jupyter``), fetches no news and checks for
+    no update; its kernels inherit the environment, so they import this checkout's
+    package. Its output goes to a ``jupyterlab.log`` in a temporary folder (see
+    :attr:`Lab.log`). The servers, and their kernels, are stopped when the module ends.
+    """
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def start(root: Path) -> Lab:
+        server, lab = _start_lab(root, tmp_path_factory.mktemp("lab-log") / "jupyterlab.log")
+        servers.append(server)
+        return lab
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            _stop(server)
 
 
 # ------------------------------------------------------------------ report runs

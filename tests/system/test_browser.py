@@ -8,9 +8,10 @@ make no outside request and log no console error. Uses Debian's chromium
 
 from __future__ import annotations
 
-import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,100 +72,51 @@ def lab_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_jupyterlab_runs_a_notebook_and_draws_its_charts(browser: object, lab_tree: Path) -> None:
+def test_jupyterlab_runs_a_notebook_and_draws_its_charts(
+    browser: object, lab_tree: Path, jupyterlab: Callable[[Path], Any]
+) -> None:
     """JupyterLab on 127.0.0.1 with a token: clear, run all, every chart drawn offline."""
-    import secrets
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+    lab = jupyterlab(lab_tree)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    outside: list[str] = []
+    errors: list[str] = []
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    token = secrets.token_hex(16)
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(lab_tree / ".jupyter"),
-        "JUPYTER_RUNTIME_DIR": str(lab_tree / ".runtime"),
-    }
-    log = (lab_tree / "lab.log").open("w")
-    lab = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--allow-root",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={lab_tree}",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    def route(r: object) -> None:
+        url = r.request.url  # type: ignore[attr-defined]
+        if lab.serves(url):
+            r.continue_()  # type: ignore[attr-defined]
+        else:
+            outside.append(url)
+            r.abort()  # type: ignore[attr-defined]
+
+    page.route("**/*", route)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(lab.url("notebooks/overview.ipynb"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    accept = page.locator(".jp-Dialog button.jp-mod-accept")  # "Select kernel"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or lab.poll() is not None:
-                    pytest.fail("JupyterLab did not start: " + (lab_tree / "lab.log").read_text())
-                time.sleep(0.5)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
-        outside: list[str] = []
-        errors: list[str] = []
-
-        def route(r: object) -> None:
-            url = r.request.url  # type: ignore[attr-defined]
-            if url.startswith((base, f"ws://127.0.0.1:{port}", "data:")):
-                r.continue_()  # type: ignore[attr-defined]
-            else:
-                outside.append(url)
-                r.abort()  # type: ignore[attr-defined]
-
-        page.route("**/*", route)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{base}/lab/tree/notebooks/overview.ipynb?token={token}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        accept = page.locator(".jp-Dialog button.jp-mod-accept")  # "Select kernel"
-        try:
-            accept.wait_for(timeout=15_000)
-            accept.click()
-        except Exception:  # no dialog: the kernel started by itself
-            pass
-        page.click("div.lm-MenuBar-itemLabel:text('Edit')")
-        page.click("li.lm-Menu-item:has-text('Clear Outputs of All Cells')")
-        page.wait_for_function(
-            "() => document.querySelectorAll('.jp-RenderedVegaLite').length === 0"
-        )
-        page.click("div.lm-MenuBar-itemLabel:text('Run')")
-        page.click("li.lm-Menu-item:has-text('Run All Cells')")
-        page.wait_for_function(
-            "() => document.querySelectorAll('.jp-RenderedVegaLite svg.marks').length >= 5",
-            timeout=120_000,
-        )
-        assert (
-            page.locator(
-                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-            ).count()
-            == 0
-        )
-        assert outside == [], outside
-        assert errors == [], errors
-        page.close()
-    finally:
-        lab.terminate()
-        lab.wait(30)
-        log.close()
+        accept.wait_for(timeout=15_000)
+        accept.click()
+    except Exception:  # no dialog: the kernel started by itself
+        pass
+    page.click("div.lm-MenuBar-itemLabel:text('Edit')")
+    page.click("li.lm-Menu-item:has-text('Clear Outputs of All Cells')")
+    page.wait_for_function("() => document.querySelectorAll('.jp-RenderedVegaLite').length === 0")
+    page.click("div.lm-MenuBar-itemLabel:text('Run')")
+    page.click("li.lm-Menu-item:has-text('Run All Cells')")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-RenderedVegaLite svg.marks').length >= 5",
+        timeout=120_000,
+    )
+    assert (
+        page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).count()
+        == 0
+    )
+    assert outside == [], outside
+    assert errors == [], errors
+    page.close()
 
 
 @pytest.mark.slow

@@ -155,7 +155,14 @@ def _window(result: CheckResult, loaded: LoadedParams) -> None:
     orders = frames.pop("orders", None)
     if orders is None:
         return
-    data = ClientData(params=loaded.params, orders=orders, **frames)
+    data = ClientData(
+        params=loaded.params,
+        orders=orders,
+        order_lines=frames.get("order_lines"),
+        visits=frames.get("visits"),
+        surveys=frames.get("surveys"),
+        investments=frames.get("investments"),
+    )
     try:
         result.window = data.window()
     except InputError as exc:  # a window with no orders
@@ -205,8 +212,8 @@ def print_check(result: CheckResult, out: Any) -> None:
 
     out.print(f"[bold]{escape(result.client)}[/]: {escape(result.params)}")
     tables = Table("Table", "Rows", "Loaded", "Refused", "From", "To", box=box.SIMPLE_HEAD)
-    for column in tables.columns[1:4]:
-        column.justify = "right"
+    for numbers in tables.columns[1:4]:
+        numbers.justify = "right"
     for name, t in result.tables.items():
         refused = "file" if t.error is not None and t.refused is None else _count(t.refused)
         tables.add_row(name, _count(t.rows), _count(t.loaded), refused, _day(t.first), _day(t.last))

@@ -15,187 +15,57 @@ from dataclasses import dataclass, field
 
 from b2b_analysis.schema import TABLES, WIDE_SURVEY_COLUMNS
 
-_DATE = ("date", "datum", "fecha")
-_CUSTOMER = (
-    "customer_id", "customer", "customer id", "customer number", "customer no", "account",
-    "account id", "client id", "kundennummer", "kundennr", "kunde", "kunden nr", "debitor",
-    "debitorennummer", "cliente", "id cliente", "codigo cliente", "num cliente", "client",
-    "numero client", "code client", "no client", "kundnr", "kund",
-)  # fmt: skip
-_ORDER = (
-    "order_id", "order", "order id", "order number", "order no", "auftragsnummer",
-    "auftragsnr", "auftrag", "bestellnummer", "bestellnr", "belegnummer", "pedido",
-    "num pedido", "numero pedido", "n pedido", "id pedido", "commande", "numero commande",
-    "no commande", "n commande", "id commande", "ordernr",
-)  # fmt: skip
+#: canonical column -> header names that mean it, most specific first, comma-separated
+#: ("date words" stands for the words any date column may be called)
+_WORDS: dict[str, str] = {
+    "order_id": "order, order id, order number, order no, auftragsnummer, auftragsnr, "
+    "auftrag, bestellnummer, bestellnr, belegnummer, pedido, num pedido, numero pedido, "
+    "n pedido, id pedido, commande, numero commande, no commande, n commande, id commande, "
+    "ordernr",
+    "customer_id": "customer, customer id, customer number, customer no, account, "
+    "account id, client id, kundennummer, kundennr, kunde, kunden nr, debitor, "
+    "debitorennummer, cliente, id cliente, codigo cliente, num cliente, client, "
+    "numero client, code client, no client, kundnr, kund",
+    "order_date": "order date, auftragsdatum, bestelldatum, belegdatum, fecha pedido, "
+    "date commande, orderdatum, date words",
+    "channel": "channel, sales channel, vertriebsweg, vertriebskanal, kanal, canal, "
+    "canal venta, canal de venta, canal de vente",
+    "revenue": "revenue, net revenue, net amount, amount, value, total, umsatz, "
+    "nettoumsatz, betrag, nettobetrag, importe, importe neto, montant, montant ht, "
+    "chiffre d'affaires, nettobelopp, belopp",
+    "status": "status, order status, auftragsstatus, estado, statut",
+    "lines": "lines, line count, positionen, anzahl positionen, lineas, lignes, nb lignes, "
+    "antal rader",
+    "cost": "cost, cogs, kosten, wareneinsatz, coste, costo, cout, kostnad",
+    "location_id": "location, location id, standort, ubicacion, site",
+    "contact_id": "contact, contact id, ansprechpartner, kontakt, contacto",
+    "sku": "sku, item, article, product, artikelnummer, artikelnr, artikel, articulo, "
+    "referencia, produit, reference",
+    "category": "category, product group, kategorie, warengruppe, familia, categoria, "
+    "categorie, famille, partida, posten, poste, kategori, varugrupp",
+    "quantity": "quantity, qty, menge, anzahl, cantidad, quantite, antal",
+    "line_revenue": "line revenue, line amount, positionswert, zeilenbetrag, importe linea, "
+    "montant ligne, radbelopp",
+    "visit_id": "visit id, visit, session, session id, sitzung, besuch, sesion, visite, id visite",
+    "visit_start": "visit start, started, start, timestamp, zeitpunkt, beginn, inicio, "
+    "debut, horodatage, date words",
+    "response_date": "response date, answered, antwortdatum, fecha respuesta, date reponse, "
+    "date words",
+    "score": "score, rating, bewertung, punkte, puntuacion, note",
+    "kind": "kind, type, question, survey, art, typ, frage, tipo, pregunta",
+    "csat": "csat, satisfaction, zufriedenheit, kundenzufriedenheit, satisfaccion",
+    "nps": "nps, recommendation, likelihood to recommend, weiterempfehlung, empfehlung, "
+    "recomendacion, recommandation",
+    "date": "investment date, buchungsdatum, date words",
+    "amount": "amount, investment, spend, betrag, investition, importe, inversion, montant, "
+    "investissement, belopp",
+}
+_DATE_WORDS = "date, datum, fecha"
 
 #: canonical column -> header names that mean it, most specific first
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "order_id": _ORDER,
-    "customer_id": _CUSTOMER,
-    "order_date": (
-        "order date",
-        "auftragsdatum",
-        "bestelldatum",
-        "belegdatum",
-        "fecha pedido",
-        "date commande",
-        "orderdatum",
-        *_DATE,
-    ),  # fmt: skip
-    "channel": (
-        "channel",
-        "sales channel",
-        "vertriebsweg",
-        "vertriebskanal",
-        "kanal",
-        "canal",
-        "canal venta",
-        "canal de venta",
-        "canal de vente",
-    ),  # fmt: skip
-    "revenue": (
-        "revenue",
-        "net revenue",
-        "net amount",
-        "amount",
-        "value",
-        "total",
-        "umsatz",
-        "nettoumsatz",
-        "betrag",
-        "nettobetrag",
-        "importe",
-        "importe neto",
-        "montant",
-        "montant ht",
-        "chiffre d'affaires",
-        "nettobelopp",
-        "belopp",
-    ),  # fmt: skip
-    "status": ("status", "order status", "auftragsstatus", "estado", "statut"),
-    "lines": (
-        "lines",
-        "line count",
-        "positionen",
-        "anzahl positionen",
-        "lineas",
-        "lignes",
-        "nb lignes",
-        "antal rader",
-    ),  # fmt: skip
-    "cost": (
-        "cost",
-        "cogs",
-        "kosten",
-        "wareneinsatz",
-        "coste",
-        "costo",
-        "cout",
-        "kostnad",
-    ),  # fmt: skip
-    "location_id": ("location", "location id", "standort", "ubicacion", "site"),
-    "contact_id": ("contact", "contact id", "ansprechpartner", "kontakt", "contacto"),
-    "sku": (
-        "sku",
-        "item",
-        "article",
-        "product",
-        "artikelnummer",
-        "artikelnr",
-        "artikel",
-        "articulo",
-        "referencia",
-        "produit",
-        "reference",
-    ),  # fmt: skip
-    "category": (
-        "category",
-        "product group",
-        "kategorie",
-        "warengruppe",
-        "familia",
-        "categoria",
-        "categorie",
-        "famille",
-        "partida",
-        "posten",
-        "poste",
-        "kategori",
-        "varugrupp",
-    ),  # fmt: skip
-    "quantity": ("quantity", "qty", "menge", "anzahl", "cantidad", "quantite", "antal"),
-    "line_revenue": (
-        "line revenue",
-        "line amount",
-        "positionswert",
-        "zeilenbetrag",
-        "importe linea",
-        "montant ligne",
-        "radbelopp",
-    ),  # fmt: skip
-    "visit_id": (
-        "visit id",
-        "visit",
-        "session",
-        "session id",
-        "sitzung",
-        "besuch",
-        "sesion",
-        "visite",
-        "id visite",
-    ),  # fmt: skip
-    "visit_start": (
-        "visit start",
-        "started",
-        "start",
-        "timestamp",
-        "zeitpunkt",
-        "beginn",
-        "inicio",
-        "debut",
-        "horodatage",
-        *_DATE,
-    ),  # fmt: skip
-    "response_date": (
-        "response date",
-        "answered",
-        "antwortdatum",
-        "fecha respuesta",
-        "date reponse",
-        *_DATE,
-    ),  # fmt: skip
-    "score": ("score", "rating", "bewertung", "punkte", "puntuacion", "note"),
-    "kind": ("kind", "type", "question", "survey", "art", "typ", "frage", "tipo", "pregunta"),
-    "csat": (
-        "csat",
-        "satisfaction",
-        "zufriedenheit",
-        "kundenzufriedenheit",
-        "satisfaccion",
-    ),  # fmt: skip
-    "nps": (
-        "nps",
-        "recommendation",
-        "likelihood to recommend",
-        "weiterempfehlung",
-        "empfehlung",
-        "recomendacion",
-        "recommandation",
-    ),  # fmt: skip
-    "date": ("investment date", "buchungsdatum", *_DATE),
-    "amount": (
-        "amount",
-        "investment",
-        "spend",
-        "betrag",
-        "investition",
-        "importe",
-        "inversion",
-        "montant",
-        "investissement",
-        "belopp",
-    ),  # fmt: skip
+    column: tuple(word.strip() for word in words.replace("date words", _DATE_WORDS).split(","))
+    for column, words in _WORDS.items()
 }
 
 #: words in a file's name that say which table it is (used only to break a tie)
@@ -216,8 +86,8 @@ def header_key(name: str) -> str:
     ('auftragsnr', 'zufriedenheit', 'cout')
     """
     bare = re.sub(r"[(\[][^)\]]*[)\]]", " ", name)
-    ascii_text = unicodedata.normalize("NFKD", bare).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]", "", ascii_text.casefold().replace("ß", "ss"))
+    folded = unicodedata.normalize("NFKD", bare.casefold())  # casefold: ß is ss
+    return re.sub(r"[^a-z0-9]", "", folded.encode("ascii", "ignore").decode())
 
 
 def _ranks(column: str) -> dict[str, int]:
@@ -297,8 +167,10 @@ def match_columns(table: str, headers: list[str]) -> TableGuess:
 def assign_tables(files: dict[str, list[str]]) -> tuple[dict[str, tuple[str, TableGuess]], dict]:
     """Which file is which table: ``(table -> (file, guess), file -> why unused)``.
 
-    A file is a candidate for a table when at least two of the table's required
-    columns are found; the best fits are taken first (all required columns found,
+    A file is a candidate for a table when every required column of the table is
+    found, or (the missing ones left as TODOs) at least two are and the file's name
+    says the table (``auftraege.csv``): a customer and a date alone do not make a
+    visits table. The best fits are taken first (all required columns found,
     then the table that requires more, then more columns found, then a file name
     that says the table), each file and each table at most once.
     """
@@ -306,8 +178,8 @@ def assign_tables(files: dict[str, list[str]]) -> tuple[dict[str, tuple[str, Tab
     for name, headers in files.items():
         for table in TABLES:
             guess = match_columns(table, headers)
-            if len(guess.found_required) >= 2:
-                hinted = any(word in name.lower() for word in FILE_HINTS[table])
+            hinted = any(word in name.lower() for word in FILE_HINTS[table])
+            if not guess.missing or (hinted and len(guess.found_required) >= 2):
                 candidates.append(((*guess.score, hinted), name, guess))
     candidates.sort(key=lambda item: item[0], reverse=True)
     chosen: dict[str, tuple[str, TableGuess]] = {}

@@ -37,8 +37,8 @@ def count_labels(values: pl.Series, classes: dict[str, tuple[str, ...]]) -> list
     Label(label='Vertreter', orders=1, cls=None)
     """
     owner = {label_key(label): name for name, labels in classes.items() for label in labels}
-    text = values.cast(pl.String).str.strip_chars()
-    text = pl.when(text == "").then(None).otherwise(text)
+    stripped = pl.lit(values.cast(pl.String)).str.strip_chars()
+    text = pl.when(stripped == "").then(None).otherwise(stripped)
     frame = pl.select(text.alias("label")).with_columns(
         pl.col("label").str.to_lowercase().alias("key")
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from b2b_analysis.config import ClientParams, Channels, Statuses, slugify
+from b2b_analysis.config import Channels, ClientParams, Statuses, slugify
 from b2b_analysis.errors import InputError
 from b2b_analysis.onboard.headers import TableGuess, assign_tables
 from b2b_analysis.onboard.labels import Label, count_labels
@@ -243,8 +243,11 @@ def propose(folder: Path, out: Path) -> Proposal:
     if "orders" not in chosen:
         raise _no_orders(folder, files)
     w = Writer()
-    w.note(0, f"Proposed by `b2b-analysis init {folder.as_posix()}`. Settle every TODO, then")
-    w.note(0, f"run `b2b-analysis check {out.name}`. Every key: docs/params.md.")
+    w.note(
+        0,
+        f"Proposed by `b2b-analysis init {folder.as_posix()}`. Settle every TODO, then run "
+        f"`b2b-analysis check {out.name}`. Every key: docs/params.md.",
+    )
     w.add(f"client: {_scalar(folder.resolve().name)}", "the display name in reports")
     w.add("data:")
     tables = {}

@@ -10,7 +10,8 @@ investments are booked on 1 January (and 1 July), so every date of that file has
 day and month 12 or less: its day/month order cannot be told from the values.
 
 :func:`write_erp_export` writes the three files; :data:`HAND_WRITTEN_PARAMS` is
-the params file a consultant writes for them (no file rewritten).
+the params file a consultant writes for them (no file rewritten); :func:`move_label`
+edits a proposal of ``init`` as a person classifying a label would.
 """
 
 from __future__ import annotations
@@ -175,3 +176,18 @@ def write_erp_export(folder: Path, *, orders: int = 600, seed: int = 7) -> dict[
         _text(INVESTMENT_HEADER, investment_rows(), ";").encode("cp1252")
     )
     return paths
+
+
+def move_label(text: str, label: str, key: str) -> str:
+    """Cut the commented line of ``label`` out of the TODO block and add the label to
+    the list ``key`` (``statuses.placed``), as someone editing the file would."""
+    section, cls = key.split(".")
+    lines = text.splitlines()
+    todo = [i for i, line in enumerate(lines) if line.strip().split("  #")[0] == f"# - {label}"]
+    assert len(todo) == 1, f"{label!r} is not listed once in a TODO block"
+    del lines[todo[0]]
+    start = lines.index(f"{section}:")
+    at = next(i for i in range(start, len(lines)) if lines[i].startswith(f"  {cls}:"))
+    lines[at] = f"  {cls}:"  # `placed: []` becomes a block list
+    lines.insert(at + 1, f"  - {label}")
+    return "\n".join(lines) + "\n"

@@ -22,7 +22,14 @@ from b2b_analysis.config import Channels, ClientParams, Statuses, slugify
 from b2b_analysis.errors import InputError
 from b2b_analysis.onboard.headers import TableGuess, assign_tables
 from b2b_analysis.onboard.labels import Label, count_labels
-from b2b_analysis.onboard.sniff import SUFFIXES, Sniffed, date_format, number_marks, read_export
+from b2b_analysis.onboard.sniff import (
+    SUFFIXES,
+    Sniffed,
+    date_format,
+    number_marks,
+    read_export,
+    utc_offsets,
+)
 from b2b_analysis.schema import TABLES, WIDE_SURVEY_COLUMNS
 
 #: canonical columns whose text is read as numbers (with the source's marks)
@@ -223,6 +230,29 @@ def _orders_labels(w: Writer, guess: TableGuess, sniffed: Sniffed, file: str) ->
         label_block(w, key, labels, file)
 
 
+def _timezone_lines(
+    w: Writer, chosen: dict[str, tuple[str, TableGuess]], files: dict[str, Sniffed]
+) -> None:
+    """Timestamps with UTC offsets are converted to ``timezone``: UTC is not assumed."""
+    seen: dict[str, list[str]] = {}
+    for name, guess in chosen.values():
+        dates = [c.name for c in TABLES[guess.table].columns if c.kind in ("date", "datetime")]
+        for column in (guess.columns[c] for c in dates if c in guess.columns):
+            offsets = utc_offsets(files[name].frame, column)
+            if offsets:
+                seen[name] = offsets
+    if not seen:
+        return
+    where = "; ".join(f"{name}: {', '.join(offsets)}" for name, offsets in seen.items())
+    w.todo(
+        0,
+        f"the timestamps carry UTC offsets ({where}); their dates are taken in the "
+        "client's time zone: set it (an IANA name such as Europe/Madrid); kpis stops "
+        "until then.",
+    )
+    w.add("timezone: TODO")
+
+
 # -------------------------------------------------------------------------- the file
 
 
@@ -260,9 +290,15 @@ def propose(folder: Path, out: Path) -> Proposal:
         w.note(0, f"not used: {name} ({why})")
     orders_file, orders = chosen["orders"]
     if "cost" not in orders.columns:
-        w.add("# gross_margin: 0.30", "for ROI: the gross margin (0-1); without it ROI is null")
+        w.todo(
+            0,
+            "the orders have no cost column: for ROI, set gross_margin (0-1) and remove "
+            "the '#'; without it ROI is null with a note (kpis works).",
+        )
+        w.add("# gross_margin: 0.30")
     _orders_labels(w, orders, files[orders_file], tables["orders"][0])
     w.add("")
+    _timezone_lines(w, chosen, files)
     w.add("period: month")
     w.add("currency: EUR", "display only: the currency of the amounts")
     _validate(w.text)
@@ -272,6 +308,8 @@ def propose(folder: Path, out: Path) -> Proposal:
 def _validate(text: str) -> None:
     """The proposal is a valid params file (a bug here must not leave a broken file)."""
     document = yaml.safe_load(text)
+    if document.get("timezone") == "TODO":  # left for the user to settle, on purpose
+        document["timezone"] = "UTC"
     ClientParams.model_validate(document)
     assert slugify(document["client"])
 

@@ -257,3 +257,22 @@ def date_format(frame: pl.DataFrame, column: str) -> Guess:
         return Guess(fits[0])
     named = " or ".join(repr(f) for f in fits) or "no common format"
     return Guess(None, f"dates such as {sample[0]!r} fit {named}")
+
+
+def utc_offsets(frame: pl.DataFrame, column: str) -> list[str]:
+    """The UTC offsets other than zero that the text timestamps of ``column`` carry.
+
+    >>> utc_offsets(pl.DataFrame({"t": ["2024-01-05T10:00:00+01:00", "2024-07-01 09:00+0200",
+    ...                                  "2024-01-05T10:00:00Z", "2024-01-05"]}), "t")
+    ['+01:00', '+0200']
+    """
+    if column not in frame.columns or frame.schema[column] != pl.String:
+        return []
+    found = (
+        _text_values(frame, [column])
+        .str.extract(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*([+-]\d{2}:?\d{2})$")
+        .drop_nulls()
+        .unique()
+        .sort()
+    )
+    return [v for v in found.to_list() if v.strip("+-").replace(":", "") != "0000"]

@@ -231,7 +231,7 @@ def test_a_parquet_and_an_excel_export_are_proposed_and_load(tmp_path: Path) -> 
     assert document["channels"] == {"online": ["Web"], "offline": ["Phone"], "unmapped": "error"}
     assert "  # - Webbutik  # 1 orders" in proposal.text.splitlines()
     assert "  # - Levererad  # 1 orders" in proposal.text.splitlines()
-    assert len(proposal.todos) == 2
+    assert len(proposal.todos) == 3  # two label blocks, the gross margin
     write_atomic(out, proposal.text, force=False)
     with pytest.raises(InputError, match="'Levererad' \\(1 orders\\)"):
         load_client(load_params(out))
@@ -285,3 +285,21 @@ def test_read_export_reads_every_cell_as_written(tmp_path: Path) -> None:
     sniffed = read_export(path)
     assert sniffed.options == {"separator": ";", "skip_rows": 1}
     assert sniffed.frame.rows() == [("007", "1.234,50")]
+
+
+def test_timestamps_with_utc_offsets_leave_the_time_zone_to_settle(tmp_path: Path) -> None:
+    """UTC is not assumed: the proposal's timezone is a TODO that stops loading by key."""
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "orders.csv").write_text(
+        "order_id,customer_id,order_date,channel,revenue\n"
+        "1,a,2024-01-05T23:30:00+01:00,web,10\n2,b,2024-07-05T00:30:00+02:00,phone,20\n",
+        encoding="utf-8",
+    )
+    out = folder / "params.yaml"
+    proposal = propose(folder, out)
+    assert "timezone: TODO" in proposal.text.splitlines()
+    assert "orders.csv: +01:00, +02:00" in proposal.todos[-1]
+    write_atomic(out, proposal.text, force=False)
+    with pytest.raises(InputError, match="timezone: unknown time zone 'TODO'"):
+        load_params(out)

@@ -470,13 +470,13 @@ def init(
     write_atomic(target, proposal.text, force=force)
     err.print(f"Wrote {target}", markup=False)
     for table, (path, rows) in proposal.tables.items():
-        err.print(f"  {table}: {path} ({rows:,} rows)", markup=False)
+        err.print(f"  {table}: {path} ({rows:,} rows)", markup=False, soft_wrap=False)
     for name, why in proposal.unused.items():
-        err.print(f"  not used: {name} ({why})", markup=False)
+        err.print(f"  not used: {name} ({why})", markup=False, soft_wrap=False)
     if proposal.todos:
         err.print(f"{len(proposal.todos)} TODO(s) to settle in {target}:", markup=False)
         for todo in proposal.todos:
-            err.print(f"  - {todo}", markup=False)
+            err.print(f"  {todo}", markup=False, soft_wrap=False)
     else:
         err.print(f"Nothing to settle; run: b2b-analysis check {target}", markup=False)
 

@@ -218,11 +218,12 @@ def print_check(result: CheckResult, out: Any) -> None:
         refused = "file" if t.error is not None and t.refused is None else _count(t.refused)
         tables.add_row(name, _count(t.rows), _count(t.loaded), refused, _day(t.first), _day(t.last))
     out.print(tables)
-    out.print(
-        "Rows: in the file. Loaded: rows kept (surveys: responses). Refused: rows of the "
-        "first problem found (the error below; 'file': the whole file).",
-        markup=False,
-    )
+    legend = "Rows: in the file. Loaded: rows kept (surveys: responses)."
+    if not result.ok:
+        legend += (
+            " Refused: rows of the first problem found (the error below; 'file': the whole file)."
+        )
+    out.print(legend, markup=False)
     for column, labels in result.labels.items():
         _print_labels(out, result, column, labels)
     _print_notes(out, result)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ class Proposal:
     tables: dict[str, tuple[str, int]]
     #: file -> why it is not used
     unused: dict[str, str]
-    #: the first line of each TODO, in file order
+    #: each TODO as ``line N: what``, in file order
     todos: list[str]
 
 
@@ -83,7 +84,9 @@ class Writer:
         self.lines.append(pad + line)
 
     def todo(self, indent: int, text: str) -> None:
-        self.todos.append(text)
+        """A ``# TODO:`` comment; ``todos`` keeps its line number and first clause."""
+        first = re.split(r"; |\. ", text, maxsplit=1)[0].rstrip(".")
+        self.todos.append(f"line {len(self.lines) + 1}: {first}")
         self.note(indent, f"TODO: {text}")
 
     @property
@@ -94,14 +97,18 @@ class Writer:
 # ------------------------------------------------------------------------- the files
 
 
+#: files of a client's folder that are not exports: not read, and not listed
+NOT_EXPORTS = (".yaml", ".yml", ".md")
+
+
 def read_folder(folder: Path) -> tuple[dict[str, Sniffed], dict[str, str]]:
     """Every export file directly in ``folder`` read (name -> file), and the files
-    that could not be read (name -> why)."""
+    that could not be read (name -> why); params files and notes are passed over."""
     if not folder.is_dir():
         raise InputError("not a folder; give the folder that holds the export files", file=folder)
     read, unread = {}, {}
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
+        if path.name.startswith(".") or not path.is_file() or path.suffix in NOT_EXPORTS:
             continue
         if path.suffix.lower() not in SUFFIXES:
             unread[path.name] = f"not an export file ({', '.join(sorted(SUFFIXES))})"
@@ -243,7 +250,7 @@ def _timezone_lines(
                 seen[name] = offsets
     if not seen:
         return
-    where = "; ".join(f"{name}: {', '.join(offsets)}" for name, offsets in seen.items())
+    where = " and ".join(f"{name}: {', '.join(offsets)}" for name, offsets in seen.items())
     w.todo(
         0,
         f"the timestamps carry UTC offsets ({where}); their dates are taken in the "

@@ -300,6 +300,8 @@ def test_timestamps_with_utc_offsets_leave_the_time_zone_to_settle(tmp_path: Pat
     proposal = propose(folder, out)
     assert "timezone: TODO" in proposal.text.splitlines()
     assert "orders.csv: +01:00, +02:00" in proposal.todos[-1]
+    line = int(proposal.todos[-1].split(":")[0].removeprefix("line "))
+    assert proposal.text.splitlines()[line - 1].startswith("# TODO: the timestamps carry")
     write_atomic(out, proposal.text, force=False)
     with pytest.raises(InputError, match="timezone: unknown time zone 'TODO'"):
         load_params(out)

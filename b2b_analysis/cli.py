@@ -434,6 +434,78 @@ def demo(
     report(files, False, params_dir, jobs, out, None)
 
 
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def init(
+    folder: Annotated[
+        Path, typer.Argument(metavar="FOLDER", help="The folder holding the client's export files.")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="PARAMS.yaml",
+            help="Where to write the proposal (default: FOLDER/params.yaml); in FOLDER or "
+            "a folder above it.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing params file.")
+    ] = False,
+) -> None:
+    """Propose a params file for the export files in FOLDER (CSV, Parquet, Excel)."""
+    from b2b_analysis.onboard.proposal import propose, write_atomic
+
+    target = out if out is not None else folder / "params.yaml"
+    if target.exists() and not force and not target.is_dir():
+        raise InputError(
+            "the params file exists; use --force to replace it, or give another --out",
+            file=target,
+        )
+    proposal = propose(folder, target)
+    write_atomic(target, proposal.text, force=force)
+    err.print(f"Wrote {target}", markup=False)
+    for table, (path, rows) in proposal.tables.items():
+        err.print(f"  {table}: {path} ({rows:,} rows)", markup=False, soft_wrap=False)
+    for name, why in proposal.unused.items():
+        err.print(f"  not used: {name} ({why})", markup=False, soft_wrap=False)
+    if proposal.todos:
+        err.print(f"{len(proposal.todos)} TODO(s) to settle in {target}:", markup=False)
+        for todo in proposal.todos:
+            err.print(f"  {todo}", markup=False, soft_wrap=False)
+    else:
+        err.print(f"Nothing to settle; run: b2b-analysis check {target}", markup=False)
+
+
+@app.command()
+def check(
+    params: Annotated[
+        Path, typer.Argument(metavar="PARAMS", help="The client's params YAML file.")
+    ],
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option("--format", "-f", help="table: for a terminal; json: for machines."),
+    ] = CheckFormat.table,
+) -> None:
+    """Load every table of a params file and report rows, refusals, dates and labels (no KPIs)."""
+    from b2b_analysis.onboard.check import check_params, print_check
+
+    result = check_params(load_params(params))
+    if output_format is CheckFormat.json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_check(result, Console(highlight=False))
+    for table in result.tables.values():
+        if table.error is not None:
+            sys.stderr.write(f"error: {table.error}\n")
+    if not result.ok:
+        raise typer.Exit(EXIT_INPUT)
+
+
 def main() -> None:
     """Entry point: run the app, turning input errors into one line and exit code 2."""
     warnings.showwarning = _show_warning

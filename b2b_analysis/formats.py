@@ -68,8 +68,9 @@ def _marks_name(decimal: str, thousands: str | None) -> str:
     return f"decimal {decimal!r}, {grouping}"
 
 
-#: (decimal, thousands) pairs tried, most common first, to explain a value that fails
-_MARKS: tuple[tuple[str, str | None], ...] = (
+#: (decimal, thousands) pairs tried, the plainest first: to explain a value that fails,
+#: and by ``init`` to find the marks of an export
+MARKS: tuple[tuple[str, str | None], ...] = (
     (".", None),
     (",", None),
     (",", "."),
@@ -91,7 +92,7 @@ def number_hint(values: list[str], decimal: str, thousands: str | None, where: s
     """
     fits = [
         (d, t)
-        for d, t in _MARKS
+        for d, t in MARKS
         if (d, t) != (decimal, thousands)
         and all(re.fullmatch(number_pattern(d, t), v.strip()) for v in values)
     ]

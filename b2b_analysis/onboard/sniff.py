@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from b2b_analysis.formats import (
+    MARKS,
     SEPARATORS,
     AmbiguousDates,
     bom_codec,
@@ -35,16 +36,6 @@ SUFFIXES = {
     ".xlsx": "excel",
     ".xlsm": "excel",
 }
-#: (decimal, thousands) pairs tried, the plainest first
-MARKS: tuple[tuple[str, str | None], ...] = (
-    (".", None),
-    (",", None),
-    (",", "."),
-    (".", ","),
-    (",", " "),
-    (".", "'"),
-    (",", "\u00a0"),
-)
 
 
 @dataclass

@@ -48,7 +48,8 @@ def wilson_interval(successes: pl.Expr | str, trials: pl.Expr | str, *, z: float
         centre    = (p + z^2 / (2n)) / (1 + z^2 / n)
         half-width = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / (4 n^2))
 
-    and the bounds are centre -/+ half-width, clipped to 0..1 (they only leave it by
+    and the bounds are centre -/+ half-width, clipped to 0..1; with k = 0 the low bound
+    is exactly 0 and with k = n the high bound exactly 1 (the formula gives them up to
     rounding). The struct is null when ``n`` is 0 or null, when ``k`` is null, negative
     or larger than ``n`` (no proportion: online orders can exceed visits).
 
@@ -69,9 +70,9 @@ def wilson_interval(successes: pl.Expr | str, trials: pl.Expr | str, *, z: float
     scale = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / scale
     half = z / scale * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt()
-    bounds = pl.struct(
-        (centre - half).clip(0.0, 1.0).alias("low"), (centre + half).clip(0.0, 1.0).alias("high")
-    )
+    low = pl.when(k == 0).then(pl.lit(0.0)).otherwise((centre - half).clip(0.0, 1.0))
+    high = pl.when(k == n).then(pl.lit(1.0)).otherwise((centre + half).clip(0.0, 1.0))
+    bounds = pl.struct(low.alias("low"), high.alias("high"))
     return pl.when((n > 0) & (k >= 0) & (k <= n)).then(bounds).otherwise(None)
 
 

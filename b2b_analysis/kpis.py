@@ -3,7 +3,11 @@
 :func:`compute_kpis` is what the ``kpis`` command, the notebooks and the reports
 call. It computes the window's headline figures and the per-period series with
 the same aggregation code (the window is one group; the series groups by
-period), so the two can never disagree on a definition.
+period), so the two can never disagree on a definition. Each KPI with an interval
+in the registry also gets its ``n`` and 95 % bounds: a proportion from its
+successes and trials (``_<key>_k``, ``<key>_n``) aggregated with it, through one
+Wilson expression for the headline row and the series alike; a mean or median by
+a seeded bootstrap of its collected values (:mod:`b2b_analysis.stats`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData, Engine
 from b2b_analysis.periods import Calendar
-from b2b_analysis.registry import KPIS, SERIES_KPIS, null_reasons
+from b2b_analysis.registry import (
+    INTERVAL_KPIS,
+    KPIS,
+    REGISTRY,
+    SERIES_INTERVALS,
+    SERIES_KPIS,
+    null_reasons,
+)
+from b2b_analysis.stats import Statistic, bootstrap_interval, wilson_interval
 
 
 @dataclass
@@ -40,6 +52,9 @@ class KpiReport:
     notes: dict[str, str]
     series: pl.DataFrame
     sources: dict[str, str] = field(default_factory=dict)
+    #: each headline KPI with an interval (:data:`~b2b_analysis.registry.INTERVAL_KPIS`):
+    #: ``{"n": ..., "low": ..., "high": ...}``
+    intervals: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
 
     @property
     def calendar(self) -> Calendar:
@@ -64,6 +79,11 @@ class KpiReport:
             "period": self.period,
             "small_order_threshold": _json_value(self.small_order_threshold),
             "kpis": {k: _json_value(self.kpis.get(k)) for k in KPIS},
+            "intervals": {
+                k: {part: _json_value(v) for part, v in self.intervals[k].items()}
+                for k in INTERVAL_KPIS
+                if k in self.intervals
+            },
             "notes": dict(sorted(self.notes.items())),
             "series": {"period": self.period, "columns": list(self.series.columns), "rows": rows},
         }
@@ -166,6 +186,12 @@ def window_notes(data: ClientData[Any], lo: dt.date, hi: dt.date) -> dict[str, s
 # ------------------------------------------------------------------ computation
 
 
+def _counts(key: str, flags: pl.Expr) -> list[pl.Expr]:
+    """The successes and trials of the proportion ``key``, as ``_<key>_k`` and ``<key>_n``:
+    ``flags`` has one boolean per trial (``metrics.*_flags``)."""
+    return [m.successes(flags).alias(f"_{key}_k"), m.trials(flags).alias(f"{key}_n")]
+
+
 def _order_aggs(threshold: float | None, profit: pl.Expr | None) -> list[pl.Expr]:
     aggs = [
         m.customers(),
@@ -178,9 +204,12 @@ def _order_aggs(threshold: float | None, profit: pl.Expr | None) -> list[pl.Expr
         m.online_average_order_value(),
         m.offline_average_order_value(),
         (pl.col("is_online") & pl.col("is_valid")).sum().cast(pl.Int64).alias("_online_orders"),
+        *_counts("customer_retention_rate", m.repeat_customer_flags()),
+        *_counts("online_order_share", m.online_order_flags()),
     ]
     if threshold is not None:
         aggs.append(m.small_order_online_share(threshold))
+        aggs.extend(_counts("small_order_online_share", m.small_order_flags(threshold)))
     else:
         aggs.append(pl.lit(None, pl.Float64).alias("small_order_online_share"))
     if profit is not None:
@@ -266,20 +295,56 @@ def collect_plans(
     return results
 
 
+#: The proportions with a Wilson interval, in registry order.
+WILSON_KPIS: tuple[str, ...] = tuple(k for k, v in REGISTRY.items() if v.interval == "wilson")
+
+
 def _derived(frame: pl.DataFrame) -> pl.DataFrame:
     """The KPIs made of other plans' aggregates (conversion: orders over visits; ROI:
-    profit over investment), for the headline row and the series alike."""
+    profit over investment) and the Wilson bounds of every proportion whose counts are
+    there, for the headline row and the series alike."""
     columns = frame.columns
     if "investment" in columns:  # a table with no rows in a period: nothing invested
         frame = frame.with_columns(pl.col("investment").fill_null(0.0))
-    return frame.with_columns(
+    frame = frame.with_columns(
         m.conversion_rate(pl.col("_online_orders"), pl.col("_visits"))
         if "_visits" in columns
         else pl.lit(None, pl.Float64).alias("conversion_rate"),
         m.roi(pl.col("online_gross_profit"), pl.col("investment"))
         if "investment" in columns
         else pl.lit(None, pl.Float64).alias("roi"),
+        *_derived_counts(columns),
     )
+    return _with_wilson(frame)
+
+
+def _derived_counts(columns: list[str]) -> list[pl.Expr]:
+    """Successes and trials of the proportions made of other aggregates."""
+    counts = []
+    if "_visits" in columns:
+        counts += [
+            pl.col("_online_orders").alias("_conversion_rate_k"),
+            pl.col("_visits").alias("conversion_rate_n"),
+        ]
+    if "customers_start" in columns:  # the series' spine (metrics.period_retention)
+        counts += [
+            pl.col("retained_customers").alias("_period_retention_rate_k"),
+            pl.col("customers_start").alias("period_retention_rate_n"),
+        ]
+    return counts
+
+
+def _with_wilson(frame: pl.DataFrame) -> pl.DataFrame:
+    """``<key>_low`` and ``<key>_high``: the Wilson interval of ``_<key>_k`` out of
+    ``<key>_n``, for each proportion of the registry whose counts the frame has."""
+    keys = [key for key in WILSON_KPIS if f"{key}_n" in frame.columns]
+    intervals = (
+        wilson_interval(pl.col(f"_{key}_k"), pl.col(f"{key}_n"))
+        .struct.rename_fields([f"{key}_low", f"{key}_high"])
+        .alias(f"_{key}_interval")
+        for key in keys
+    )
+    return frame.with_columns(intervals).unnest([f"_{key}_interval" for key in keys])
 
 
 def _require_orders(data: ClientData[Any], lo: dt.date, hi: dt.date) -> None:
@@ -309,44 +374,91 @@ def _threshold(data: ClientData[Any], orders: pl.LazyFrame) -> float | None:
     return value
 
 
+@dataclass(frozen=True)
+class Sample:
+    """The values a bootstrap KPI is the ``statistic`` of: ``values`` over ``frame``,
+    nulls left out, each placed in a period by the column ``date`` when it is given."""
+
+    frame: pl.LazyFrame
+    values: pl.Expr
+    statistic: Statistic
+    date: str | None = None
+
+    def plan(self, key: Callable[[str], pl.Expr]) -> Plan:
+        """The plan collecting the values (column ``value``) and their ``period``."""
+        columns = [self.values.alias("value")]
+        if self.date is not None:
+            columns.append(key(self.date).alias("period"))
+        return Plan(self.frame.select(*columns).drop_nulls("value"))
+
+
 def _plans(
     data: ClientData[Any], lo: dt.date, hi: dt.date, order_aggs: list[pl.Expr], calendar: Calendar
-) -> dict[str, Plan]:
-    """Every aggregation of the KPI document, as named plans over the client's tables."""
+) -> tuple[dict[str, Plan], dict[str, Sample]]:
+    """Every aggregation of the KPI document, as named plans over the client's tables,
+    and the samples of the bootstrap KPIs (collected as plans ``sample:<key>``)."""
     all_orders = data.orders.lazy()
     orders = all_orders.filter(pl.col("order_date").is_between(lo, hi))
     adoption = m.online_adoption(all_orders, start=lo, end=hi)
     plans = {"orders": Plan(orders, tuple(order_aggs), "order_date")}
+    samples: dict[str, Sample] = {}
     if data.visits is not None:
-        visits = m.flag_returning_visits(data.visits.lazy())
-        visit_aggs = (pl.len().cast(pl.Int64).alias("_visits"), m.returning_visit_share())
-        plans["visits"] = Plan(
-            visits.filter(pl.col("visit_date").is_between(lo, hi)), visit_aggs, "visit_date"
-        )
-        visitors = m.visitor_conversion_rate(data.visits.lazy(), all_orders, start=lo, end=hi)
-        plans["visitors"] = Plan(visitors, (pl.all(),))
+        plans.update(_visit_plans(data.visits.lazy(), all_orders, lo, hi))
     if data.surveys is not None:
         surveys = data.surveys.lazy().filter(pl.col("response_date").is_between(lo, hi))
-        plans["surveys"] = Plan(surveys, (m.csat(), m.nps()), "response_date")
+        survey_aggs = (m.csat(), m.nps(), *_counts("csat", m.csat_flags()))
+        plans["surveys"] = Plan(surveys, survey_aggs, "response_date")
+        samples["nps"] = Sample(surveys, m.nps_points(), "mean", "response_date")
     if data.investments is not None:
         investments = data.investments.lazy().filter(pl.col("date").is_between(lo, hi))
         plans["investments"] = Plan(
             investments, (pl.col("amount").sum().alias("investment"),), "date"
         )
-    adoption_aggs = (m.online_retention_rate(), m.reverted_to_offline_share())
+    adoption_aggs = (
+        m.online_retention_rate(),
+        m.reverted_to_offline_share(),
+        *_counts("online_retention_rate", pl.col("retained_online")),
+        *_counts("reverted_to_offline_share", pl.col("reverted_to_offline")),
+    )
     plans["adoption"] = Plan(adoption, adoption_aggs, "first_online_date")
     plans["revert_days"] = Plan(
         adoption, (pl.col("days_to_revert").median().alias("median_days_to_revert"),)
     )
+    samples["median_days_to_revert"] = Sample(adoption, pl.col("days_to_revert"), "median")
     shifts = m.aov_before_after_online(all_orders, start=lo, end=hi)
     plans["aov_shift"] = Plan(shifts, (pl.col("aov_shift").median().alias("median_aov_shift"),))
+    samples["median_aov_shift"] = Sample(shifts, pl.col("aov_shift"), "median")
     ratios = m.customer_aov_comparison(all_orders, start=lo, end=hi)
     plans["aov_ratio"] = Plan(
         ratios, (pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio"),)
     )
+    samples["median_online_offline_aov_ratio"] = Sample(ratios, pl.col("aov_ratio"), "median")
     spine = m.period_retention(all_orders, calendar=calendar, start=lo, end=hi)
     plans["retention"] = Plan(spine)
-    return plans
+    plans.update({f"sample:{k}": sample.plan(calendar.key) for k, sample in samples.items()})
+    return plans, samples
+
+
+def _visit_plans(
+    all_visits: pl.LazyFrame, all_orders: pl.LazyFrame, lo: dt.date, hi: dt.date
+) -> dict[str, Plan]:
+    """The plans of the visits table: visits (per period too) and identified visitors."""
+    visits = m.flag_returning_visits(all_visits).filter(pl.col("visit_date").is_between(lo, hi))
+    visit_aggs = (
+        pl.len().cast(pl.Int64).alias("_visits"),
+        m.returning_visit_share(),
+        *_counts("returning_visit_share", pl.col("is_returning")),
+    )
+    visitors = m.visitor_conversion_rate(all_visits, all_orders, start=lo, end=hi)
+    visitor_aggs = (
+        pl.all(),
+        pl.col("converted").alias("_visitor_conversion_rate_k"),
+        pl.col("visitors").alias("visitor_conversion_rate_n"),
+    )
+    return {
+        "visits": Plan(visits, visit_aggs, "visit_date"),
+        "visitors": Plan(visitors, visitor_aggs),
+    }
 
 
 def compute_kpis(
@@ -377,9 +489,10 @@ def compute_kpis(
     notes = window_notes(data, lo, hi)
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
-    plans = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar)
+    plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar)
     results = collect_plans(plans, calendar.key, engine=data.engine)
-    headline = _headline(results, plans)
+    row = _headline_row(results, plans)
+    headline = {key: row.get(key) for key in KPIS}
     tables = {name: getattr(data, name) is not None for name in ("visits", "surveys")}
     tables["investments"] = data.investments is not None
     notes.update(null_reasons(headline, tables, notes))
@@ -394,20 +507,71 @@ def compute_kpis(
         small_order_threshold=threshold,
         kpis=headline,
         notes=notes,
-        series=_series(results, lo, hi, calendar, profit is not None),
+        series=_series(results, samples, lo, hi, calendar, profit is not None),
         sources=data.sources,
+        intervals=_intervals(row, results, samples),
     )
 
 
-def _headline(results: Results, plans: dict[str, Plan]) -> dict[str, Any]:
-    """The window's value of every headline KPI: the plans' window rows side by side."""
+def _headline_row(results: Results, plans: dict[str, Plan]) -> dict[str, Any]:
+    """The window's row: the plans' window rows side by side, with the derived KPIs, the
+    proportions' counts and their Wilson bounds."""
     rows = [results.window[name] for name, plan in plans.items() if plan.aggs]
-    row = _derived(pl.concat(rows, how="horizontal")).row(0, named=True)
-    return {key: row.get(key) for key in KPIS}
+    return _derived(pl.concat(rows, how="horizontal")).row(0, named=True)
+
+
+def _intervals(
+    row: dict[str, Any], results: Results, samples: dict[str, Sample]
+) -> dict[str, dict[str, float | int | None]]:
+    """``{"n", "low", "high"}`` of each headline KPI with an interval in the registry: a
+    proportion's from the window row, a bootstrap KPI's from its sample. ``n`` is null
+    when the table it counts is missing; the bounds are null without an interval."""
+    intervals: dict[str, dict[str, float | int | None]] = {}
+    for key, kpi in INTERVAL_KPIS.items():
+        if kpi.interval == "wilson":
+            intervals[key] = {part: row.get(f"{key}_{part}") for part in ("n", "low", "high")}
+        elif key not in samples:
+            intervals[key] = {"n": None, "low": None, "high": None}
+        else:
+            values = results.window[f"sample:{key}"].get_column("value").to_numpy()
+            bounds = bootstrap_interval(values, samples[key].statistic)
+            low, high = bounds if bounds is not None else (None, None)
+            intervals[key] = {"n": len(values), "low": low, "high": high}
+    return intervals
+
+
+def _sample_series(
+    results: Results, samples: dict[str, Sample], periods: pl.Series
+) -> pl.DataFrame:
+    """Per period: ``<key>_n``, ``<key>_low``, ``<key>_high`` of each series KPI with a
+    bootstrap interval whose table is there (a period without values has n = 0)."""
+    frame = pl.DataFrame({"period": periods})
+    for key in SERIES_INTERVALS:
+        if key not in samples or samples[key].date is None:
+            continue
+        values = results.window[f"sample:{key}"]
+        by_period = {
+            p: part.get_column("value").to_numpy()
+            for (p,), part in values.partition_by("period", as_dict=True).items()
+        }
+        statistic = samples[key].statistic
+        rows = []
+        for period in periods:
+            sample = by_period.get(period)
+            bounds = bootstrap_interval(sample, statistic) if sample is not None else None
+            rows.append((len(sample) if sample is not None else 0, *(bounds or (None, None))))
+        parts = pl.DataFrame(
+            rows,
+            schema={f"{key}_n": pl.Int64, f"{key}_low": pl.Float64, f"{key}_high": pl.Float64},
+            orient="row",
+        )
+        frame = frame.hstack(parts)
+    return frame
 
 
 def _series(
     results: Results,
+    samples: dict[str, Sample],
     lo: dt.date,
     hi: dt.date,
     calendar: Calendar,
@@ -421,17 +585,25 @@ def _series(
     zero = ["gross_merchandise_value", "net_revenue", "_online_orders"]
     zero += ["online_gross_profit"] if has_profit else []
     zero += ["_visits"] if "_visits" in frame.columns else []
+    zero += [c for k in WILSON_KPIS for c in (f"_{k}_k", f"{k}_n") if c in frame.columns]
     frame = _derived(frame.with_columns(pl.col(zero).fill_null(0)))
+    frame = frame.join(_sample_series(results, samples, frame["period"]), on="period")
+    intervals = [f"{k}_{part}" for k in SERIES_INTERVALS for part in ("n", "low", "high")]
+    frame = frame.with_columns(
+        pl.lit(None, pl.Int64 if c.endswith("_n") else pl.Float64).alias(c)
+        for c in intervals
+        if c not in frame.columns
+    )
     for key in SERIES_KPIS:
         if key not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.Float64).alias(key))
     frame = frame.with_columns(pl.col("customers", "orders").fill_null(0))
     labels = calendar.periods(lo, hi).select("period", "period_label", "is_partial")
     ordered = ["period", "period_start", "period_label", "is_partial", *SERIES_KPIS]
-    out = (
+    ordered += ["customers_start", "retained_customers", "new_customers", "crr_formula"]
+    changes = [(pl.col(k) - pl.col(k).shift(1)).alias(f"{k}_change") for k in SERIES_KPIS]
+    return (
         frame.join(labels.collect(), on="period", how="left")
-        .select(*ordered, "customers_start", "retained_customers", "new_customers", "crr_formula")
         .sort("period")
-        .with_columns((pl.col(k) - pl.col(k).shift(1)).alias(f"{k}_change") for k in SERIES_KPIS)
+        .select(*ordered, *changes, *intervals)
     )
-    return out

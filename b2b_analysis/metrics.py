@@ -43,6 +43,7 @@ __all__ = [
     "conversion_rate",
     "crr_formula",
     "csat",
+    "csat_flags",
     "customer_aov_comparison",
     "customer_retention_rate",
     "customers",
@@ -50,20 +51,26 @@ __all__ = [
     "gross_merchandise_value",
     "net_revenue",
     "nps",
+    "nps_points",
     "offline_average_order_value",
     "online_adoption",
     "online_average_order_value",
+    "online_order_flags",
     "online_order_share",
     "online_retention_rate",
     "order_count",
     "orders_per_customer",
     "period_retention",
     "ratio",
+    "repeat_customer_flags",
     "retention_by_satisfaction",
     "returning_visit_share",
     "reverted_to_offline_share",
     "roi",
+    "small_order_flags",
     "small_order_online_share",
+    "successes",
+    "trials",
     "visitor_conversion_rate",
     "with_period",
 ]
@@ -315,6 +322,104 @@ def roi(gross_profit: pl.Expr | float, investment: pl.Expr | float) -> pl.Expr:
     profit = gross_profit if isinstance(gross_profit, pl.Expr) else pl.lit(gross_profit)
     spent = investment if isinstance(investment, pl.Expr) else pl.lit(investment)
     return ratio(profit - spent, spent).alias("roi")
+
+
+# ------------------------------------------------------- counts behind the intervals
+# A proportion's interval needs its successes and trials. Each ``*_flags`` builder
+# gives one boolean per trial of a rate above (its numerator counts the true ones,
+# its denominator the non-null ones), so ``successes(f) / trials(f)`` is that rate.
+
+
+def successes(flags: pl.Expr) -> pl.Expr:
+    """Number of true ``flags``: a proportion's numerator, as Int64 named ``successes``.
+
+    >>> import polars as pl
+    >>> pl.DataFrame({"f": [True, False, None, True]}).select(
+    ...     successes(pl.col("f")), trials(pl.col("f"))).row(0)
+    (2, 3)
+    """
+    return flags.sum().cast(pl.Int64).alias("successes")
+
+
+def trials(flags: pl.Expr) -> pl.Expr:
+    """Number of non-null ``flags``: a proportion's denominator, as Int64 named ``trials``."""
+    return flags.count().cast(pl.Int64).alias("trials")
+
+
+def repeat_customer_flags(
+    customer: str = "customer_id", *, valid: str | None = "is_valid"
+) -> pl.Expr:
+    """One flag per customer with an order that counts: 2 or more orders.
+
+    The trials and successes of :func:`customer_retention_rate`.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"customer_id": ["a", "a", "b", "c"], "is_valid": [True] * 4})
+    >>> df.select(successes(repeat_customer_flags()), trials(repeat_customer_flags())).row(0)
+    (1, 3)
+    """
+    ids = pl.col(customer).filter(_valid(valid))
+    return ids.value_counts().struct.field("count") >= 2
+
+
+def online_order_flags(is_online: str = "is_online", *, valid: str | None = "is_valid") -> pl.Expr:
+    """One flag per order that counts: placed online (trials of :func:`online_order_share`).
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"is_online": [True, False, True], "is_valid": [True, True, False]})
+    >>> df.select(successes(online_order_flags()), trials(online_order_flags())).row(0)
+    (1, 2)
+    """
+    return pl.col(is_online).filter(_valid(valid))
+
+
+def small_order_flags(
+    threshold: float | pl.Expr,
+    revenue: str = "revenue",
+    *,
+    is_online: str = "is_online",
+    valid: str | None = "is_valid",
+) -> pl.Expr:
+    """One flag per small order that counts (value below ``threshold``): placed online.
+
+    The trials of :func:`small_order_online_share`.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"revenue": [20.0, 40.0, 900.0], "is_online": [True, False, True],
+    ...                    "is_valid": [True, True, True]})
+    >>> df.select(successes(small_order_flags(100)), trials(small_order_flags(100))).row(0)
+    (1, 2)
+    """
+    limit = threshold if isinstance(threshold, pl.Expr) else pl.lit(threshold)
+    return pl.col(is_online).filter(_valid(valid) & (pl.col(revenue) < limit))
+
+
+def csat_flags(score: str = "score", *, kind: str | None = "kind") -> pl.Expr:
+    """One flag per csat answer: it scores 4 or 5 (the trials of :func:`csat`).
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"score": [5, 2, 4, 9], "kind": ["csat"] * 3 + ["nps"]})
+    >>> df.select(successes(csat_flags()), trials(csat_flags())).row(0)
+    (2, 3)
+    """
+    scores = pl.col(score) if kind is None else pl.col(score).filter(pl.col(kind) == "csat")
+    return scores >= 4
+
+
+def nps_points(score: str = "score", *, kind: str | None = "kind") -> pl.Expr:
+    """Each nps answer's part of the NPS, one value per row: 100 (promoter, 9-10), -100
+    (detractor, 0-6) or 0; null for rows that are no nps answer or have no score. The
+    mean of the non-null points is :func:`nps`.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"score": [10, 9, 8, 3, 5], "kind": ["nps"] * 4 + ["csat"]})
+    >>> df.select(nps_points()).to_series().to_list()
+    [100.0, 100.0, 0.0, -100.0, None]
+    """
+    value = pl.col(score)
+    answer = value.is_not_null() if kind is None else value.is_not_null() & (pl.col(kind) == "nps")
+    points = pl.when(value >= 9).then(pl.lit(100.0)).when(value <= 6).then(pl.lit(-100.0))
+    return pl.when(answer).then(points.otherwise(pl.lit(0.0))).alias("nps_points")
 
 
 # ------------------------------------------------------------ frame transforms

@@ -1,13 +1,15 @@
 """The KPI registry: everything the toolkit knows about a KPI, in one entry.
 
 Each :class:`Kpi` says what the KPI is (label, unit, definition), how to read it
-(``direction``: is higher better, lower better, or neither), what it needs (the
-table, and why it is null when that table has nothing in the window) and where it
-appears (the headline document, the per-period series, the portfolio page). The
-headline keys (:data:`KPIS`), the series columns (:data:`SERIES_KPIS`), the
-portfolio columns (:data:`PORTFOLIO_KPIS`), the scorecard's arrows, the charts'
-labels and the KPI table of ``docs/kpis.md`` (:func:`markdown_table`) all derive
-from :data:`REGISTRY`. A new KPI is one entry here plus its expression in
+(``direction``: is higher better, lower better, or neither), how sure it is (its
+95 % ``interval`` and what its ``n`` counts), what it needs (the table, and why it is
+null when that table has nothing in the window) and where it appears (the headline
+document, the per-period series, the portfolio page). The headline keys
+(:data:`KPIS`), the series columns (:data:`SERIES_KPIS`), the ``intervals`` of the
+JSON document (:data:`INTERVAL_KPIS`, :data:`SERIES_INTERVALS`), the portfolio
+columns (:data:`PORTFOLIO_KPIS`), the scorecard's arrows, the charts' labels and the
+KPI table of ``docs/kpis.md`` (:func:`markdown_table`) all derive from
+:data:`REGISTRY`. A new KPI is one entry here plus its expression in
 :mod:`b2b_analysis.metrics`.
 
 This module imports nothing heavier than the standard library, so the CLI can
@@ -17,6 +19,8 @@ read it at start-up.
 'lower'
 >>> REGISTRY["period_retention_rate"].headline, "period_retention_rate" in SERIES_KPIS
 (False, True)
+>>> REGISTRY["csat"].interval, REGISTRY["csat"].n
+('wilson', 'csat answers')
 >>> PORTFOLIO_KPIS[:3]
 ('customers', 'net_revenue', 'online_order_share')
 """
@@ -28,11 +32,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "INTERVAL_KPIS",
     "KPIS",
     "PORTFOLIO_KPIS",
     "REGISTRY",
+    "SERIES_INTERVALS",
     "SERIES_KPIS",
     "Direction",
+    "Interval",
     "Kpi",
     "Unit",
     "markdown_table",
@@ -43,6 +50,10 @@ __all__ = [
 
 Unit = Literal["count", "money", "rate", "score", "days"]
 Direction = Literal["higher", "lower", "neutral"]
+#: ``"wilson"``: a proportion, with the Wilson score interval of its successes out of
+#: ``n``; ``"bootstrap"``: a statistic (mean or median) of ``n`` values, with a seeded
+#: percentile bootstrap interval (:mod:`b2b_analysis.stats`).
+Interval = Literal["wilson", "bootstrap"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,10 @@ class Kpi:
         Its column position on the portfolio page, or ``None`` when not there.
     example
         The worked example of the article that defines it, if any.
+    interval, n
+        Its 95 % interval (``"wilson"``, ``"bootstrap"`` or ``None``) and what the
+        interval's ``n`` counts: the proportion's denominator, or the values the
+        statistic is taken over.
     """
 
     key: str
@@ -87,6 +102,14 @@ class Kpi:
     series: bool = False
     portfolio: int | None = None
     example: str = ""
+    interval: Interval | None = None
+    n: str = ""
+
+    def __post_init__(self) -> None:
+        if self.interval is not None and not self.n:
+            raise ValueError(f"{self.key}: an interval needs the description of its n")
+        if self.interval == "wilson" and self.unit != "rate":
+            raise ValueError(f"{self.key}: a Wilson interval is for a proportion (unit rate)")
 
     def reason_null(self, has_table: bool) -> str | None:
         """Why the value is null: the table is missing, or it is empty in the window."""
@@ -124,6 +147,8 @@ REGISTRY: dict[str, Kpi] = {
             series=True,
             portfolio=3,
             example="100 customers, 20 repeat: 0.20",
+            interval="wilson",
+            n="customers with an order that counts",
         ),
         Kpi(
             "period_retention_rate",
@@ -133,6 +158,8 @@ REGISTRY: dict[str, Kpi] = {
             details="customers of period t-1 who order again in t / customers of t-1",
             headline=False,
             series=True,
+            interval="wilson",
+            n="customers of the previous period",
         ),
         Kpi(
             "average_order_value",
@@ -155,6 +182,8 @@ REGISTRY: dict[str, Kpi] = {
             series=True,
             portfolio=6,
             example="50 orders, 1,000 visits: 0.05",
+            interval="wilson",
+            n="website visits (no interval when online orders exceed visits)",
         ),
         Kpi(
             "visitor_conversion_rate",
@@ -164,6 +193,8 @@ REGISTRY: dict[str, Kpi] = {
             details="identified visitors who ordered online / identified visitors",
             table="visits",
             empty="no identified visitors in the window",
+            interval="wilson",
+            n="identified visitors",
         ),
         Kpi(
             "gross_merchandise_value",
@@ -225,6 +256,8 @@ REGISTRY: dict[str, Kpi] = {
             table="visits",
             empty="no visits in the window",
             series=True,
+            interval="wilson",
+            n="website visits",
         ),
         Kpi(
             "csat",
@@ -234,6 +267,8 @@ REGISTRY: dict[str, Kpi] = {
             table="surveys",
             empty="no csat answers in the window",
             series=True,
+            interval="wilson",
+            n="csat answers",
         ),
         Kpi(
             "nps",
@@ -245,6 +280,8 @@ REGISTRY: dict[str, Kpi] = {
             empty="no nps answers in the window",
             series=True,
             portfolio=10,
+            interval="bootstrap",
+            n="nps answers",
         ),
         Kpi(
             "online_order_share",
@@ -254,6 +291,8 @@ REGISTRY: dict[str, Kpi] = {
             empty="no orders in the window",
             series=True,
             portfolio=2,
+            interval="wilson",
+            n="orders that count",
         ),
         Kpi(
             "small_order_online_share",
@@ -263,6 +302,8 @@ REGISTRY: dict[str, Kpi] = {
             details="online orders below the small-order threshold / orders below it",
             empty="no small orders in the window",
             series=True,
+            interval="wilson",
+            n="small orders that count",
         ),
         Kpi(
             "online_average_order_value",
@@ -290,6 +331,8 @@ REGISTRY: dict[str, Kpi] = {
             empty="no customer placed a first online order in the window",
             series=True,
             portfolio=4,
+            interval="wilson",
+            n="new online customers (first online order ever in the window or period)",
         ),
         Kpi(
             "reverted_to_offline_share",
@@ -302,6 +345,8 @@ REGISTRY: dict[str, Kpi] = {
             empty="no customer with a first online order in the window ordered again later",
             series=True,
             portfolio=5,
+            interval="wilson",
+            n="new online customers with later orders",
         ),
         Kpi(
             "median_days_to_revert",
@@ -312,6 +357,8 @@ REGISTRY: dict[str, Kpi] = {
             "later offline order (median)",
             direction="neutral",
             empty="no customer reverted to offline in the window",
+            interval="bootstrap",
+            n="reverted customers",
         ),
         Kpi(
             "median_aov_shift",
@@ -321,6 +368,8 @@ REGISTRY: dict[str, Kpi] = {
             details="per customer going online in the window, AOV from the first online "
             "order on - AOV before it (median)",
             empty="no customer has orders both before and after a first online order in the window",
+            interval="bootstrap",
+            n="customers going online with orders before and after",
         ),
         Kpi(
             "median_online_offline_aov_ratio",
@@ -330,6 +379,8 @@ REGISTRY: dict[str, Kpi] = {
             details="per customer ordering in both channels, online AOV / offline AOV (median)",
             empty="no customer ordered in both channels in the window",
             portfolio=8,
+            interval="bootstrap",
+            n="customers ordering in both channels",
         ),
     )
 }
@@ -344,6 +395,13 @@ PORTFOLIO_KPIS: tuple[str, ...] = tuple(
         (k for k, v in REGISTRY.items() if v.portfolio is not None),
         key=lambda k: REGISTRY[k].portfolio or 0,
     )
+)
+#: The headline KPIs with a 95 % interval: the keys of ``intervals`` in the JSON document.
+INTERVAL_KPIS: Mapping[str, Kpi] = {k: v for k, v in KPIS.items() if v.interval is not None}
+#: The series KPIs with a 95 % interval: each gets ``<key>_n``, ``<key>_low`` and
+#: ``<key>_high`` columns.
+SERIES_INTERVALS: tuple[str, ...] = tuple(
+    k for k in SERIES_KPIS if REGISTRY[k].interval is not None
 )
 
 
@@ -370,22 +428,24 @@ def null_reasons(
 
 
 _YES = {True: "yes", False: ""}
+_INTERVAL_NAMES = {"wilson": "Wilson", "bootstrap": "bootstrap"}
 
 
 def markdown_table() -> str:
     """The KPI table of ``docs/kpis.md`` (a test checks the file holds it)."""
     lines = [
         "| key | KPI | unit | definition | good when | needs | headline | series "
-        "| article example |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| 95 % interval | article example |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     good = {"higher": "higher", "lower": "lower", "neutral": "neither"}
     for k in REGISTRY.values():
         needs = "orders" if k.table == "orders" else f"orders, {k.table}"
+        interval = f"{_INTERVAL_NAMES[k.interval]}; n = {k.n}" if k.interval else ""
         lines.append(
             f"| `{k.key}` | {k.label} | {k.unit} | {k.details or k.definition} "
             f"| {good[k.direction]} | {needs} | {_YES[k.headline]} | {_YES[k.series]} "
-            f"| {k.example} |"
+            f"| {interval} | {k.example} |"
         )
     return "\n".join(lines) + "\n"
 

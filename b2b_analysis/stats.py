@@ -1,0 +1,143 @@
+"""95 % intervals of the KPIs: Wilson score intervals and a seeded percentile bootstrap.
+
+A proportion (``k`` successes out of ``n``) gets the Wilson score interval
+(:func:`wilson_interval`, a polars expression builder, so the headline row and the
+series frame get their bounds from the same expression). A mean or median of ``n``
+values gets a percentile bootstrap interval (:func:`bootstrap_interval`, numpy on the
+collected values): :data:`RESAMPLES` resamples drawn with numpy's PCG64 generator
+seeded with :data:`SEED`, so the same values always give the same bounds.
+
+Which KPI gets which interval, and what its ``n`` counts, is its registry entry
+(:attr:`b2b_analysis.registry.Kpi.interval`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+__all__ = [
+    "RESAMPLES",
+    "SEED",
+    "Z_95",
+    "Statistic",
+    "bootstrap_interval",
+    "wilson_interval",
+]
+
+#: The standard normal quantile of a two-sided 95 % interval.
+Z_95 = 1.959964
+#: Bootstrap resamples per interval.
+RESAMPLES = 1_000
+#: The bootstrap generator's seed (``numpy.random.default_rng(SEED)``).
+SEED = 12
+#: The statistics a bootstrap interval is computed for.
+Statistic = Literal["mean", "median"]
+#: At most this many resampled values are held in memory at once.
+_CHUNK_VALUES = 4_000_000
+
+
+def wilson_interval(successes: pl.Expr | str, trials: pl.Expr | str, *, z: float = Z_95) -> pl.Expr:
+    """The Wilson score interval of ``successes`` out of ``trials``: a struct ``{low, high}``.
+
+    With p = k / n::
+
+        centre    = (p + z^2 / (2n)) / (1 + z^2 / n)
+        half-width = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / (4 n^2))
+
+    and the bounds are centre -/+ half-width, clipped to 0..1; with k = 0 the low bound
+    is exactly 0 and with k = n the high bound exactly 1 (the formula gives them up to
+    rounding). The struct is null when ``n`` is 0 or null, when ``k`` is null, negative
+    or larger than ``n`` (no proportion: online orders can exceed visits).
+
+    Examples
+    --------
+    0, 5 and 10 successes out of 10:
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"k": [0, 5, 10, 3], "n": [10, 10, 10, 0]})
+    >>> iv = wilson_interval("k", "n")
+    >>> df.select(iv.struct.field("low").round(4), iv.struct.field("high").round(4)).rows()
+    [(0.0, 0.2775), (0.2366, 0.7634), (0.7225, 1.0), (None, None)]
+    """
+    k = (pl.col(successes) if isinstance(successes, str) else successes).cast(pl.Float64)
+    n = (pl.col(trials) if isinstance(trials, str) else trials).cast(pl.Float64)
+    z2 = z * z
+    p = k / n
+    scale = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / scale
+    half = z / scale * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt()
+    low = pl.when(k == 0).then(pl.lit(0.0)).otherwise((centre - half).clip(0.0, 1.0))
+    high = pl.when(k == n).then(pl.lit(1.0)).otherwise((centre + half).clip(0.0, 1.0))
+    bounds = pl.struct(low.alias("low"), high.alias("high"))
+    return pl.when((n > 0) & (k >= 0) & (k <= n)).then(bounds).otherwise(None)
+
+
+def bootstrap_interval(
+    values: Sequence[float] | np.ndarray,
+    statistic: Statistic,
+    *,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+    level: float = 0.95,
+) -> tuple[float, float] | None:
+    """The percentile bootstrap interval of the ``statistic`` of ``values``.
+
+    ``resamples`` times, ``len(values)`` values are drawn with replacement and the
+    statistic taken (``numpy.mean``, or the median: the middle value, or the mean of the
+    two middle ones); the bounds are the (1 - level) / 2 and (1 + level) / 2 quantiles
+    of those statistics (numpy's default linear interpolation). ``None`` with fewer
+    than 2 values. Deterministic: the same values, in any order, give the same bounds
+    (they are sorted first; the generator is ``numpy.random.default_rng(seed)``).
+
+    A mean resamples the values themselves. A median only needs the resample's middle
+    values, so it draws them directly: the k-th smallest of n uniform draws from
+    0..1 follows Beta(k, n - k + 1), the next one lies above it like the smallest of
+    n - k uniform draws; with the values sorted, draw ``floor(n u)`` is the index of
+    the resample's k-th smallest value. That is the same distribution as resampling
+    and sorting, at a cost that does not grow with n (a test checks it against
+    plain resampling).
+
+    >>> bootstrap_interval([4.0, 1.0, 3.0, 2.0, 5.0, 8.0, 6.0, 7.0, 9.0], "median")
+    (2.0, 8.0)
+    >>> bootstrap_interval([7.0], "mean") is None
+    True
+    """
+    data = np.sort(np.asarray(values, dtype=np.float64))
+    if data.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    if statistic == "median":
+        stats = _bootstrap_medians(data, resamples, rng)
+    else:
+        stats = _bootstrap_means(data, resamples, rng)
+    tail = (1 - level) / 2
+    low, high = np.quantile(stats, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def _bootstrap_means(data: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """The means of ``resamples`` resamples, drawn a chunk at a time to bound memory."""
+    n = data.size
+    means = np.empty(resamples, dtype=np.float64)
+    chunk = max(1, min(resamples, _CHUNK_VALUES // n))
+    for first in range(0, resamples, chunk):
+        rows = min(chunk, resamples - first)
+        means[first : first + rows] = data[rng.integers(0, n, size=(rows, n))].mean(axis=1)
+    return means
+
+
+def _bootstrap_medians(ordered: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """The medians of ``resamples`` resamples of the sorted values ``ordered``."""
+    n = ordered.size
+    k = (n + 1) // 2  # the (lower) middle position, 1-based
+    lower = rng.beta(k, n - k + 1, size=resamples)
+    first = ordered[np.minimum((lower * n).astype(np.int64), n - 1)]
+    if n % 2:
+        return first
+    upper = lower + (1 - lower) * rng.beta(1, n - k, size=resamples)
+    second = ordered[np.minimum((upper * n).astype(np.int64), n - 1)]
+    return (first + second) / 2

@@ -53,14 +53,18 @@ class Analysis:
         return self.data.orders.lazy()
 
     def header(self) -> Any:
-        """Markdown heading: client, window and period (the client name is escaped)."""
+        """Markdown heading: client, window and period (the client name is escaped), then
+        one paragraph per table with rows outside the window (``KpiReport.window_notes``):
+        what the KPIs leave out is said where they are shown."""
         from IPython.display import Markdown
 
         k = self.kpis
-        return Markdown(
+        lines = [
             f"**{markdown_text(k.client)}** · {k.start} to {k.end} · {k.period}ly series · "
-            f"amounts in {k.currency}"
-        )
+            f"amounts in {k.currency}",
+            *(markdown_text(note) for note in k.window_notes.values()),
+        ]
+        return Markdown("\n\n".join(lines))
 
     @functools.cached_property
     def cohorts(self) -> pl.DataFrame:

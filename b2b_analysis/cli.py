@@ -6,11 +6,13 @@ file, column and rows at fault to stderr and exits with status 2.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, TextIO
@@ -358,9 +360,7 @@ def report(
     ] = None,
 ) -> None:
     """Run every notebook per client and write HTML reports into OUT/<slug>/ and OUT/index.html."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from b2b_analysis import report as rep
+    from rich.markup import escape
 
     _writable_folder(out)
     files = list(params or [])
@@ -368,26 +368,7 @@ def report(
         files += sorted(p for p in params_dir.glob("*.yaml") if p not in files)
     if not files:
         raise InputError("name at least one params file, or use --all")
-    with Progress(
-        TextColumn("[bold]Reports"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=err,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("", total=None)
-        results = rep.run_reports(
-            files,
-            out_dir=out,
-            jobs=jobs,
-            notebooks_dir=notebooks,
-            on_start=lambda total: bar.update(task, total=total),
-            on_progress=lambda label: bar.update(task, advance=1, description=label),
-        )
-    from rich.markup import escape
-
+    results = _run_reports(files, out=out, jobs=jobs, notebooks=notebooks)
     failed = [r for r in results if not r.ok]
     for r in results:  # names and paths are data: escaped, never read as console markup
         status = "[green]ok[/]" if r.ok else "[red]FAILED[/]"
@@ -397,6 +378,57 @@ def report(
     err.print(f"Portfolio: {out / 'index.html'}", markup=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _run_reports(files: list[Path], *, out: Path, jobs: int, notebooks: Path | None) -> list[Any]:
+    """``run_reports`` with progress on stderr; Ctrl-C or SIGTERM stops it with one line
+    saying what was finished, and the signal's exit code (130, 143)."""
+    from b2b_analysis import report as rep
+    from b2b_analysis.report.stopping import Interrupted, stop_on_signals
+
+    with stop_on_signals() as stop, _progress() as on_step:
+        try:
+            return rep.run_reports(
+                files,
+                out_dir=out,
+                jobs=jobs,
+                notebooks_dir=notebooks,
+                on_step=on_step,
+                stop=stop,
+            )
+        except Interrupted as exc:
+            interrupted = exc
+    sys.stderr.write(interrupted.message() + "\n")
+    raise typer.Exit(stop.exit_code)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[Any], None]]:
+    """What ``report`` calls after each finished step: with a terminal, a progress bar
+    (failures printed above it); without one (CI, a log), the step's line, flushed."""
+    if not err.is_terminal:
+
+        def line(step: Any) -> None:
+            sys.stderr.write(step.line() + "\n")
+            sys.stderr.flush()
+
+        yield line
+        return
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    text = (TextColumn("[bold]Reports"), *columns, TextColumn("{task.description}"))
+    with Progress(*text, console=err, transient=False) as bar:
+        task = bar.add_task("", total=None)
+
+        def advance(step: Any) -> None:
+            if step.problem:
+                bar.console.print(step.line(), markup=False, highlight=False)
+            description = escape(f"{step.slug}: {step.label}")  # names are data, not markup
+            bar.update(task, completed=step.done, total=step.total, description=description)
+
+        yield advance
 
 
 @app.command()

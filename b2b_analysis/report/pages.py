@@ -19,14 +19,24 @@ from b2b_analysis.templating import render
 __all__ = ["client_page", "portfolio_page"]
 
 
+def _page_state(result: ClientResult, name: str) -> str:
+    """``ok``, ``failed`` (its page shows where) or ``not run`` (no page)."""
+    if name not in result.notebooks:
+        return "not run"
+    return "ok" if result.notebooks[name].ok else "failed"
+
+
 def client_page(result: ClientResult) -> str:
-    """A client's ``index.html``: its window, problems, pages and scorecard."""
+    """A client's ``index.html``: its window (and the rows left outside it), problems,
+    pages and scorecard; when the KPI step failed, one sentence saying so."""
+    from b2b_analysis.kpis import OUTSIDE_WINDOW
     from b2b_analysis.narrative import scorecard_html
 
     doc = result.kpis or {}
     window = doc.get("window", {})
+    notes = doc.get("notes", {})
     pages = [
-        {"name": name, "title": title, "ok": name in result.notebooks and result.notebooks[name].ok}
+        {"name": name, "title": title, "state": _page_state(result, name)}
         for name, title in NOTEBOOKS.items()
     ]
     return render(
@@ -36,6 +46,8 @@ def client_page(result: ClientResult) -> str:
         end=str(window.get("end", "")),
         period=str(doc.get("period", "")),
         currency=str(doc.get("currency", "")),
+        window_notes=[notes[name] for name in OUTSIDE_WINDOW if name in notes],
+        kpis_failed=result.kpis is None,
         problems=result.problems(),
         pages=pages,
         scorecard=Markup(scorecard_html(doc, css=False)) if doc else None,

@@ -6,13 +6,20 @@
    does not load, or whose slug is unsafe or taken, is reported and not run;
 2. :func:`stage`: the portfolio page is removed (it is the run's last write) and
    each client gets a fresh staging folder;
-3. :func:`submit`: per client, its KPIs and each notebook go to the process pool,
-   each with the client's :class:`RunParameters`;
-4. :func:`collect`: results are recorded as they come; a client whose tasks are all
-   done is published (:func:`publish_client`): its ``status.json`` and
-   ``index.html`` go into its staging folder, which replaces ``out/<slug>/``;
-5. :func:`write_portfolio`: the portfolio page, with the clients of earlier runs
+3. :func:`run_tasks`: the tasks go to the process pool in the order of the
+   :class:`~b2b_analysis.report.schedule.Schedule`, each with the client's
+   :class:`RunParameters`: a client's KPI step first (it loads the data), and only
+   when it succeeds its notebooks; a client whose KPI step fails is finished with
+   that one problem. Results are recorded as they come (:func:`record`); a client
+   whose tasks are all done is published (:func:`publish_client`): its
+   ``status.json`` and ``index.html`` go into its staging folder, which replaces
+   ``out/<slug>/``;
+4. :func:`write_portfolio`: the portfolio page, with the clients of earlier runs
    still in ``out/``.
+
+A stop request (Ctrl-C, SIGTERM) ends step 3 at once (:func:`interrupt`): the
+workers and their kernels are killed, the unpublished clients' staging folders
+removed, and no portfolio page is written (it would list a run that did not finish).
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,37 +40,29 @@ from b2b_analysis.report.files import remove, staging_folder, swap_in, write_ato
 from b2b_analysis.report.notebooks import DEFAULT_NOTEBOOKS, check_notebooks
 from b2b_analysis.report.pages import client_page, portfolio_page
 from b2b_analysis.report.parameters import RunParameters, check_window
-from b2b_analysis.report.pool import worker_pool
+from b2b_analysis.report.pool import stop_workers, worker_pool
 from b2b_analysis.report.results import (
     ClientResult,
     NotebookResult,
     earlier_results,
     status_document,
 )
+from b2b_analysis.report.schedule import KPIS_TASK, Schedule, Step, Task
+from b2b_analysis.report.stopping import Interrupted
 from b2b_analysis.report.worker import run_kpis, run_notebook
 
 __all__ = [
-    "Task",
-    "collect",
+    "Run",
+    "interrupt",
     "plan_clients",
     "publish_client",
+    "record",
     "run_reports",
+    "run_tasks",
     "stage",
-    "submit",
+    "start_task",
     "write_portfolio",
 ]
-
-#: The name of a client's KPIs task (its other tasks are named after their notebook).
-KPIS_TASK = "kpis"
-
-
-@dataclass(frozen=True)
-class Task:
-    """One task in the pool: a client's KPIs or one of its notebooks."""
-
-    client: ClientResult
-    what: str
-
 
 # ------------------------------------------------------------------ 1. plan
 
@@ -108,66 +108,78 @@ def stage(clients: Sequence[ClientResult], out_dir: Path) -> dict[str, Path]:
     return {r.slug: staging_folder(r.out_dir) for r in clients}
 
 
-# ------------------------------------------------------------------ 3. submit
+# ------------------------------------------------------------------ 3. run the tasks
 
 
-def submit(
+def start_task(
     pool: Executor,
-    clients: Sequence[ClientResult],
+    task: Task,
     notebooks: Mapping[str, Path],
     window: Mapping[str, Any],
     staging: Mapping[str, Path],
-) -> dict[Future[Any], Task]:
-    """Submit each client's KPIs and notebooks, written into its staging folder."""
-    tasks: dict[Future[Any], Task] = {}
-    for r in clients:
-        params = RunParameters.for_client(r.params_path, window)
-        where = str(staging[r.slug])
-        tasks[pool.submit(run_kpis, params, where)] = Task(r, KPIS_TASK)
-        for name, source in notebooks.items():
-            fut = pool.submit(run_notebook, name, str(source), where, params, r.client)
-            tasks[fut] = Task(r, name)
-    return tasks
+) -> Future[Any]:
+    """Submit one task, written into its client's staging folder."""
+    r = task.client
+    params = RunParameters.for_client(r.params_path, window)
+    where = str(staging[r.slug])
+    if task.what == KPIS_TASK:
+        return pool.submit(run_kpis, params, where)
+    source = str(notebooks[task.what])
+    return pool.submit(run_notebook, task.what, source, where, params, r.client)
 
 
-# ------------------------------------------------------------------ 4. collect
-
-
-def _record(task: Task, future: Future[Any]) -> None:
-    """Put a finished task's outcome into its client's result."""
+def record(task: Task, future: Future[Any]) -> str | None:
+    """Put a finished task's outcome into its client's result; the problem, if any."""
     r, what = task.client, task.what
     try:
         value: Any = future.result()
-    except Exception as exc:  # the worker itself broke (not a notebook cell)
+    except Exception as exc:  # the KPI step raised, or a worker itself broke
         message = f"{type(exc).__name__}: {exc}"
         if what == KPIS_TASK:
             r.error = r.error or f"kpis: {message}"
-        else:
-            r.notebooks[what] = NotebookResult(what, False, 0.0, message)
-        return
+            return r.error
+        value = NotebookResult(what, False, 0.0, message)
     if what == KPIS_TASK:
         r.kpis = value
-    else:
-        r.notebooks[what] = value
+        return None
+    r.notebooks[what] = value
+    return None if value.ok else f"{what}.ipynb {value.error}"
 
 
-def collect(
-    tasks: Mapping[Future[Any], Task],
-    staging: Mapping[str, Path],
-    on_progress: Callable[[str], None] | None = None,
-) -> None:
-    """Record each task as it finishes; publish a client when its last task is done."""
-    pending: dict[str, int] = {}
-    for task in tasks.values():
-        pending[task.client.slug] = pending.get(task.client.slug, 0) + 1
-    for fut in as_completed(tasks):
-        task = tasks[fut]
-        _record(task, fut)
-        pending[task.client.slug] -= 1
-        if pending[task.client.slug] == 0:
-            publish_client(task.client, staging[task.client.slug])
-        if on_progress:
-            on_progress(f"{task.client.slug}: {task.what}")
+@dataclass
+class Run:
+    """A run under way: the pool, what it runs, and how to report and stop it."""
+
+    pool: ProcessPoolExecutor
+    jobs: int
+    notebooks: Mapping[str, Path]
+    window: Mapping[str, Any]
+    staging: dict[str, Path]
+    on_step: Callable[[Step], None] | None = None
+    stop: threading.Event | None = None
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+def run_tasks(run: Run, schedule: Schedule) -> None:
+    """Keep the pool busy with ``run.jobs`` tasks in the order of ``schedule``; record
+    each as it finishes and publish a client after its last task. Returns when all
+    are done or, within a tenth of a second, when ``run.stop`` is set."""
+    running: dict[Future[Any], Task] = {}
+    while not run.stopped():
+        while len(running) < run.jobs and (task := schedule.next_task()) is not None:
+            running[start_task(run.pool, task, run.notebooks, run.window, run.staging)] = task
+        if not running:
+            return
+        finished, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            task = running.pop(fut)
+            step = schedule.finish(task, record(task, fut))
+            if step.last:
+                publish_client(task.client, run.staging.pop(task.client.slug))
+            if run.on_step:
+                run.on_step(step)
 
 
 def publish_client(result: ClientResult, staging: Path) -> None:
@@ -194,6 +206,19 @@ def write_portfolio(out_dir: Path, clients: Sequence[ClientResult]) -> None:
 # ------------------------------------------------------------------ the run
 
 
+def interrupt(run: Run, clients: Sequence[ClientResult]) -> Interrupted:
+    """Stop a run at once: its queued tasks are cancelled, its workers and kernels
+    killed, and the staging folders of the clients not yet published removed (their
+    previous folders, if any, stay as they were). No portfolio page is written."""
+    stop_workers(run.pool)
+    for folder in run.staging.values():
+        remove(folder)
+    published = [
+        r.slug + ("" if r.ok else " (failed)") for r in clients if r.slug not in run.staging
+    ]
+    return Interrupted(published, [r.slug for r in clients if r.slug in run.staging])
+
+
 def run_reports(
     params_files: Sequence[Path],
     *,
@@ -201,24 +226,31 @@ def run_reports(
     jobs: int = 2,
     notebooks_dir: Path | None = None,
     window: Mapping[str, Any] | None = None,
-    on_progress: Callable[[str], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
+    on_step: Callable[[Step], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[ClientResult]:
     """Run every notebook for every client; see the module docstring.
 
     ``window`` may set ``start``, ``end`` and ``period`` for every client (see
-    :class:`RunParameters`). ``on_start(total)`` is called once with the number of
-    steps, ``on_progress(label)`` after each. Returns one :class:`ClientResult` per
+    :class:`RunParameters`). ``on_step(step)`` is called after each finished task
+    (:class:`~b2b_analysis.report.schedule.Step`: its progress line, done and total).
+    Setting ``stop`` (for instance from a signal handler,
+    :func:`~b2b_analysis.report.stopping.stop_on_signals`) ends the run within a
+    fraction of a second: raises :class:`~b2b_analysis.report.stopping.Interrupted`
+    naming the clients published and not. Returns one :class:`ClientResult` per
     params file.
     """
     notebooks = check_notebooks(notebooks_dir or DEFAULT_NOTEBOOKS)
     window = check_window(window)
     results = plan_clients(params_files, out_dir)
     runnable = [r for r in results if r.error is None]
-    if on_start:
-        on_start(len(runnable) * (len(notebooks) + 1))
+    if stop is not None and stop.is_set():  # asked before anything was touched
+        raise Interrupted([], [r.slug for r in runnable])
     staging = stage(runnable, out_dir)
     with worker_pool(jobs, out_dir / ".workers.log") as pool:
-        collect(submit(pool, runnable, notebooks, window, staging), staging, on_progress)
+        run = Run(pool, max(1, jobs), notebooks, window, staging, on_step, stop)
+        run_tasks(run, Schedule(runnable, list(notebooks)))
+        if run.stopped():
+            raise interrupt(run, runnable)
     write_portfolio(out_dir, runnable)
     return results

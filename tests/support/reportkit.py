@@ -201,7 +201,7 @@ class Built:
 
 def build_demo_reports(base: Path) -> Built:
     """Demo data (3,000 orders each) for :data:`CLIENTS` plus ``broken`` (a window
-    with no orders: every notebook fails in its first analysis cell) under ``base``,
+    with no orders: its KPI step fails and none of its notebooks runs) under ``base``,
     then one ``report`` run over all four with two worker processes."""
     from b2b_analysis import demo as gen
 

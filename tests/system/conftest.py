@@ -235,7 +235,7 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[P
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The session's demo report run: ``report`` over the three demo clients (3,000
-    orders each) and ``broken`` (every notebook fails), with two workers.
+    orders each) and ``broken`` (its KPI step fails: no notebook runs), with two workers.
 
     Shared by the report, browser, faults and reproducibility tests; see
     :func:`tests.support.reportkit.build_demo_reports`.

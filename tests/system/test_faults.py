@@ -43,8 +43,8 @@ from tests.support.reportkit import (
 )
 
 #: Bad-input cases run through ``report`` (their builders and expected fragments come
-#: from tests.support.bad_input.CASES). A params error costs nothing; a data error runs the
-#: four notebooks up to their first analysis cell, so one stands for all.
+#: from tests.support.bad_input.CASES). A params error costs nothing; a data error fails
+#: the client's KPI step (no notebook runs), so one stands for all.
 PARAMS_CASES = (
     "malformed yaml",
     "unknown params key",
@@ -198,11 +198,11 @@ def test_a_duplicate_slug_fails_that_client_only(corpus: CorpusRun) -> None:
 
 
 @pytest.mark.slow
-def test_data_errors_are_named_in_every_step_with_file_column_and_rows(
+def test_data_errors_are_named_once_with_file_column_and_rows(
     corpus: CorpusRun,
 ) -> None:
-    """A client whose data does not load: the kpis step and every notebook's first
-    analysis cell name the same file, column and rows; its folder says so."""
+    """A client whose data does not load: its KPI step fails with one line naming the
+    file, column and rows, and no notebook runs; its folder says so."""
     params_file = corpus.broken["unparsable date"]
     slug = _case_slug("unparsable date")
     mine = [
@@ -210,13 +210,13 @@ def test_data_errors_are_named_in_every_step_with_file_column_and_rows(
         for p in problem_lines(corpus.stderr)
         if str(params_file.parent) in p and not p.startswith(str(corpus.duplicate))
     ]
-    assert len(mine) == 1 + len(NOTEBOOKS), mine
-    for line in mine:
-        assert "orders.csv: column 'order_date': row 2: cannot parse '2024-13-45'" in line
-    assert sum(line.startswith("kpis: InputError: ") for line in mine) == 1
+    assert len(mine) == 1, mine
+    assert mine[0].startswith("kpis: InputError: ")
+    assert "orders.csv: column 'order_date': row 2: cannot parse '2024-13-45'" in mine[0]
     status = json.loads((corpus.out / slug / "status.json").read_text(encoding="utf-8"))
     assert status["ok"] is False and not any(status["notebooks"].values())
-    assert not (corpus.out / slug / "kpis.json").exists()
+    assert status["problems"] == mine
+    assert sorted(p.name for p in (corpus.out / slug).iterdir()) == ["index.html", "status.json"]
     index = (corpus.out / slug / "index.html").read_text(encoding="utf-8")
     assert "column &#x27;order_date&#x27;: row 2" in index
     page = (corpus.out / "index.html").read_text(encoding="utf-8")

@@ -161,7 +161,9 @@ def test_no_secret_in_any_output_log_or_message(secure_run: SecureRun) -> None:
     log included), stdout and stderr: no connection string, no password."""
     files = [p for p in secure_run.out.rglob("*") if p.is_file()]
     names = {str(p.relative_to(secure_run.out)) for p in files}
-    assert {".workers.log", "evil/overview.ipynb", "pg-down/overview.ipynb"} <= names
+    # the clients that fail run no notebook: their error is in status.json and index.html
+    assert {".workers.log", "evil/overview.ipynb", "pg-down/status.json"} <= names
+    assert "cannot connect" in (secure_run.out / "pg-down" / "status.json").read_text("utf-8")
     texts = {str(p): p.read_bytes().decode("utf-8", "replace") for p in files}
     texts["stdout"], texts["stderr"] = secure_run.stdout, secure_run.stderr
     for where, text in texts.items():
@@ -382,7 +384,8 @@ def _visit(browser: Any, path: Path) -> Visit:
 @pytest.mark.slow
 def test_no_script_from_the_data_runs_in_any_page(browser: Any, secure_run: SecureRun) -> None:
     pages = sorted(secure_run.out.rglob("*.html"))
-    assert len(pages) == 1 + 4 * (1 + len(NOTEBOOKS))
+    # evil's pages; the three failing clients' KPI step fails: an index page each
+    assert len(pages) == 1 + (1 + len(NOTEBOOKS)) + 3
     visits = {str(p.relative_to(secure_run.out)): _visit(browser, p) for p in pages}
     for name, seen in visits.items():
         assert seen.dialogs == [], f"{name}: a script from the data ran: {seen.dialogs}"
@@ -396,7 +399,6 @@ def test_no_script_from_the_data_runs_in_any_page(browser: Any, secure_run: Secu
     assert flat in " ".join(visits["evil/overview.html"].text.split())
     assert flat in " ".join(visits["index.html"].text.split())
     assert SCRIPT in visits["unmapped/index.html"].text
-    assert SCRIPT in visits["unmapped/overview.html"].text
     assert CHANNEL in visits["pg-query/index.html"].text
     tips = " ".join(visits["evil/aov.html"].tooltips)
     for customer in CUSTOMERS:

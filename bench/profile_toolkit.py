@@ -53,7 +53,7 @@ def main() -> None:
         from line_profiler import LineProfiler
 
         profiler = LineProfiler(
-            io.load_table, io._cast, io._deduplicate, io._map_orders, io._parse_dates
+            io._load, io._typed, io._deduplicate, io._map_orders, io._parse_dates
         )
     tables = {}
     for table in ("orders", "visits", "surveys", "investments"):

@@ -26,7 +26,6 @@ try:  # typer 0.2x carries its own copy of click; older releases use click itsel
 except ImportError:  # pragma: no cover
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
-from b2b_analysis.config import load_params, parse_date
 from b2b_analysis.errors import InputError
 
 EXIT_INPUT = 2
@@ -139,6 +138,7 @@ def kpis(
     ] = False,
 ) -> None:
     """Print the headline KPIs of one client (and, as JSON, the per-period series)."""
+    from b2b_analysis.config import load_params, parse_date
     from b2b_analysis.io import load_client
     from b2b_analysis.kpis import compute_kpis
 
@@ -524,6 +524,7 @@ def check(
     ] = CheckFormat.table,
 ) -> None:
     """Load every table of a params file and report rows, refusals, dates and labels (no KPIs)."""
+    from b2b_analysis.config import load_params
     from b2b_analysis.onboard.check import check_params, print_check
 
     result = check_params(load_params(params))

@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from tests.support.clientkit import run_cli
 from tests.support.pg_server import PASSWORD, PgServer, PgUnavailable, find_bindir, make_dsn
 from tests.support.reportkit import (
     Built,
@@ -113,6 +114,17 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(scope="session")
+def acme(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo client made the way a user would (``b2b-analysis generate --profile acme
+    --orders 4000 --params``): the path of its params file."""
+    folder = tmp_path_factory.mktemp("acme")
+    result = run_cli("generate", str(folder / "data"), "--profile", "acme", "--orders", "4000",
+                     "--params", str(folder / "acme.yaml"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return folder / "acme.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from b2b_analysis.registry import KPIS
 from tests.support.clientkit import ORDER_HEADER, run_cli, write_client
 
@@ -16,15 +14,6 @@ REQUIRED = (
     "returning_visit_share", "csat", "nps", "online_order_share",
     "online_average_order_value", "offline_average_order_value", "reverted_to_offline_share",
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def acme(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("acme")
-    result = run_cli("generate", str(folder / "data"), "--profile", "acme", "--orders", "4000",
-                     "--params", str(folder / "acme.yaml"))  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return folder / "acme.yaml"
 
 
 def test_generated_client_has_every_kpi(acme: Path) -> None:

@@ -57,15 +57,6 @@ def test_no_command_prints_the_overview() -> None:
     assert "Commands:" in result.stdout and "kpis" in result.stdout
 
 
-@pytest.fixture(scope="module")
-def acme(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("acme")
-    result = run_cli("generate", str(folder / "data"), "--profile", "acme", "--orders", "3000",
-                     "--params", str(folder / "acme.yaml"))  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return folder / "acme.yaml"
-
-
 def test_series_table_fits_80_columns_and_shows_every_value(acme: Path) -> None:
     doc = json.loads(run_cli("kpis", str(acme), "-f", "json").stdout)
     shown = run_cli("kpis", str(acme), "--series", env={"COLUMNS": "80"})

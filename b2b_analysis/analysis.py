@@ -18,8 +18,7 @@ from typing import Any
 import polars as pl
 
 from b2b_analysis import metrics as m
-from b2b_analysis.config import load_params
-from b2b_analysis.errors import InputError
+from b2b_analysis.config import load_params, parse_date
 from b2b_analysis.io import ClientData, load_client
 from b2b_analysis.kpis import KpiReport, compute_kpis
 from b2b_analysis.periods import Calendar
@@ -138,15 +137,6 @@ def markdown_text(text: str) -> str:
     return html.escape(punctuation, quote=True)
 
 
-def _date(value: str | dt.date | None, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
-
-
 def open_analysis(
     params_path: str | os.PathLike[str],
     *,
@@ -158,8 +148,8 @@ def open_analysis(
     data = load_client(load_params(params_path))
     kpis = compute_kpis(
         data,
-        start=_date(start, "start"),
-        end=_date(end, "end"),
+        start=parse_date(start, "start"),
+        end=parse_date(end, "end"),
         period=period,  # type: ignore[arg-type]
     )
     return Analysis(data=data, kpis=kpis)

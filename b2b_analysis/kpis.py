@@ -67,7 +67,7 @@ class KpiReport:
         return {name: self.notes[name] for name in OUTSIDE_WINDOW if name in self.notes}
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready document (see ``docs/kpis-json.md``); deterministic."""
+        """A JSON-ready document (see ``docs/kpis.md``, the JSON section); deterministic."""
         rows = [
             {k: _json_value(v) for k, v in row.items()} for row in self.series.iter_rows(named=True)
         ]

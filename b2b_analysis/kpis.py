@@ -493,8 +493,8 @@ def compute_kpis(
     results = collect_plans(plans, calendar.key, engine=data.engine)
     row = _headline_row(results, plans)
     headline = {key: row.get(key) for key in KPIS}
-    tables = {name: getattr(data, name) is not None for name in ("visits", "surveys")}
-    tables["investments"] = data.investments is not None
+    optional = ("visits", "surveys", "investments")
+    tables = {name: getattr(data, name) is not None for name in optional}
     notes.update(null_reasons(headline, tables, notes))
     return KpiReport(
         client=params.client,

@@ -26,6 +26,7 @@ try:  # typer 0.2x carries its own copy of click; older releases use click itsel
 except ImportError:  # pragma: no cover
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
+from b2b_analysis.atomic import write_atomic
 from b2b_analysis.errors import InputError
 
 EXIT_INPUT = 2
@@ -274,7 +275,7 @@ def generate(
     )
     if params_file is not None:
         data_dir = Path(_relative(out, params_file.parent))
-        _write_atomic(
+        write_atomic(
             params_file,
             gen.params_yaml(name, data_dir.as_posix(), fmt=fmt, with_lines=lines),
         )
@@ -301,13 +302,6 @@ def _relative(target: Path, base: Path) -> str:
     import os
 
     return os.path.relpath(target.resolve(), base.resolve())
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _generate_with_progress(out: Path, **kwargs: Any) -> dict[str, Path]:
@@ -460,7 +454,7 @@ def demo(
         )
         params_file = params_dir / f"{slug}.yaml"
         if not params_file.exists():
-            _write_atomic(params_file, gen.params_yaml(slug, f"data/{slug}"))
+            write_atomic(params_file, gen.params_yaml(slug, f"data/{slug}"))
         err.print(f"[bold]{slug}[/]: data in {escape(str(target))}", markup=True)
         files.append(params_file)
     report(files, False, params_dir, jobs, out, None)
@@ -490,7 +484,7 @@ def init(
     ] = False,
 ) -> None:
     """Propose a params file for the export files in FOLDER (CSV, Parquet, Excel)."""
-    from b2b_analysis.onboard.proposal import propose, write_atomic
+    from b2b_analysis.onboard.proposal import propose, write_params_file
 
     target = out if out is not None else folder / "params.yaml"
     if target.exists() and not force and not target.is_dir():
@@ -499,7 +493,7 @@ def init(
             file=target,
         )
     proposal = propose(folder, target)
-    write_atomic(target, proposal.text, force=force)
+    write_params_file(target, proposal.text, force=force)
     err.print(f"Wrote {target}", markup=False)
     for table, (path, rows) in proposal.tables.items():
         err.print(f"  {table}: {path} ({rows:,} rows)", markup=False, soft_wrap=False)

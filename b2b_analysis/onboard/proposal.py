@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from b2b_analysis.atomic import write_atomic
 from b2b_analysis.config import Channels, ClientParams, Statuses, slugify
 from b2b_analysis.errors import InputError
 from b2b_analysis.onboard.headers import TableGuess, assign_tables
@@ -321,9 +321,9 @@ def _validate(text: str) -> None:
     assert slugify(document["client"])
 
 
-def write_atomic(path: Path, text: str, *, force: bool) -> None:
-    """Write ``text`` at ``path`` through a temporary file renamed into place; an
-    existing file is replaced only with ``force``."""
+def write_params_file(path: Path, text: str, *, force: bool) -> None:
+    """Write the proposal at ``path`` (atomically, :func:`b2b_analysis.atomic.write_atomic`);
+    an existing file is replaced only with ``force``."""
     if path.is_dir():
         raise InputError("--out is a folder; give the params file's name", file=path)
     if path.exists() and not force:
@@ -332,11 +332,7 @@ def write_atomic(path: Path, text: str, *, force: bool) -> None:
             file=path,
         )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(tmp, path)
+        write_atomic(path, text)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InputError(f"cannot write the params file ({reason})", file=path) from None

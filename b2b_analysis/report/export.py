@@ -12,8 +12,8 @@ import functools
 from pathlib import Path
 from typing import Any
 
+from b2b_analysis.atomic import write_atomic
 from b2b_analysis.report.contents import NOTEBOOKS
-from b2b_analysis.report.files import write_atomic
 from b2b_analysis.templating import TEMPLATES, chart_script, stylesheet
 
 __all__ = ["TEMPLATE", "export_html"]

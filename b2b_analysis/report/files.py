@@ -1,31 +1,20 @@
-"""The run's file operations: atomic writes, staging folders and publishing them.
+"""The run's file operations: staging folders and publishing them.
 
-Every file is written to a temporary name and renamed; a client is written into
-``.<slug>.partial/`` beside its folder, which replaces the folder only when all its
-steps are done (:func:`swap_in`). A killed run leaves either the old folder or the
-new one, never a mix, and never a page that looks complete but is not.
+Every file is written to a temporary name and renamed (:mod:`b2b_analysis.atomic`);
+a client is written into ``.<slug>.partial/`` beside its folder, which replaces the
+folder only when all its steps are done (:func:`swap_in`). A killed run leaves
+either the old folder or the new one, never a mix, and never a page that looks
+complete but is not.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_json", "remove", "staging_folder", "swap_in", "write_atomic"]
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if isinstance(data, str):
-        tmp.write_text(data, encoding="utf-8")
-    else:
-        tmp.write_bytes(data)
-    tmp.replace(path)
+__all__ = ["read_json", "remove", "staging_folder", "swap_in"]
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

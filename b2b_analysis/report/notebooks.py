@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from b2b_analysis.atomic import write_atomic
 from b2b_analysis.errors import InputError
 from b2b_analysis.report.contents import NOTEBOOKS
-from b2b_analysis.report.files import write_atomic
 from b2b_analysis.report.parameters import PARAMETERS
 
 __all__ = ["DEFAULT_NOTEBOOKS", "check_notebooks", "refresh_notebooks"]

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from b2b_analysis.atomic import write_atomic
 from b2b_analysis.config import SLUG_PATTERN, load_params
 from b2b_analysis.errors import InputError
-from b2b_analysis.report.files import remove, staging_folder, swap_in, write_atomic
+from b2b_analysis.report.files import remove, staging_folder, swap_in
 from b2b_analysis.report.notebooks import DEFAULT_NOTEBOOKS, check_notebooks
 from b2b_analysis.report.pages import client_page, portfolio_page
 from b2b_analysis.report.parameters import RunParameters, check_window

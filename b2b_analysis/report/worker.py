@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from b2b_analysis.atomic import write_atomic
 from b2b_analysis.report.contents import NOTEBOOKS
 from b2b_analysis.report.export import export_html
-from b2b_analysis.report.files import write_atomic
 from b2b_analysis.report.parameters import RunParameters
 from b2b_analysis.report.results import NotebookResult
 

@@ -16,7 +16,7 @@ from b2b_analysis.errors import InputError
 from b2b_analysis.io import load_client
 from b2b_analysis.onboard.headers import assign_tables, header_key, match_columns
 from b2b_analysis.onboard.labels import count_labels
-from b2b_analysis.onboard.proposal import propose, write_atomic
+from b2b_analysis.onboard.proposal import propose, write_params_file
 from b2b_analysis.onboard.sniff import (
     date_format,
     number_marks,
@@ -232,15 +232,15 @@ def test_a_parquet_and_an_excel_export_are_proposed_and_load(tmp_path: Path) -> 
     assert "  # - Webbutik  # 1 orders" in proposal.text.splitlines()
     assert "  # - Levererad  # 1 orders" in proposal.text.splitlines()
     assert len(proposal.todos) == 3  # two label blocks, the gross margin
-    write_atomic(out, proposal.text, force=False)
+    write_params_file(out, proposal.text, force=False)
     with pytest.raises(InputError, match="'Levererad' \\(1 orders\\)"):
         load_client(load_params(out))
     settled = move_label(proposal.text, "Levererad", "statuses.placed")
-    write_atomic(out, settled, force=True)
+    write_params_file(out, settled, force=True)
     with pytest.raises(InputError, match="'Webbutik' \\(1 orders\\)"):
         load_client(load_params(out))
     settled = move_label(settled, "Webbutik", "channels.online")
-    write_atomic(out, settled, force=True)
+    write_params_file(out, settled, force=True)
     data = load_client(load_params(out))
     assert data.orders.get_column("is_online").to_list() == [True, False, True, True]
     assert data.orders.get_column("is_valid").to_list() == [True, False, True, True]
@@ -266,17 +266,17 @@ def test_an_unreadable_file_is_named_not_fatal(tmp_path: Path) -> None:
     assert "# not used: broken.parquet (cannot be read" in proposal.text
 
 
-def test_write_atomic_replaces_only_with_force(tmp_path: Path) -> None:
+def test_write_params_file_replaces_only_with_force(tmp_path: Path) -> None:
     target = tmp_path / "p.yaml"
-    write_atomic(target, "client: a\n", force=False)
+    write_params_file(target, "client: a\n", force=False)
     with pytest.raises(InputError, match="use --force"):
-        write_atomic(target, "client: b\n", force=False)
+        write_params_file(target, "client: b\n", force=False)
     assert target.read_text() == "client: a\n"
-    write_atomic(target, "client: b\n", force=True)
+    write_params_file(target, "client: b\n", force=True)
     assert target.read_text() == "client: b\n"
     assert [p.name for p in tmp_path.iterdir()] == ["p.yaml"]
     with pytest.raises(InputError, match="is a folder"):
-        write_atomic(tmp_path, "client: c\n", force=True)
+        write_params_file(tmp_path, "client: c\n", force=True)
 
 
 def test_read_export_reads_every_cell_as_written(tmp_path: Path) -> None:
@@ -302,6 +302,6 @@ def test_timestamps_with_utc_offsets_leave_the_time_zone_to_settle(tmp_path: Pat
     assert "orders.csv: +01:00, +02:00" in proposal.todos[-1]
     line = int(proposal.todos[-1].split(":")[0].removeprefix("line "))
     assert proposal.text.splitlines()[line - 1].startswith("# TODO: the timestamps carry")
-    write_atomic(out, proposal.text, force=False)
+    write_params_file(out, proposal.text, force=False)
     with pytest.raises(InputError, match="timezone: unknown time zone 'TODO'"):
         load_params(out)

@@ -276,6 +276,16 @@ def bom_codec(head: bytes) -> str | None:
     return next((codec for bom, codec in _BOMS if head.startswith(bom)), None)
 
 
+def looks_utf16(head: bytes) -> bool:
+    """Whether the start of a file is UTF-16 without a byte-order mark: more than a
+    quarter of its bytes are NUL, which no text in an 8-bit encoding has.
+
+    >>> looks_utf16("order_id;Kunde".encode("utf-16-le")), looks_utf16(b"order_id;Kunde")
+    (True, False)
+    """
+    return head.count(b"\x00") > len(head) // 4
+
+
 def line_of(data: bytes, offset: int) -> int:
     """1-based line number of a byte offset."""
     return data.count(b"\n", 0, offset) + 1
@@ -288,7 +298,7 @@ def decoding_problem(data: bytes, codec: str, encoding: str) -> str | None:
     line 2 is not UTF-8 (byte 0xe9); the file is probably Windows or Latin-1 text:
     set 'encoding: cp1252' (or latin-1) on this table in the params file
     """
-    if codec == "utf-8" and data[:200].count(b"\x00") > len(data[:200]) // 4:
+    if codec == "utf-8" and looks_utf16(data[:200]):
         return (
             "line 1 holds NUL bytes; it looks like UTF-16 without a byte-order mark: set "
             "'encoding: utf-16le' (or utf-16be) on this table in the params file"

@@ -22,6 +22,7 @@ from b2b_analysis.formats import (
     bom_codec,
     day_month_format,
     fitting_formats,
+    looks_utf16,
     number_pattern,
     parse_number,
 )
@@ -72,7 +73,7 @@ def text_encoding(data: bytes) -> tuple[str, str | None]:
     if bom is not None:
         return bom, None
     head = data[:4096]
-    if head.count(b"\x00") > len(head) // 4:
+    if looks_utf16(head):
         codec = "utf-16-le" if head[1::2].count(b"\x00") > head[::2].count(b"\x00") else "utf-16-be"
         return codec, codec.replace("-le", "le").replace("-be", "be")
     for codec, name in (("utf-8", None), ("cp1252", "cp1252")):

@@ -33,6 +33,7 @@ from b2b_analysis.formats import (
     duplicate_names,
     excel_serial_text,
     header_fields,
+    looks_utf16,
     number_hint,
     number_message,
     parse_number,
@@ -138,7 +139,7 @@ def _csv_bytes(path: Path, source: Source) -> tuple[Path | bytes, str]:
     bom = bom_codec(head)
     codec = CODECS[source.encoding]
     if source.encoding in ("utf8", "utf8-lossy") and bom != "utf-16":
-        if bom is None and head.count(b"\x00") > len(head) // 4:  # valid UTF-8, but not text
+        if bom is None and looks_utf16(head):  # valid UTF-8, but not text
             raise InputError(str(decoding_problem(head, "utf-8", source.encoding)), file=path)
         return path, head.decode("utf-8", "replace").lstrip("\ufeff")
     data = _decoded(path, bom or codec, source.encoding)
@@ -864,14 +865,11 @@ def _status_labels(
     return classes
 
 
-def _sign_checks(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) -> list[_Check]:
-    """Orders' revenue and cost may be negative only on a returned order (a credit note).
-
-    The status labels are checked first: a negative revenue is judged by its status.
-    """
+def _sign_checks(frame: AnyFrame, returned: list[str]) -> list[_Check]:
+    """Orders' revenue and cost may be negative only on a returned order (a credit note):
+    ``returned`` holds the raw labels of returned orders (:func:`_status_labels`)."""
     schema = frame.collect_schema()
     signed = [column for table, column in sorted(SIGNED_ON_RETURNS) if column in schema]
-    returned = _status_labels(frame, params, file, engine)["returned"]
     is_return = pl.col("status").is_in(returned).fill_null(False) if returned else pl.lit(False)
     return [
         _Check(
@@ -905,12 +903,12 @@ def _is_online(frame: AnyFrame, params: ClientParams, file: str, engine: Engine)
     return label.is_in(online)
 
 
-def _status(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) -> pl.Expr:
-    """The status of each order: placed, cancelled or returned (any other label, when
-    ``statuses.unmapped`` allows one, and no ``status`` column at all: placed)."""
+def _status(frame: AnyFrame, classes: dict[str, list[str]]) -> pl.Expr:
+    """The status of each order from the raw labels of each status (:func:`_status_labels`):
+    placed, cancelled or returned (any other label, when ``statuses.unmapped`` allows one,
+    and no ``status`` column at all: placed)."""
     if "status" not in frame.collect_schema():
         return pl.lit("placed")
-    classes = _status_labels(frame, params, file, engine)
     label = pl.col("status")
     return (
         pl.when(label.is_in(classes["cancelled"]))
@@ -921,12 +919,18 @@ def _status(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) ->
     )
 
 
-def _map_orders(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) -> AnyFrame:
+def _map_orders(
+    frame: AnyFrame,
+    params: ClientParams,
+    file: str,
+    engine: Engine,
+    statuses: dict[str, list[str]],
+) -> AnyFrame:
     """Add ``is_online``, ``status`` (placed / cancelled / returned) and ``is_valid``
     (placed); a returned order's negative revenue or cost (a credit note) becomes its
     absolute value, the value of the order that was returned."""
     is_online = _is_online(frame, params, file, engine)
-    status = _status(frame, params, file, engine)
+    status = _status(frame, statuses)
     frame = frame.with_columns(is_online.alias("is_online"), status.alias("status"))
     returned = pl.col("status") == "returned"
     signed = [c for t, c in sorted(SIGNED_ON_RETURNS) if c in frame.collect_schema()]
@@ -999,12 +1003,17 @@ def _require_rows(frame: AnyFrame, table: str, label: str) -> None:
 
 
 def _derived(
-    frame: AnyFrame, table: str, params: ClientParams, label: str, engine: Engine
+    frame: AnyFrame,
+    table: str,
+    params: ClientParams,
+    label: str,
+    engine: Engine,
+    statuses: dict[str, list[str]],
 ) -> AnyFrame:
     """The columns loading adds: channel and status of orders, the visit date, and
     categorical customer ids."""
     if table == "orders":
-        frame = _map_orders(frame, params, label, engine)
+        frame = _map_orders(frame, params, label, engine, statuses)
     elif table == "visits":
         frame = frame.with_columns(pl.col("visit_start").dt.date().alias("visit_date"))
     if "customer_id" in frame.collect_schema():
@@ -1054,15 +1063,17 @@ def _load(
     if table == "surveys":
         frame, survey_checks = _survey_checks(frame)
         checks += survey_checks
-    if table == "orders":
-        checks += _sign_checks(frame, loaded.params, label, engine)
+    statuses: dict[str, list[str]] = {}
+    if table == "orders":  # labels first: a negative revenue is judged by its status
+        statuses = _status_labels(frame, loaded.params, label, engine)
+        checks += _sign_checks(frame, statuses["returned"])
     try:
         _verify(frame, checks, file=label, engine=engine)
     except pl.exceptions.ComputeError as exc:  # a scanned file that breaks while streaming
         raise InputError(f"cannot read the file: {_first_line(exc)}", file=label) from None
     frame = frame.drop(cs.starts_with("_raw_"))
     frame = _deduplicate(frame, TABLES[table], label, engine)
-    return _derived(frame, table, loaded.params, label, engine).drop(ROW), label
+    return _derived(frame, table, loaded.params, label, engine, statuses).drop(ROW), label
 
 
 def load_client(loaded: LoadedParams, *, streaming: bool = False) -> ClientData[Any]:

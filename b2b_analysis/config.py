@@ -404,6 +404,8 @@ class ClientParams(_Strict):
     timezone: str = "UTC"
     #: orders below this net value count as small; default: the median order value
     small_order_threshold: float | None = Field(default=None, gt=0)
+    #: minutes the sales team spends on one offline order (sales effort freed, bridge.py)
+    offline_order_minutes: float = Field(default=10.0, gt=0, le=480)
 
     @field_validator("slug")
     @classmethod

@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from b2b_analysis import metrics as m
+from b2b_analysis.bridge import Drivers, drivers
 from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
 from b2b_analysis.io import ClientData, Engine
@@ -55,6 +56,8 @@ class KpiReport:
     #: each headline KPI with an interval (:data:`~b2b_analysis.registry.INTERVAL_KPIS`):
     #: ``{"n": ..., "low": ..., "high": ...}``
     intervals: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    #: what drove the change: the revenue bridge and the sales effort freed (bridge.py)
+    drivers: Drivers | None = None
 
     @property
     def calendar(self) -> Calendar:
@@ -86,7 +89,24 @@ class KpiReport:
             },
             "notes": dict(sorted(self.notes.items())),
             "series": {"period": self.period, "columns": list(self.series.columns), "rows": rows},
+            **_json_tree(self.drivers.to_dict() if self.drivers is not None else _NO_DRIVERS),
         }
+
+
+#: ``bridge`` and ``sales_effort`` of a report built without them
+_NO_DRIVERS: dict[str, Any] = {
+    "bridge": {"previous": None, "year_earlier": None},
+    "sales_effort": None,
+}
+
+
+def _json_tree(value: Any) -> Any:
+    """:func:`_json_value` applied to every leaf of nested dicts and lists."""
+    if isinstance(value, dict):
+        return {k: _json_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_tree(v) for v in value]
+    return _json_value(value)
 
 
 def _json_value(value: Any) -> Any:
@@ -491,6 +511,16 @@ def compute_kpis(
     profit = _profit_expr(data, notes)
     plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar)
     results = collect_plans(plans, calendar.key, engine=data.engine)
+    changes = drivers(
+        data.orders.lazy(),
+        calendar=calendar,
+        start=lo,
+        end=hi,
+        minutes=params.offline_order_minutes,
+        threshold=threshold,
+        engine=data.engine,
+    )
+    notes.update(changes.notes)
     row = _headline_row(results, plans)
     headline = {key: row.get(key) for key in KPIS}
     optional = ("visits", "surveys", "investments")
@@ -510,6 +540,7 @@ def compute_kpis(
         series=_series(results, samples, lo, hi, calendar, profit is not None),
         sources=data.sources,
         intervals=_intervals(row, results, samples),
+        drivers=changes,
     )
 
 

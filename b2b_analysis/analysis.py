@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from b2b_analysis import bridge
 from b2b_analysis import metrics as m
 from b2b_analysis.config import load_params, parse_date
 from b2b_analysis.io import ClientData, load_client
@@ -117,6 +118,21 @@ class Analysis:
     def aov_shift_histogram(self) -> pl.LazyFrame:
         """:func:`metrics.aov_shift_histogram` of :meth:`aov_shifts`."""
         return m.aov_shift_histogram(self.aov_shifts())
+
+    def revenue_bridge(self) -> pl.DataFrame:
+        """:func:`bridge.waterfall` of the KPIs' bridge: the steps of the waterfall chart."""
+        if self.kpis.drivers is None:
+            return bridge.waterfall(bridge.Drivers(None, None, pl.DataFrame(), 0.0))
+        return bridge.waterfall(self.kpis.drivers)
+
+    def sales_effort(self) -> pl.DataFrame:
+        """The sales effort freed per period (:func:`bridge.sales_effort`): orders moved
+        online and the hours they free, all and small orders."""
+        columns = ["period_label", "orders_moved_online", "hours"]
+        columns += ["small_orders_moved_online", "small_order_hours"]
+        if self.kpis.drivers is None:
+            return pl.DataFrame(schema=columns)
+        return self.kpis.drivers.effort.select(columns)
 
     def baskets(self) -> pl.LazyFrame:
         """:func:`metrics.basket_by_channel` per period of the window."""

@@ -77,6 +77,8 @@ __all__ = [
 
 #: The two comparisons of the bridge, in the order ``kpis.json`` lists them.
 COMPARISONS: tuple[str, ...] = ("previous", "year_earlier")
+#: How the waterfall names each comparison.
+_AGAINST = {"previous": "the period before", "year_earlier": "a year earlier"}
 #: Periods a year holds, by period (weeks: see :func:`base_periods`).
 _YEAR = {"month": 12, "quarter": 4}
 
@@ -536,7 +538,7 @@ def _factors(rows: dict[int, dict[str, Any]], key: int, calendar: Calendar) -> F
 
 def waterfall(drivers: Drivers) -> pl.DataFrame:
     """The bridge as the steps of a waterfall chart, one block per available comparison:
-    ``comparison`` (e.g. "2024-06 vs 2024-05"), ``step`` (0-4), ``label``, ``kind``
+    ``comparison`` (e.g. "2024-06 vs 2024-05 (the period before)"), ``step`` (0-4), ``label``, ``kind``
     (``total``, ``increase``, ``decrease``), ``amount``, ``bar_start``, ``bar_end``.
 
     Steps: the base period's revenue, the customers, orders per customer and AOV parts
@@ -554,7 +556,7 @@ def waterfall(drivers: Drivers) -> pl.DataFrame:
         bridge = getattr(drivers, name)
         if bridge is None:
             continue
-        title = f"{bridge['period']} vs {bridge['base_period']}"
+        title = f"{bridge['period']} vs {bridge['base_period']} ({_AGAINST[name]})"
         parts = bridge["parts"]
         steps = [
             (bridge["base_period"], bridge["base_revenue"], "total"),

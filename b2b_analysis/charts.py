@@ -35,6 +35,7 @@ __all__ = [
     "orders_per_customer_chart",
     "retention_curves_chart",
     "returning_visits_chart",
+    "revenue_bridge_chart",
     "reverted_customers_chart",
     "satisfaction_retention_chart",
     "small_orders_chart",
@@ -657,4 +658,74 @@ def basket_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
         )
         .properties(height=140)
         .resolve_scale(y="independent")
+    )
+
+
+# ------------------------------------------------------------------ what drove the change
+
+#: Waterfall colours: the two revenues, a part that adds and one that takes away.
+BRIDGE_SCALE = alt.Scale(
+    domain=["total", "increase", "decrease"], range=[palette.MUTED, palette.GOOD, palette.BAD]
+)
+
+
+def revenue_bridge_chart(
+    *, bridge: pl.DataFrame | pl.LazyFrame, currency: str = ""
+) -> alt.Chart | alt.FacetChart:
+    """Waterfall of the revenue bridge: the base period's net revenue, the customers,
+    orders per customer and AOV parts of the change, the period's net revenue; one
+    panel per comparison (the period before, the same period a year earlier), each bar
+    labelled with its amount.
+
+    From :func:`b2b_analysis.bridge.waterfall` (each step's ``bar_start`` and
+    ``bar_end``); without a comparison the chart is empty and its title says so.
+    """
+    frame = _eager(bridge).select(
+        "comparison", "step", "label", "kind", "amount", "bar_start", "bar_end"
+    )
+    if frame.is_empty():
+        return _chart(frame, title="Revenue bridge: no complete period to compare").mark_bar()
+    panels = frame.get_column("comparison").unique(maintain_order=True).to_list()
+    money = f"Net revenue {currency}".strip()
+    base = _chart(frame).encode(
+        x=alt.X(
+            "label:N",
+            sort=alt.SortField("step"),
+            title=None,
+            # two lines, so that the five labels fit side by side
+            axis=alt.Axis(
+                labelAngle=0, labelExpr="split(replace(datum.label, ' per ', ' per|'), '|')"
+            ),
+        )
+    )
+    bars = base.mark_bar().encode(
+        y=alt.Y("bar_start:Q", title=money, axis=alt.Axis(format=",.0f")),
+        y2="bar_end:Q",
+        color=alt.Color("kind:N", title=None, scale=BRIDGE_SCALE),
+        tooltip=[
+            alt.Tooltip("comparison:N", title="Comparison"),
+            alt.Tooltip("label:N", title="Step"),
+            alt.Tooltip("amount:Q", title=f"Amount {currency}".strip(), format=",.2f"),
+        ],
+    )
+    top = base.transform_calculate(top="max(datum.bar_start, datum.bar_end)").encode(
+        y=alt.Y("top:Q")
+    )
+    totals = top.transform_filter("datum.kind == 'total'").mark_text(dy=-6, color=INK)
+    parts = top.transform_filter("datum.kind != 'total'").mark_text(dy=-6, color=INK)
+    return (
+        alt.layer(
+            bars,
+            totals.encode(text=alt.Text("amount:Q", format=",.0f")),
+            parts.encode(text=alt.Text("amount:Q", format="+,.0f")),
+        )
+        .properties(width=300)
+        .facet(
+            column=alt.Column("comparison:N", title=None, sort=panels),
+            title=alt.Title(
+                "What drove the change in net revenue",
+                subtitle="Shapley split into customers, orders per customer and AOV",
+            ),
+        )
+        .resolve_scale(x="independent")
     )

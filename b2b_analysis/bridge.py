@@ -538,8 +538,9 @@ def _factors(rows: dict[int, dict[str, Any]], key: int, calendar: Calendar) -> F
 
 def waterfall(drivers: Drivers) -> pl.DataFrame:
     """The bridge as the steps of a waterfall chart, one block per available comparison:
-    ``comparison`` (e.g. "2024-06 vs 2024-05 (the period before)"), ``step`` (0-4), ``label``, ``kind``
-    (``total``, ``increase``, ``decrease``), ``amount``, ``bar_start``, ``bar_end``.
+    ``comparison`` (e.g. "2024-06 vs 2024-05 (the period before)"), ``step`` (0-4),
+    ``label``, ``kind`` (``total``, ``increase``, ``decrease``), ``amount``,
+    ``bar_start``, ``bar_end``.
 
     Steps: the base period's revenue, the customers, orders per customer and AOV parts
     (each starting where the previous ended), the period's revenue.

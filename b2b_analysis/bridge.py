@@ -119,13 +119,14 @@ def shapley_split(
     parts = []
     for i, (b_i, c_i) in enumerate(pairs):
         others = [j for j in range(n) if j != i]
+        # the weights' numerators size! (n - size - 1)!, divided by n! once at the end
         part = 0.0
         for size in range(n):
-            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            weight = math.factorial(size) * math.factorial(n - size - 1)
             for moved in itertools.combinations(others, size):
                 level = math.prod(pairs[j][1] if j in moved else pairs[j][0] for j in others)
                 part += weight * level
-        parts.append((c_i - b_i) * part)
+        parts.append((c_i - b_i) * part / math.factorial(n))
     return tuple(parts)
 
 

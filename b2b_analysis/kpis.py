@@ -23,6 +23,7 @@ import polars as pl
 from b2b_analysis import metrics as m
 from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
+from b2b_analysis.findings import findings
 from b2b_analysis.io import ClientData, Engine
 from b2b_analysis.periods import Calendar
 from b2b_analysis.registry import (
@@ -71,7 +72,7 @@ class KpiReport:
         rows = [
             {k: _json_value(v) for k, v in row.items()} for row in self.series.iter_rows(named=True)
         ]
-        return {
+        doc: dict[str, Any] = {
             "client": self.client,
             "slug": self.slug,
             "currency": self.currency,
@@ -87,6 +88,8 @@ class KpiReport:
             "notes": dict(sorted(self.notes.items())),
             "series": {"period": self.period, "columns": list(self.series.columns), "rows": rows},
         }
+        doc["findings"] = findings(doc)
+        return doc
 
 
 def _json_value(value: Any) -> Any:

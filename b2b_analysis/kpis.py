@@ -24,6 +24,7 @@ from b2b_analysis import metrics as m
 from b2b_analysis.bridge import Drivers, drivers
 from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
+from b2b_analysis.findings import findings
 from b2b_analysis.io import ClientData, Engine
 from b2b_analysis.periods import Calendar
 from b2b_analysis.registry import (
@@ -74,7 +75,7 @@ class KpiReport:
         rows = [
             {k: _json_value(v) for k, v in row.items()} for row in self.series.iter_rows(named=True)
         ]
-        return {
+        doc: dict[str, Any] = {
             "client": self.client,
             "slug": self.slug,
             "currency": self.currency,
@@ -91,6 +92,8 @@ class KpiReport:
             "series": {"period": self.period, "columns": list(self.series.columns), "rows": rows},
             **_json_tree(self.drivers.to_dict() if self.drivers is not None else _NO_DRIVERS),
         }
+        doc["findings"] = findings(doc)
+        return doc
 
 
 #: ``bridge`` and ``sales_effort`` of a report built without them

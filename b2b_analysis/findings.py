@@ -264,7 +264,7 @@ def _effort_findings(doc: dict[str, Any]) -> Iterator[Finding]:
     sentence = (
         f"Orders that moved online freed about {hours:,.0f} hours of the sales team's time "
         f"from {window.get('start')} to {window.get('end')} ({small:,.0f} of them from small "
-        f"orders): {round(moved):,} orders at {effort.get('offline_order_minutes')} minutes each."
+        f"orders): {round(moved):,} orders at {effort.get('offline_order_minutes'):g} minutes each."
     )
     offline = (doc.get("kpis") or {}).get("orders") or 0
     yield Finding(

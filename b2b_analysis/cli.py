@@ -186,6 +186,7 @@ def _print_csv(doc: dict[str, Any], *, series: bool) -> None:
 
 def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
     from b2b_analysis.registry import KPIS
+    from b2b_analysis.trends import headline_immature
 
     currency = doc["currency"]
     window = doc["window"]
@@ -200,7 +201,10 @@ def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
     for key, info in KPIS.items():
         note = _null_note(doc, key)
         definition = info.definition + (f" [dim](null: {note})[/]" if note else "")
-        table.add_row(info.label, _format_value(doc["kpis"][key], info.unit, currency), definition)
+        value = _format_value(doc["kpis"][key], info.unit, currency)
+        if doc["kpis"][key] is not None and headline_immature(doc, key):
+            value += " (immature)"  # includes periods too recent to be final (docs/kpis.md)
+        table.add_row(info.label, value, definition)
     out.print(table)
 
 

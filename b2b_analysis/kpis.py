@@ -69,6 +69,11 @@ class KpiReport:
         return Calendar(self.period, self.fiscal_year_start)
 
     @property
+    def maturity_rule(self) -> tr.MaturityRule:
+        """The follow-up rule behind :attr:`maturity` (:func:`b2b_analysis.trends.rule_of`)."""
+        return tr.rule_of(self.maturity)
+
+    @property
     def window_notes(self) -> dict[str, str]:
         """The notes on rows left outside the window, by table (see :func:`window_notes`)."""
         return {name: self.notes[name] for name in OUTSIDE_WINDOW if name in self.notes}
@@ -611,7 +616,9 @@ def _series(
     zero += ["online_gross_profit"] if has_profit else []
     zero += ["_visits"] if "_visits" in frame.columns else []
     zero += [c for k in WILSON_KPIS for c in (f"_{k}_k", f"{k}_n") if c in frame.columns]
-    zero += [c for c in frame.columns if c.endswith("_ss") or c in ("_all_orders", "_offline_orders")]
+    zero += [
+        c for c in frame.columns if c.endswith("_ss") or c in ("_all_orders", "_offline_orders")
+    ]
     frame = _derived(frame.with_columns(pl.col(zero).fill_null(0)))
     frame = frame.join(_sample_series(results, samples, frame["period"]), on="period")
     intervals = [f"{k}_{part}" for k in SERIES_INTERVALS for part in ("n", "low", "high")]
@@ -627,7 +634,9 @@ def _series(
     labels = calendar.periods(lo, hi).select("period", "period_label", "is_partial")
     changes = [(pl.col(k) - pl.col(k).shift(1)).alias(f"{k}_change") for k in SERIES_KPIS]
     # the hidden columns (``_...``) stay until the trends are computed (_public_columns)
-    return frame.join(labels.collect(), on="period", how="left").sort("period").with_columns(changes)
+    return (
+        frame.join(labels.collect(), on="period", how="left").sort("period").with_columns(changes)
+    )
 
 
 def _public_columns(frame: pl.DataFrame) -> list[str]:

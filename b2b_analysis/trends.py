@@ -60,13 +60,14 @@ __all__ = [
     "maturity_document",
     "maturity_inputs",
     "resolve_rule",
+    "rule_of",
     "spread_aggs",
 ]
 
 #: Periods back to the same period a year earlier, by period kind.
 YEAR_PERIODS = {"month": 12, "quarter": 4, "week": 52}
 
-#: What each series KPI's ``n`` counts, in a word or two (the sentences' "of 1,830 orders").
+#: What each KPI's ``n`` counts, in a word or two (the sentences' "of 1,830 orders").
 N_NOUNS: dict[str, str] = {
     "customers": "customers",
     "orders": "orders",
@@ -86,6 +87,10 @@ N_NOUNS: dict[str, str] = {
     "offline_average_order_value": "offline orders",
     "online_retention_rate": "new online customers",
     "reverted_to_offline_share": "new online customers with later orders",
+    "visitor_conversion_rate": "identified visitors",
+    "median_days_to_revert": "reverted customers",
+    "median_aov_shift": "customers going online",
+    "median_online_offline_aov_ratio": "customers ordering in both channels",
 }
 
 #: The money KPIs whose change gets an interval from the spread of the order values:
@@ -117,9 +122,9 @@ def spread_aggs(profit: pl.Expr | None) -> list[pl.Expr]:
         (valid & ~online).sum().cast(pl.Int64).alias("_offline_orders"),
     ]
     if profit is not None:
-        aggs.append((profit.cast(pl.Float64) ** 2).filter(valid & online).sum().alias(
-            "_online_profit_ss"
-        ))
+        aggs.append(
+            (profit.cast(pl.Float64) ** 2).filter(valid & online).sum().alias("_online_profit_ss")
+        )
     return aggs
 
 
@@ -137,7 +142,7 @@ def maturity_inputs(orders: pl.LazyFrame, *, end: dt.date) -> pl.LazyFrame:
     ...     "order_date": [dt.date(2024, 1, d) for d in (1, 11, 31, 5, 8)],
     ...     "is_valid": [True] * 5})
     >>> maturity_inputs(o, end=dt.date(2024, 1, 30)).collect().row(0)
-    (datetime.date(2024, 1, 11), 3.0)
+    (datetime.date(2024, 1, 11), 6.5)
     """
     upto = orders.filter(pl.col("order_date") <= end)
     gaps = (
@@ -192,6 +197,18 @@ def resolve_rule(setting: MaturitySetting, inputs: Mapping[str, Any]) -> Maturit
     return MaturityRule(setting.follow_up, days, median, inputs.get("observed_until"))
 
 
+def rule_of(document: Mapping[str, Any]) -> MaturityRule:
+    """The :class:`MaturityRule` back from a ``maturity`` object (:func:`maturity_document`);
+    an empty one is a rule that finds nothing immature."""
+    until = document.get("observed_until")
+    return MaturityRule(
+        document.get("follow_up", "median_reorder"),
+        int(document.get("follow_up_days") or 0),
+        document.get("median_reorder_days"),
+        dt.date.fromisoformat(until) if isinstance(until, str) else until,
+    )
+
+
 def mature(kind: Maturity, period: pl.Expr, calendar: Calendar, rule: MaturityRule) -> pl.Expr:
     """Whether the value of each ``period`` key has had the follow-up ``rule`` asks for.
 
@@ -208,6 +225,8 @@ def mature(kind: Maturity, period: pl.Expr, calendar: Calendar, rule: MaturityRu
     ...             p=mature("period", pl.col("p"), cal, rule)).rows()
     [(True, True), (False, True), (False, False)]
     """
+    if rule.observed_until is None:  # no orders: nothing to judge
+        return pl.lit(True)
     until = pl.lit(rule.observed_until, pl.Date)
     days = pl.lit(rule.follow_up_days, pl.Int64)
     if kind == "cohort":
@@ -232,9 +251,7 @@ def _kind(key: str) -> Maturity:
     return kind
 
 
-def flag_cohort_cells(
-    matrix: pl.DataFrame, calendar: Calendar, rule: MaturityRule
-) -> pl.DataFrame:
+def flag_cohort_cells(matrix: pl.DataFrame, calendar: Calendar, rule: MaturityRule) -> pl.DataFrame:
     """The cohort matrix (:func:`metrics.cohort_retention`) with ``maturity``:
     ``mature`` or ``immature`` by the ``"period"`` rule applied to the cell's period
     (cohort + periods since), null for a ``not_observed`` cell."""
@@ -294,7 +311,9 @@ class Point:
     variance: float | None = None
 
 
-def change_interval(current: Point, earlier: Point, *, z: float = Z_95) -> tuple[float, float] | None:
+def change_interval(
+    current: Point, earlier: Point, *, z: float = Z_95
+) -> tuple[float, float] | None:
     """The 95 % interval of ``current.value - earlier.value``, or ``None``.
 
     With both points' bounds, MOVER (Zou & Donner 2008; for two Wilson intervals it is
@@ -411,7 +430,7 @@ def compare(
     ...          "orders": v} for p, v in ((24288, 40), (24289, 60), (24290, 61))]
     >>> t = compare(rows, Calendar("month"), keys=["orders"])["orders"]
     >>> t["period"], t["previous"]["change"], t["previous"]["significant"], t["year_earlier"]
-    ('2024-03', 1.0, False, None)
+    ('2024-03', 1, False, None)
     """
     by_key = {row["period"]: row for row in rows}
     back = YEAR_PERIODS[calendar.period]

@@ -197,6 +197,17 @@ def test_period_retention_of_a_month_the_data_cover_in_part_is_immature(tmp_path
     sentence = narrative.kpi_sentence(doc, "period_retention_rate")
     assert "2024-03 is immature (under 14 days of follow-up) and not compared" in sentence
     assert "2024-02 to 2024-03 are immature" in narrative.kpi_sentence(doc, "online_retention_rate")
+    # the CLI's series table marks the immature values (period retention's March: 0/35)
+    params = write_client(
+        tmp_path / "cli",
+        {"orders": (ORDER_HEADER, _adoption_orders(dt.date(2024, 3, 10)))},
+        maturity={"follow_up": 14},
+    )
+    table = run_cli("kpis", str(params), "--series", "--format", "table", env={"COLUMNS": "300"})
+    assert table.returncode == 0, table.stderr
+    march = [line for line in table.stdout.splitlines() if line.startswith("│ 2024-03")]
+    january = [line for line in table.stdout.splitlines() if line.startswith("│ 2024-01")]
+    assert "0.0%°" in march[0] and "°" not in january[0]
 
 
 def test_cohort_matrix_cells_are_flagged(tmp_path: Path) -> None:

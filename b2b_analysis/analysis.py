@@ -23,6 +23,7 @@ from b2b_analysis.config import load_params, parse_date
 from b2b_analysis.io import ClientData, load_client
 from b2b_analysis.kpis import KpiReport, compute_kpis
 from b2b_analysis.periods import Calendar
+from b2b_analysis.trends import flag_cohort_cells
 
 __all__ = ["Analysis", "markdown_text", "open_analysis"]
 
@@ -68,10 +69,13 @@ class Analysis:
 
     @functools.cached_property
     def cohorts(self) -> pl.DataFrame:
-        """:func:`metrics.cohort_retention` over the window."""
-        return m.cohort_retention(
+        """:func:`metrics.cohort_retention` over the window, each observed cell flagged
+        ``mature`` or ``immature`` in ``maturity`` (:func:`trends.flag_cohort_cells`,
+        with the KPIs' follow-up rule)."""
+        matrix = m.cohort_retention(
             self.orders, calendar=self.calendar, start=self.start, end=self.end
         ).collect()
+        return flag_cohort_cells(matrix, self.calendar, self.kpis.maturity_rule)
 
     def channel_states(self) -> pl.LazyFrame:
         """:func:`metrics.channel_states`: each customer's state in each period."""

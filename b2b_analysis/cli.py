@@ -186,6 +186,7 @@ def _print_csv(doc: dict[str, Any], *, series: bool) -> None:
 
 def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
     from b2b_analysis.registry import KPIS
+    from b2b_analysis.trends import headline_immature
 
     currency = doc["currency"]
     window = doc["window"]
@@ -200,7 +201,10 @@ def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
     for key, info in KPIS.items():
         note = _null_note(doc, key)
         definition = info.definition + (f" [dim](null: {note})[/]" if note else "")
-        table.add_row(info.label, _format_value(doc["kpis"][key], info.unit, currency), definition)
+        value = _format_value(doc["kpis"][key], info.unit, currency)
+        if doc["kpis"][key] is not None and headline_immature(doc, key):
+            value += " (immature)"  # includes periods too recent to be final (docs/kpis.md)
+        table.add_row(info.label, value, definition)
     out.print(table)
 
 
@@ -212,7 +216,8 @@ def _print_series_table(doc: dict[str, Any], out: Console) -> None:
     """The series as pages of a few KPIs each, periods down the rows, to fit the terminal.
 
     Values are formatted by unit (rates in %, money without the currency code, which
-    the title gives); a partial period's label is starred.
+    the title gives); a partial period's label is starred, an immature value (its
+    ``<kpi>_mature`` is false) marked with a degree sign.
     """
     from b2b_analysis.registry import REGISTRY, SERIES_KPIS
 
@@ -225,14 +230,19 @@ def _print_series_table(doc: dict[str, Any], out: Console) -> None:
             "Period",
             *(REGISTRY[k].label for k in page),
             title=f"{doc['client']}: {doc['period']}ly series ({number}/{len(pages)})",
-            caption=f"Amounts in {doc['currency']}; * a period the window covers in part.",
+            caption=f"Amounts in {doc['currency']}; * a period the window covers in part; "
+            "° an immature value (too recent to compare).",
         )
         for column in table.columns[1:]:
             column.justify = "right"
             column.max_width = SERIES_COLUMN
         for row in rows:
             label = f"{row['period_label']}{'*' if row['is_partial'] else ''}"
-            values = (_series_value(row.get(k), REGISTRY[k].unit) for k in page)
+            values = (
+                _series_value(row.get(k), REGISTRY[k].unit)
+                + ("°" if row.get(f"{k}_mature") is False and row.get(k) is not None else "")
+                for k in page
+            )
             table.add_row(label, *values)
         out.print(table)
 

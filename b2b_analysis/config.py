@@ -390,6 +390,32 @@ class Window(_Strict):
         return lo, hi
 
 
+class Maturity(_Strict):
+    """When a recent period or cohort has had enough time to be compared (right-censoring).
+
+    ``follow_up``: the days of follow-up a value needs, ``median_reorder`` (the default:
+    the customers' median interval between consecutive order days) or a whole number of
+    days. How each KPI measures its follow-up is its registry entry
+    (:attr:`b2b_analysis.registry.Kpi.maturity`; see ``docs/kpis.md``, *Maturity*).
+
+    >>> Maturity().follow_up, Maturity(follow_up=45).follow_up
+    ('median_reorder', 45)
+    """
+
+    follow_up: Literal["median_reorder"] | int = "median_reorder"
+
+    @field_validator("follow_up", mode="before")
+    @classmethod
+    def _rule(cls, value: Any) -> Any:
+        whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        if value == "median_reorder" or whole:
+            return value
+        raise ValueError(
+            f"{value!r} is not a follow-up rule: write median_reorder or a whole number "
+            "of days (0 or more)"
+        )
+
+
 class ClientParams(_Strict):
     client: str = Field(min_length=1, max_length=200)
     slug: str | None = None
@@ -406,6 +432,8 @@ class ClientParams(_Strict):
     small_order_threshold: float | None = Field(default=None, gt=0)
     #: minutes the sales team spends on one offline order (sales effort freed, bridge.py)
     offline_order_minutes: float = Field(default=10.0, gt=0, le=480)
+    #: right-censoring: the follow-up a recent period needs before it is compared
+    maturity: Maturity = Maturity()
 
     @field_validator("slug")
     @classmethod

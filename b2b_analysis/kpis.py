@@ -22,6 +22,7 @@ import polars as pl
 
 from b2b_analysis import metrics as m
 from b2b_analysis.bridge import Drivers, drivers
+from b2b_analysis import trends as tr
 from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
 from b2b_analysis.findings import findings
@@ -30,6 +31,7 @@ from b2b_analysis.periods import Calendar
 from b2b_analysis.registry import (
     INTERVAL_KPIS,
     KPIS,
+    MATURITY_KPIS,
     REGISTRY,
     SERIES_INTERVALS,
     SERIES_KPIS,
@@ -59,11 +61,21 @@ class KpiReport:
     intervals: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
     #: what drove the change: the revenue bridge and the sales effort freed (bridge.py)
     drivers: Drivers | None = None
+    #: right-censoring (:func:`b2b_analysis.trends.maturity_document`)
+    maturity: dict[str, Any] = field(default_factory=dict)
+    #: each series KPI's last complete, mature period against the one before and a year
+    #: earlier (:func:`b2b_analysis.trends.compare`)
+    trends: dict[str, Any] = field(default_factory=dict)
 
     @property
     def calendar(self) -> Calendar:
         """The series' :class:`~b2b_analysis.periods.Calendar` (period and fiscal year start)."""
         return Calendar(self.period, self.fiscal_year_start)
+
+    @property
+    def maturity_rule(self) -> tr.MaturityRule:
+        """The follow-up rule behind :attr:`maturity` (:func:`b2b_analysis.trends.rule_of`)."""
+        return tr.rule_of(self.maturity)
 
     @property
     def window_notes(self) -> dict[str, str]:
@@ -88,6 +100,8 @@ class KpiReport:
                 for k in INTERVAL_KPIS
                 if k in self.intervals
             },
+            "maturity": _json_tree(self.maturity),
+            "trends": _json_tree(self.trends),
             "notes": dict(sorted(self.notes.items())),
             "series": {"period": self.period, "columns": list(self.series.columns), "rows": rows},
             **_json_tree(self.drivers.to_dict() if self.drivers is not None else _NO_DRIVERS),
@@ -121,6 +135,15 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _json_tree(value: Any) -> Any:
+    """:func:`_json_value` applied through nested dicts and lists."""
+    if isinstance(value, dict):
+        return {k: _json_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_tree(v) for v in value]
+    return _json_value(value)
 
 
 # ------------------------------------------------------------ rows outside the window
@@ -229,6 +252,7 @@ def _order_aggs(threshold: float | None, profit: pl.Expr | None) -> list[pl.Expr
         (pl.col("is_online") & pl.col("is_valid")).sum().cast(pl.Int64).alias("_online_orders"),
         *_counts("customer_retention_rate", m.repeat_customer_flags()),
         *_counts("online_order_share", m.online_order_flags()),
+        *tr.spread_aggs(profit),
     ]
     if threshold is not None:
         aggs.append(m.small_order_online_share(threshold))
@@ -458,6 +482,7 @@ def _plans(
     samples["median_online_offline_aov_ratio"] = Sample(ratios, pl.col("aov_ratio"), "median")
     spine = m.period_retention(all_orders, calendar=calendar, start=lo, end=hi)
     plans["retention"] = Plan(spine)
+    plans["maturity"] = Plan(tr.maturity_inputs(all_orders, end=hi))
     plans.update({f"sample:{k}": sample.plan(calendar.key) for k, sample in samples.items()})
     return plans, samples
 
@@ -529,6 +554,9 @@ def compute_kpis(
     optional = ("visits", "surveys", "investments")
     tables = {name: getattr(data, name) is not None for name in optional}
     notes.update(null_reasons(headline, tables, notes))
+    rule = tr.resolve_rule(params.maturity, results.window["maturity"].row(0, named=True))
+    full = _series(results, samples, lo, hi, calendar, profit is not None)
+    full = tr.flag_series(full, calendar, rule)
     return KpiReport(
         client=params.client,
         slug=params.client_slug,
@@ -540,10 +568,12 @@ def compute_kpis(
         small_order_threshold=threshold,
         kpis=headline,
         notes=notes,
-        series=_series(results, samples, lo, hi, calendar, profit is not None),
+        series=full.select(_public_columns(full)),
         sources=data.sources,
         intervals=_intervals(row, results, samples),
         drivers=changes,
+        maturity=tr.maturity_document(full, rule),
+        trends=tr.compare(full.to_dicts(), calendar),
     )
 
 
@@ -620,6 +650,9 @@ def _series(
     zero += ["online_gross_profit"] if has_profit else []
     zero += ["_visits"] if "_visits" in frame.columns else []
     zero += [c for k in WILSON_KPIS for c in (f"_{k}_k", f"{k}_n") if c in frame.columns]
+    zero += [
+        c for c in frame.columns if c.endswith("_ss") or c in ("_all_orders", "_offline_orders")
+    ]
     frame = _derived(frame.with_columns(pl.col(zero).fill_null(0)))
     frame = frame.join(_sample_series(results, samples, frame["period"]), on="period")
     intervals = [f"{k}_{part}" for k in SERIES_INTERVALS for part in ("n", "low", "high")]
@@ -633,11 +666,18 @@ def _series(
             frame = frame.with_columns(pl.lit(None, pl.Float64).alias(key))
     frame = frame.with_columns(pl.col("customers", "orders").fill_null(0))
     labels = calendar.periods(lo, hi).select("period", "period_label", "is_partial")
+    changes = [(pl.col(k) - pl.col(k).shift(1)).alias(f"{k}_change") for k in SERIES_KPIS]
+    # the hidden columns (``_...``) stay until the trends are computed (_public_columns)
+    return (
+        frame.join(labels.collect(), on="period", how="left").sort("period").with_columns(changes)
+    )
+
+
+def _public_columns(frame: pl.DataFrame) -> list[str]:
+    """The series' columns, in order: the periods, the KPIs, the retention parts, the
+    changes, the intervals, then the maturity flags (``<key>_mature``)."""
     ordered = ["period", "period_start", "period_label", "is_partial", *SERIES_KPIS]
     ordered += ["customers_start", "retained_customers", "new_customers", "crr_formula"]
-    changes = [(pl.col(k) - pl.col(k).shift(1)).alias(f"{k}_change") for k in SERIES_KPIS]
-    return (
-        frame.join(labels.collect(), on="period", how="left")
-        .sort("period")
-        .select(*ordered, *changes, *intervals)
-    )
+    ordered += [f"{k}_change" for k in SERIES_KPIS]
+    ordered += [f"{k}_{part}" for k in SERIES_INTERVALS for part in ("n", "low", "high")]
+    return ordered + [f"{k}_mature" for k in MATURITY_KPIS if f"{k}_mature" in frame.columns]

@@ -4,9 +4,12 @@ Works from :meth:`KpiReport.to_dict` (or the report itself), so the same code
 renders a notebook cell, a client's ``index.html`` and the portfolio page from
 ``kpis.json``. Every value put into HTML is escaped.
 
-The trend compares the last complete period of the series with the one before
-(a partial period, cut by the window, is skipped: it would always look like a
-drop).
+Trends come from the document's ``trends`` (:mod:`b2b_analysis.trends`): the last
+complete, mature period against the one before and the same period a year earlier.
+An arrow is drawn only for a change whose 95 % interval excludes 0; otherwise the
+sentence says there is no clear change. A row's value is that last period's value
+(with its label); the window's value is a column of its own, never set against a
+one-period change.
 """
 
 from __future__ import annotations
@@ -14,19 +17,42 @@ from __future__ import annotations
 from typing import Any
 
 from b2b_analysis.kpis import KpiReport
-from b2b_analysis.registry import KPIS, REGISTRY
+from b2b_analysis.periods import Calendar
+from b2b_analysis.registry import KPIS, REGISTRY, SERIES_KPIS
+from b2b_analysis.trends import N_NOUNS, YEAR_PERIODS, compare, headline_immature
 
 __all__ = [
+    "SCORECARD_KEYS",
     "Scorecard",
     "format_value",
     "kpi_sentence",
     "scorecard",
     "scorecard_html",
     "trend",
+    "trends_of",
 ]
 
-#: Relative changes smaller than this count as flat.
-FLAT = 0.005
+#: The retention story, in the scorecard's order: period-over-period retention leads,
+#: then the window's repeat rate (the articles' "customer retention"), then online
+#: retention and reverting to offline with their maturity.
+RETENTION_KEYS = (
+    "period_retention_rate",
+    "customer_retention_rate",
+    "online_retention_rate",
+    "reverted_to_offline_share",
+)
+#: The scorecard's rows by default: the retention story, then the other headline KPIs.
+SCORECARD_KEYS: tuple[str, ...] = (*RETENTION_KEYS, *(k for k in KPIS if k not in RETENTION_KEYS))
+#: Scorecard labels that say more than the registry's.
+SCORECARD_LABELS = {
+    "customer_retention_rate": "Repeat rate over the window",
+}
+#: KPIs the scorecard presents by their window value only (no period, no arrow), with
+#: what the sentence says they are.
+WINDOW_ONLY = {
+    "customer_retention_rate": "the articles' customer retention rate: customers with 2+ "
+    "orders in the window / customers with 1+, not a rate per period",
+}
 
 
 def _doc(report: KpiReport | dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +80,17 @@ def format_value(value: Any, unit: str, currency: str = "") -> str:
     return f"{value:,.1f}"
 
 
+def _signed(value: float, unit: str) -> str:
+    """A bound of a change's interval, signed, in the KPI's unit (rates in points)."""
+    if unit == "rate":
+        return f"{value * 100:+.1f}"
+    if unit == "money":
+        return f"{value:+,.2f}"
+    if unit == "count":
+        return f"{value:+,.0f}"
+    return f"{value:+,.1f}"
+
+
 def _change_text(change: float, unit: str, currency: str) -> str:
     size = abs(change)
     if unit == "rate":
@@ -65,85 +102,135 @@ def _change_text(change: float, unit: str, currency: str) -> str:
     return f"{size:,.1f}"
 
 
-def trend(doc: dict[str, Any], key: str) -> dict[str, Any] | None:
-    """Change of ``key`` between the last two complete periods of the series.
-
-    Returns ``None`` when the series lacks the KPI or two complete periods with a
-    value; else ``label``, ``previous_label``, ``value``, ``previous``, ``change``,
-    ``direction`` (up / down / flat) and ``tone`` (good / bad / neutral).
-    """
+def trends_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document's ``trends`` (:func:`b2b_analysis.trends.compare`); for a document
+    written before they existed, computed from its series (money KPIs then have no
+    interval: the sums of squares are not in the series)."""
+    if "trends" in doc:
+        return doc["trends"] or {}
     series = doc.get("series") or {}
-    rows = [r for r in series.get("rows", []) if not r.get("is_partial")]
-    rows = [r for r in rows if r.get(key) is not None]
-    if len(rows) < 2 or key not in series.get("columns", []):
-        return None
-    last, prev = rows[-1], rows[-2]
-    change = last[key] - prev[key]
-    scale = abs(prev[key]) if prev[key] else 1.0
-    kpi = REGISTRY[key]
-    flat = abs(change) < (FLAT if kpi.unit == "rate" else FLAT * scale)
-    direction = "flat" if flat else ("up" if change > 0 else "down")
-    if direction == "flat" or kpi.direction == "neutral":
-        tone = "neutral"
-    else:
-        good = (direction == "up") == (kpi.direction == "higher")
-        tone = "good" if good else "bad"
-    return {
-        "label": last.get("period_label"),
-        "previous_label": prev.get("period_label"),
-        "value": last[key],
-        "previous": prev[key],
-        "change": change,
-        "direction": direction,
-        "tone": tone,
-    }
+    rows = series.get("rows") or []
+    if not rows or "period" not in rows[0] or doc.get("period") not in YEAR_PERIODS:
+        return {}
+    keys = [k for k in SERIES_KPIS if k in series.get("columns", [])]
+    return compare(rows, Calendar(doc["period"]), keys)
 
 
+def trend(doc: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """The trend of ``key``: its last complete, mature period (``period``, ``value``,
+    ``n``) against the period before (``previous``) and a year earlier
+    (``year_earlier``), each with ``change``, its 95 % interval (``low``, ``high``),
+    ``significant``, ``direction`` and ``tone``; ``None`` without such a period."""
+    found: dict[str, Any] | None = trends_of(doc).get(key)
+    return found
+
+
+#: What a scorecard cell without a value shows (the template's empty-trend mark).
+NONE = "\u2013"
 _ARROWS = {"up": "\u25b2", "down": "\u25bc", "flat": "\u25b6"}
 
 
+def _n_text(key: str, n: Any) -> str:
+    """The sample size: " of 1,830 orders" (a proportion), " over 1,830 orders" (money),
+    " from 80 answers" (a score or median); nothing for a count (it is its own n)."""
+    info = REGISTRY[key]
+    if n is None or info.unit == "count":
+        return ""
+    word = "of" if info.interval == "wilson" else "over" if info.interval is None else "from"
+    return f" {word} {int(n):,} {N_NOUNS.get(key, 'cases')}"
+
+
+def _comparison_text(key: str, comparison: dict[str, Any] | None, what: str, currency: str) -> str:
+    """One clause on a comparison: a change only when its interval excludes 0."""
+    unit = REGISTRY[key].unit
+    if comparison is None:
+        return f"no {what} to compare"
+    period = comparison["period"]
+    if comparison["low"] is None or comparison["high"] is None:
+        size = _change_text(comparison["change"], unit, currency)
+        return f"{comparison['direction']} {size} on {period} (no interval: not tested)"
+    if not comparison["significant"]:
+        return f"no clear change on {period}"
+    size = _change_text(comparison["change"], unit, currency)
+    bounds = f"{_signed(comparison['low'], unit)} to {_signed(comparison['high'], unit)}"
+    bounds += f" {currency}".rstrip() if unit == "money" else ""
+    return f"{comparison['direction']} {size} on {period} (95% interval {bounds})"
+
+
+def _immature_text(doc: dict[str, Any], key: str) -> str:
+    """The clause naming the KPI's immature periods, or ``""``."""
+    entry = (doc.get("maturity") or {}).get("kpis", {}).get(key) or {}
+    periods = entry.get("immature_periods") or []
+    if not periods:
+        return ""
+    which = f"{periods[0]} is" if len(periods) == 1 else f"{periods[0]} to {periods[-1]} are"
+    days = entry.get("follow_up_days")
+    return f"{which} immature (under {days} days of follow-up) and not compared"
+
+
+def _window_text(doc: dict[str, Any], key: str, value: Any) -> str:
+    """The window-wide value, labelled as such."""
+    info, window = REGISTRY[key], doc.get("window", {})
+    n = (doc.get("intervals") or {}).get(key, {}).get("n")
+    text = (
+        f"over the window {window.get('start')} to {window.get('end')}: "
+        f"{format_value(value, info.unit, doc.get('currency', ''))}{_n_text(key, n)}"
+    )
+    return text + (" (immature periods included)" if headline_immature(doc, key) else "")
+
+
 def kpi_sentence(doc: dict[str, Any], key: str) -> str:
-    """One plain sentence on ``key``, written from the numbers (no HTML).
+    """One plain sentence on ``key``, written from the numbers (no HTML): the last
+    complete, mature period's value and its sample size, its change on the period before
+    and on the same period a year earlier (a change only when its 95 % interval excludes
+    0, else "no clear change"), the immature periods left out, and the window's value.
 
     >>> doc = {"currency": "EUR", "window": {"start": "2024-01-01", "end": "2024-03-31"},
-    ...        "kpis": {"orders": 120}, "notes": {}, "series": {"columns": ["orders"],
-    ...        "rows": [{"period_label": "2024-02", "orders": 40, "is_partial": False},
-    ...                 {"period_label": "2024-03", "orders": 50, "is_partial": False}]}}
-    >>> kpi_sentence(doc, "orders")
-    'Orders: 120 from 2024-01-01 to 2024-03-31; up 10 in 2024-03 against 2024-02.'
+    ...        "kpis": {"orders": 120}, "notes": {}, "trends": {"orders": {
+    ...            "period": "2024-03", "value": 90, "n": 90, "year_earlier": None,
+    ...            "previous": {"period": "2024-02", "value": 50, "n": 50, "change": 40,
+    ...                "low": 17.2, "high": 62.8, "significant": True, "direction": "up",
+    ...                "tone": "good"}}}}
+    >>> kpi_sentence(doc, "orders")  # doctest: +NORMALIZE_WHITESPACE
+    'Orders: 90 in 2024-03; up 40 on 2024-02 (95% interval +17 to +63); no year-earlier
+     period to compare; over the window 2024-01-01 to 2024-03-31: 120.'
     >>> kpi_sentence({**doc, "kpis": {"nps": None}, "notes": {"nps": "no surveys"}}, "nps")
     'NPS is not available: no surveys.'
     """
-    info = KPIS[key]
+    info = REGISTRY[key]
     currency = doc.get("currency", "")
-    value = doc["kpis"].get(key)
-    if value is None:
-        reason = doc.get("notes", {}).get(key, "no data")
+    value = doc["kpis"].get(key) if info.headline else None
+    entry = trend(doc, key) if key not in WINDOW_ONLY else None
+    if key in WINDOW_ONLY and value is not None:
+        window_value = _window_text(doc, key, value).removeprefix("over the window ")
+        return f"{SCORECARD_LABELS[key]} {window_value}; {WINDOW_ONLY[key]}."
+    if value is None and entry is None:
+        reason = doc.get("notes", {}).get(key, "no complete period with a value")
         return f"{info.label} is not available: {reason}."
-    window = doc.get("window", {})
-    text = (
-        f"{info.label}: {format_value(value, info.unit, currency)} "
-        f"from {window.get('start')} to {window.get('end')}"
-    )
-    change = trend(doc, key)
-    if change is None:
-        return text + "."
-    if change["direction"] == "flat":
-        return text + f"; about level in {change['label']} against {change['previous_label']}."
-    amount = _change_text(change["change"], info.unit, currency)
-    return text + (
-        f"; {change['direction']} {amount} in {change['label']} against {change['previous_label']}."
-    )
+    parts = []
+    if entry is not None:
+        shown = format_value(entry["value"], info.unit, currency)
+        parts += [
+            f"{shown}{_n_text(key, entry['n'])} in {entry['period']}",
+            _comparison_text(key, entry["previous"], "previous period", currency),
+            _comparison_text(key, entry["year_earlier"], "year-earlier period", currency),
+        ]
+    parts.append(_immature_text(doc, key))
+    if value is not None:
+        parts.append(_window_text(doc, key, value))
+    return f"{info.label}: " + "; ".join(p for p in parts if p) + "."
 
 
 def _arrow(doc: dict[str, Any], key: str, unit: str, currency: str) -> dict[str, str] | None:
-    """The trend arrow of one scorecard row: direction, tone, symbol and a title."""
-    change = trend(doc, key)
-    if change is None:
+    """The trend arrow of one scorecard row: only for a significant change of the last
+    complete, mature period on the one before (its direction, tone, symbol, title)."""
+    entry = trend(doc, key) if key not in WINDOW_ONLY else None
+    change = entry["previous"] if entry else None
+    if entry is None or change is None or not change["significant"]:
         return None
     title = (
-        f"{change['label']}: {format_value(change['value'], unit, currency)}; "
-        f"{change['previous_label']}: {format_value(change['previous'], unit, currency)}"
+        f"{entry['period']}: {format_value(entry['value'], unit, currency)}; "
+        f"{change['period']}: {format_value(change['value'], unit, currency)}"
     )
     direction = change["direction"]
     return {
@@ -155,14 +242,22 @@ def _arrow(doc: dict[str, Any], key: str, unit: str, currency: str) -> dict[str,
 
 
 def _scorecard_row(doc: dict[str, Any], key: str) -> dict[str, Any]:
-    info = KPIS[key]
+    info = REGISTRY[key]
     currency = doc.get("currency", "")
-    value = doc["kpis"].get(key)
+    value = doc["kpis"].get(key) if info.headline else None
+    entry = trend(doc, key) if key not in WINDOW_ONLY else None
+    last = NONE
+    if entry is not None:
+        last = f"{format_value(entry['value'], info.unit, currency)} ({entry['period']})"
+    window = format_value(value, info.unit, currency) if info.headline else NONE
+    if value is not None and headline_immature(doc, key):
+        window += " (immature)"
     return {
         "key": key,
-        "label": info.label,
-        "value": format_value(value, info.unit, currency),
-        "arrow": _arrow(doc, key, info.unit, currency) if value is not None else None,
+        "label": SCORECARD_LABELS.get(key, info.label),
+        "value": last,
+        "window": window,
+        "arrow": _arrow(doc, key, info.unit, currency),
         "sentence": kpi_sentence(doc, key),
     }
 
@@ -175,7 +270,7 @@ def scorecard_html(
     from b2b_analysis.templating import render
 
     doc = _doc(report)
-    rows = [_scorecard_row(doc, key) for key in keys or list(KPIS)]
+    rows = [_scorecard_row(doc, key) for key in keys or SCORECARD_KEYS]
     return render("pages/scorecard.html.j2", css=css, rows=rows)
 
 
@@ -190,7 +285,7 @@ class Scorecard:
         return scorecard_html(self.doc, keys=self.keys)
 
     def __repr__(self) -> str:
-        return "\n".join(kpi_sentence(self.doc, k) for k in self.keys or list(KPIS))
+        return "\n".join(kpi_sentence(self.doc, k) for k in self.keys or SCORECARD_KEYS)
 
 
 def scorecard(report: KpiReport | dict[str, Any], *, keys: list[str] | None = None) -> Scorecard:

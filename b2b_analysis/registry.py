@@ -34,6 +34,7 @@ from typing import Literal
 __all__ = [
     "INTERVAL_KPIS",
     "KPIS",
+    "MATURITY_KPIS",
     "PORTFOLIO_KPIS",
     "REGISTRY",
     "SERIES_INTERVALS",
@@ -41,6 +42,7 @@ __all__ = [
     "Direction",
     "Interval",
     "Kpi",
+    "Maturity",
     "Unit",
     "markdown_table",
     "null_reasons",
@@ -54,6 +56,12 @@ Direction = Literal["higher", "lower", "neutral"]
 #: ``n``; ``"bootstrap"``: a statistic (mean or median) of ``n`` values, with a seeded
 #: percentile bootstrap interval (:mod:`b2b_analysis.stats`).
 Interval = Literal["wilson", "bootstrap"]
+#: Right-censoring (:mod:`b2b_analysis.trends`): ``"cohort"``: a period's value is about
+#: the customers who entered in it (their first online order), and they need the
+#: follow-up after the period's *end*; ``"period"``: a period's value is about orders
+#: placed in it, and needs the follow-up (at most the whole period) observed from its
+#: *start*.
+Maturity = Literal["cohort", "period"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,10 @@ class Kpi:
         Its 95 % interval (``"wilson"``, ``"bootstrap"`` or ``None``) and what the
         interval's ``n`` counts: the proportion's denominator, or the values the
         statistic is taken over.
+    maturity
+        Its right-censoring rule (:data:`Maturity`), or ``None`` when a period's value
+        is final once the period is complete: a period too recent for its rule is
+        immature, marked in the series (``<key>_mature``) and never compared.
     """
 
     key: str
@@ -104,6 +116,7 @@ class Kpi:
     example: str = ""
     interval: Interval | None = None
     n: str = ""
+    maturity: Maturity | None = None
 
     def __post_init__(self) -> None:
         if self.interval is not None and not self.n:
@@ -160,6 +173,7 @@ REGISTRY: dict[str, Kpi] = {
             series=True,
             interval="wilson",
             n="customers of the previous period",
+            maturity="period",
         ),
         Kpi(
             "average_order_value",
@@ -333,6 +347,7 @@ REGISTRY: dict[str, Kpi] = {
             portfolio=4,
             interval="wilson",
             n="new online customers (first online order ever in the window or period)",
+            maturity="cohort",
         ),
         Kpi(
             "reverted_to_offline_share",
@@ -347,6 +362,7 @@ REGISTRY: dict[str, Kpi] = {
             portfolio=5,
             interval="wilson",
             n="new online customers with later orders",
+            maturity="cohort",
         ),
         Kpi(
             "median_days_to_revert",
@@ -398,6 +414,8 @@ PORTFOLIO_KPIS: tuple[str, ...] = tuple(
 )
 #: The headline KPIs with a 95 % interval: the keys of ``intervals`` in the JSON document.
 INTERVAL_KPIS: Mapping[str, Kpi] = {k: v for k, v in KPIS.items() if v.interval is not None}
+#: The series KPIs with a maturity rule: each gets a ``<key>_mature`` column.
+MATURITY_KPIS: tuple[str, ...] = tuple(k for k in SERIES_KPIS if REGISTRY[k].maturity)
 #: The series KPIs with a 95 % interval: each gets ``<key>_n``, ``<key>_low`` and
 #: ``<key>_high`` columns.
 SERIES_INTERVALS: tuple[str, ...] = tuple(
@@ -435,8 +453,8 @@ def markdown_table() -> str:
     """The KPI table of ``docs/kpis.md`` (a test checks the file holds it)."""
     lines = [
         "| key | KPI | unit | definition | good when | needs | headline | series "
-        "| 95 % interval | article example |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| 95 % interval | maturity | article example |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     good = {"higher": "higher", "lower": "lower", "neutral": "neither"}
     for k in REGISTRY.values():
@@ -445,7 +463,7 @@ def markdown_table() -> str:
         lines.append(
             f"| `{k.key}` | {k.label} | {k.unit} | {k.details or k.definition} "
             f"| {good[k.direction]} | {needs} | {_YES[k.headline]} | {_YES[k.series]} "
-            f"| {interval} | {k.example} |"
+            f"| {interval} | {k.maturity or ''} | {k.example} |"
         )
     return "\n".join(lines) + "\n"
 

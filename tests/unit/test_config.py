@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
-from b2b_analysis.config import Window, parse_date
+from b2b_analysis.config import Window, load_params, parse_date
 from b2b_analysis.errors import InputError
 from b2b_analysis.periods import Calendar
 
@@ -34,3 +35,26 @@ def test_an_inverted_window_is_refused() -> None:
 def test_text_that_is_not_an_iso_date_is_refused_by_name(text: str) -> None:
     with pytest.raises(InputError, match=rf"^--end must be a date as YYYY-MM-DD, not '{text}'$"):
         parse_date(text, "--end")
+
+
+@pytest.mark.parametrize("value", ["'30'", "-3", "true", "2.5", "weekly"])
+def test_a_maturity_follow_up_that_is_no_rule_is_refused_by_name(
+    value: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "client.yaml"
+    path.write_text(f"client: X\ndata: {{orders: o.csv}}\nmaturity: {{follow_up: {value}}}\n")
+    with pytest.raises(InputError, match=r"maturity\.follow_up: .* is not a follow-up rule: "):
+        load_params(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"), [("45", 45), ("0", 0), ("median_reorder", "median_reorder")]
+)
+def test_a_maturity_follow_up_is_days_or_the_median_reorder_interval(
+    value: str, rule: object, tmp_path: Path
+) -> None:
+    path = tmp_path / "client.yaml"
+    path.write_text(f"client: X\ndata: {{orders: o.csv}}\nmaturity: {{follow_up: {value}}}\n")
+    assert load_params(path).params.maturity.follow_up == rule
+    path.write_text("client: X\ndata: {orders: o.csv}\n")
+    assert load_params(path).params.maturity.follow_up == "median_reorder"

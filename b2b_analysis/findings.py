@@ -152,10 +152,24 @@ def _interval_words(low: float | None, high: float | None, unit: str, currency: 
     return f"; 95% interval of the change {signed(low)} to {signed(high)}"
 
 
+#: What n counts for the KPIs whose registry entry has no interval (and so no ``n``):
+#: a count is its own n; a money KPI's n is the orders it sums or averages
+#: (:data:`b2b_analysis.trends.SPREADS`).
+_N_NOUNS = {
+    "customers": "customers",
+    "online_gross_profit": "online orders",
+    "online_average_order_value": "online orders",
+    "offline_average_order_value": "offline orders",
+    "gross_merchandise_value": "orders, all statuses",
+}
+
+
 def _n_words(key: str, n: int | None) -> str:
+    """``n = 1,234 orders``: the sample size and what it counts (the registry's words,
+    without their parenthetical remarks)."""
     if n is None:
         return ""
-    counted = REGISTRY[key].n or "observations"
+    counted = (REGISTRY[key].n or _N_NOUNS.get(key, "orders")).split(" (")[0]
     return f"n = {n:,} {counted}"
 
 
@@ -230,20 +244,33 @@ def _bridge_finding(doc: dict[str, Any], which: str) -> Finding | None:
         for k, v in ranked
         if k in _PARTS
     )
+    n = ((doc.get("trends") or {}).get("net_revenue") or {}).get("n")
+    low, high = revenue_trend.get("low"), revenue_trend.get("high")
+    evidence = ", ".join(
+        part
+        for part in (
+            _n_words("net_revenue", n),
+            _interval_words(low, high, "money", currency).lstrip("; "),
+        )
+        if part
+    )
     sentence = (
         f"Net revenue {'rose' if change > 0 else 'fell'} {_fmt(abs(change), 'money', currency)} "
-        f"in {bridge.get('period')} against {bridge.get('base_period')}: {split}."
+        f"in {bridge.get('period')} against {bridge.get('base_period')} ({_WHICH[which]}"
+        f"{', ' + evidence if evidence else ''}): {split}."
     )
     base = bridge.get("base_revenue")
     return Finding(
         "bridge",
         which,
         sentence,
-        (doc.get("trends") or {}).get("net_revenue", {}).get("n"),
+        n,
         amount=abs(change),
         effect=abs(change) / abs(base) if base else None,
         period=bridge.get("period"),
         base_period=bridge.get("base_period"),
+        low=low,
+        high=high,
     )
 
 
@@ -307,6 +334,25 @@ def _rank(found: Finding) -> tuple[int, float]:
     return (1, -(found.effect or 0.0))
 
 
+def _topic(found: Finding) -> str:
+    """What a finding is about: a bridge explains net revenue, so it shares its topic."""
+    return "net_revenue" if found.kind == "bridge" else f"{found.kind}:{found.subject}"
+
+
+def _one_per_topic(ranked: list[Finding]) -> list[Finding]:
+    """The first (highest-ranked) finding of each topic: one statement per KPI or list,
+    the bridge standing for net revenue when both qualify (it says more)."""
+    topics = {"trend:net_revenue": "net_revenue"}
+    seen: set[str] = set()
+    kept = []
+    for found in ranked:
+        topic = topics.get(_topic(found), _topic(found))
+        if topic not in seen:
+            seen.add(topic)
+            kept.append(found)
+    return kept
+
+
 _SOURCES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     _account_findings,
     _bridge_findings,
@@ -324,7 +370,8 @@ def findings(doc: dict[str, Any]) -> list[dict[str, Any]]:
         A ``kpis.json`` document (:meth:`KpiReport.to_dict`); the keys it lacks
         give no findings.
     """
-    found = sorted((f for source in _SOURCES for f in source(doc)), key=_rank)[:MOST]
+    found = _one_per_topic(sorted((f for source in _SOURCES for f in source(doc)), key=_rank))
+    found = found[:MOST]
     if len(found) < FEWEST:
         for key in FALLBACK_KPIS:
             quiet = _no_clear_change(doc, key)

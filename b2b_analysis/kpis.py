@@ -21,8 +21,8 @@ from typing import Any
 import polars as pl
 
 from b2b_analysis import metrics as m
-from b2b_analysis.bridge import Drivers, drivers
 from b2b_analysis import trends as tr
+from b2b_analysis.bridge import Drivers, drivers
 from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
 from b2b_analysis.findings import findings

@@ -125,16 +125,15 @@ def test_bridge_only_when_the_revenue_change_is_significant() -> None:
         "year_earlier": None,
     }
     out = findings(_doc(bridge=bridge, trends={"net_revenue": revenue}))
-    kinds = [f["kind"] for f in out]
-    assert kinds[:2] == [
-        "bridge",
-        "trend",
-    ]  # both 10,000 at stake; bridge listed first (stable sort)
+    # the bridge stands for net revenue: no second finding on the same change
+    assert [f["kind"] for f in out] == ["bridge"]
     assert out[0]["sentence"] == (
-        "Net revenue fell 10,000.00 EUR in 2025-05 against 2025-04: -12,000.00 EUR from the "
-        "number of customers, +1,500.00 EUR from average order value, +500.00 EUR from orders "
-        "per customer."
+        "Net revenue fell 10,000.00 EUR in 2025-05 against 2025-04 (the period before, "
+        "n = 700 orders, 95% interval of the change -15,000.00 EUR to -5,000.00 EUR): "
+        "-12,000.00 EUR from the number of customers, +1,500.00 EUR from average order value, "
+        "+500.00 EUR from orders per customer."
     )
+    assert (out[0]["amount"], out[0]["low"], out[0]["high"]) == (10000.0, -15000.0, -5000.0)
     weak = {**revenue, "previous": _comparison("2025-04", 100000.0, -10000.0, -25000.0, 5000.0)}
     assert "bridge" not in [
         f["kind"] for f in findings(_doc(bridge=bridge, trends={"net_revenue": weak}))
@@ -169,3 +168,16 @@ def test_sales_effort_and_the_cap() -> None:
 
 def test_a_bare_document_gives_no_findings() -> None:
     assert findings({"currency": "EUR"}) == []
+
+
+def test_one_finding_per_kpi_the_larger_change_first() -> None:
+    both = {
+        **SHARE,
+        # a year earlier: +5.0 points, interval +2.0 to +8.0 (more than the +3.1 of the month)
+        "year_earlier": _comparison("2024-05", 0.362, 0.050, 0.020, 0.080),
+    }
+    (found,) = [
+        f for f in findings(_doc(trends={"online_order_share": both})) if f["kind"] == "trend"
+    ]
+    assert found["base_period"] == "2024-05"
+    assert "(a year earlier)" in found["sentence"]

@@ -390,6 +390,15 @@ class Window(_Strict):
         return lo, hi
 
 
+class Overdue(_Strict):
+    """When an account counts as overdue (the ``overdue`` list of ``b2b-analysis accounts``):
+    at least ``min_order_days`` distinct order days in the window, and more than
+    ``factor`` times its median gap between consecutive order days since its last one."""
+
+    min_order_days: int = Field(default=3, ge=2)
+    factor: float = Field(default=2.0, ge=1)
+
+
 class ClientParams(_Strict):
     client: str = Field(min_length=1, max_length=200)
     slug: str | None = None
@@ -404,6 +413,7 @@ class ClientParams(_Strict):
     timezone: str = "UTC"
     #: orders below this net value count as small; default: the median order value
     small_order_threshold: float | None = Field(default=None, gt=0)
+    overdue: Overdue = Overdue()
 
     @field_validator("slug")
     @classmethod

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from b2b_analysis import accounts as acc
 from b2b_analysis import metrics as m
 from b2b_analysis.config import Period
 from b2b_analysis.errors import InputError
@@ -55,6 +56,14 @@ class KpiReport:
     #: each headline KPI with an interval (:data:`~b2b_analysis.registry.INTERVAL_KPIS`):
     #: ``{"n": ..., "low": ..., "high": ...}``
     intervals: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    #: the account lists (:mod:`b2b_analysis.accounts`), by name, sorted by revenue at stake
+    account_lists: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    @property
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        """Per account list: ``count``, ``revenue_at_stake``, ``top`` (and ``median_days``
+        for ``reverted``); see :func:`b2b_analysis.accounts.summary`."""
+        return acc.summary(self.account_lists)
 
     @property
     def calendar(self) -> Calendar:
@@ -84,6 +93,10 @@ class KpiReport:
                 for k in INTERVAL_KPIS
                 if k in self.intervals
             },
+            "accounts": {
+                name: {k: _json_tree(v) for k, v in entry.items()}
+                for name, entry in self.accounts.items()
+            },
             "notes": dict(sorted(self.notes.items())),
             "series": {"period": self.period, "columns": list(self.series.columns), "rows": rows},
         }
@@ -98,6 +111,15 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _json_tree(value: Any) -> Any:
+    """:func:`_json_value` applied inside lists and dicts too."""
+    if isinstance(value, list):
+        return [_json_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_tree(v) for k, v in value.items()}
+    return _json_value(value)
 
 
 # ------------------------------------------------------------ rows outside the window
@@ -490,6 +512,8 @@ def compute_kpis(
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
     plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar)
+    lists = acc.lists(data.orders.lazy(), start=lo, end=hi, calendar=calendar, rule=params.overdue)
+    plans.update({f"accounts:{name}": Plan(frame) for name, frame in lists.items()})
     results = collect_plans(plans, calendar.key, engine=data.engine)
     row = _headline_row(results, plans)
     headline = {key: row.get(key) for key in KPIS}
@@ -510,6 +534,7 @@ def compute_kpis(
         series=_series(results, samples, lo, hi, calendar, profit is not None),
         sources=data.sources,
         intervals=_intervals(row, results, samples),
+        account_lists={name: results.window[f"accounts:{name}"] for name in lists},
     )
 
 

@@ -45,14 +45,16 @@ __all__ = [
     "STAKE",
     "TOP",
     "AccountList",
+    "ClientAccounts",
     "adopters",
+    "for_client",
     "lapsed",
     "lists",
     "overdue",
     "reactivated",
     "revenue_12m",
     "reverted",
-    "spreadsheet_text",
+    "csv_text",
     "summary",
     "xlsx_bytes",
     "year_before",
@@ -127,12 +129,17 @@ def _finish(
     accounts: pl.LazyFrame, orders: pl.LazyFrame, end: dt.date, columns: tuple[str, ...]
 ) -> pl.LazyFrame:
     """The list's columns, ``customer_id`` as text first and ``revenue_12m`` last (0 for
-    an account without orders in those months), largest ``revenue_12m`` first."""
+    an account without orders in those months), largest ``revenue_12m`` first.
+
+    Amounts are rounded to cents: a sum of floats depends on the order polars adds them
+    in, and the same data must give the same list, order and bytes."""
+    money = [c for c in (*columns, STAKE) if COLUMNS[c][1] == "money"]
     return (
         accounts.join(revenue_12m(orders, end=end), on="customer_id", how="left")
         .with_columns(
             pl.col("customer_id").cast(pl.String), pl.col(STAKE).fill_null(0.0).cast(pl.Float64)
         )
+        .with_columns(pl.col(money).round(2))
         .sort([STAKE, "customer_id"], descending=[True, False])
         .select("customer_id", *columns, STAKE)
     )
@@ -474,21 +481,97 @@ def summary(frames: Mapping[str, pl.DataFrame], *, top: int = TOP) -> dict[str, 
     return out
 
 
+@dataclass(frozen=True)
+class ClientAccounts:
+    """A client's account lists over one window (what ``b2b-analysis accounts`` prints)."""
+
+    client: str
+    slug: str
+    currency: str
+    start: dt.date
+    end: dt.date
+    calendar: Calendar
+    frames: dict[str, pl.DataFrame]
+
+    @property
+    def last_period(self) -> str:
+        """The label of the window's last period (``2025-12``, ``2025 Q4``)."""
+        label: str = pl.select(self.calendar.label(pl.lit(self.calendar.key_of(self.end)))).item()
+        return label
+
+    def to_dict(self, name: str) -> dict[str, Any]:
+        """The JSON document of one list: the client, window, last period, what the list
+        is sorted by, and one object per account (dates as ISO text)."""
+        frame = self.frames[name]
+        return {
+            "client": self.client,
+            "slug": self.slug,
+            "currency": self.currency,
+            "window": {"start": self.start.isoformat(), "end": self.end.isoformat()},
+            "period": self.calendar.period,
+            "last_period": self.last_period,
+            "list": name,
+            "sorted_by": STAKE,
+            "columns": frame.columns,
+            "rows": [_json_row(row) for row in frame.iter_rows(named=True)],
+        }
+
+
+def for_client(
+    data: Any,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    period: str | None = None,
+    names: tuple[str, ...] | None = None,
+) -> ClientAccounts:
+    """The lists ``names`` (default: all) of a loaded client (:class:`~b2b_analysis.io.
+    ClientData`), over the window resolved as :func:`~b2b_analysis.kpis.compute_kpis`
+    resolves it (arguments, params file, whole periods of the orders); a window
+    without an order that counts is refused as there."""
+    from b2b_analysis.kpis import _require_orders
+
+    params = data.params
+    calendar = Calendar(period or params.period, params.fiscal_year_start)  # type: ignore[arg-type]
+    lo, hi = data.window(start, end, calendar)
+    _require_orders(data, lo, hi)
+    plans = lists(
+        data.orders.lazy(), start=lo, end=hi, calendar=calendar, rule=params.overdue, names=names
+    )
+    frames = dict(zip(plans, pl.collect_all(list(plans.values()), engine=data.engine), strict=True))
+    return ClientAccounts(
+        params.client, params.client_slug, params.currency, lo, hi, calendar, frames
+    )
+
+
 # ------------------------------------------------------------------ spreadsheets
 
-#: What a spreadsheet program may read as the start of a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A text a spreadsheet program may read as a formula: it starts with one of ``= + - @``,
+#: a tab or a carriage return.
+FORMULA_START = r"^[=+\-@\t\r]"
 
 
-def spreadsheet_text(value: str) -> str:
-    """Text that a spreadsheet program opening a CSV file shows as text, never runs as a
-    formula: a leading ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a ``'``
-    in front (what spreadsheet programs themselves do to mark text).
+def csv_text(frame: pl.DataFrame) -> str:
+    """``frame`` as CSV, every text cell that a spreadsheet program opening the file could
+    run as a formula (:data:`FORMULA_START`) preceded by ``'`` (what spreadsheet programs
+    themselves do to mark text); other cells as they are.
 
-    >>> spreadsheet_text("=HYPERLINK(1)"), spreadsheet_text("C-1")
-    ("'=HYPERLINK(1)", 'C-1')
+    >>> print(csv_text(pl.DataFrame({"customer_id": ["=HYPERLINK(1)", "C-1", "-2"],
+    ...     "revenue_12m": [-1.5, 2.0, 0.0]})), end="")
+    customer_id,revenue_12m
+    '=HYPERLINK(1),-1.5
+    C-1,2.0
+    '-2,0.0
     """
-    return "'" + value if value.startswith(FORMULA_START) else value
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    guard = (
+        pl.when(pl.col(c).str.contains(FORMULA_START))
+        .then(pl.concat_str(pl.lit("'"), pl.col(c)))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )
+    return frame.with_columns(guard).write_csv()
 
 
 #: The creation date written into every workbook: the same data gives the same bytes.

@@ -47,6 +47,8 @@ __all__ = [
     "AccountList",
     "ClientAccounts",
     "adopters",
+    "cell_text",
+    "csv_text",
     "for_client",
     "lapsed",
     "lists",
@@ -54,7 +56,6 @@ __all__ = [
     "reactivated",
     "revenue_12m",
     "reverted",
-    "csv_text",
     "summary",
     "xlsx_bytes",
     "year_before",
@@ -179,9 +180,7 @@ def reverted(
     >>> reverted(o, start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 31)).collect().rows()
     [('a', datetime.date(2024, 1, 5), 15, 1, 30.0, datetime.date(2024, 1, 20), 60.0)]
     """
-    adoption = m.online_adoption(orders, start=start, end=end).filter(
-        pl.col("reverted_to_offline")
-    )
+    adoption = m.online_adoption(orders, start=start, end=end).filter(pl.col("reverted_to_offline"))
     since = (
         _valid(orders, end)
         .join(adoption.select("customer_id", "first_online_date"), on="customer_id")
@@ -448,6 +447,25 @@ def lists(
         extra = {"rule": rule} if name == "overdue" else {}
         out[name] = LISTS[name].build(orders, start=start, end=end, calendar=calendar, **extra)
     return out
+
+
+def cell_text(value: Any, kind: ColumnKind) -> str:
+    """A list's value for people, by its column's kind (:data:`COLUMNS`); not escaped.
+
+    >>> cell_text(1234.5, "money"), cell_text(4.5, "days"), cell_text(12.0, "days")
+    ('1,234.50', '4.5', '12')
+    >>> cell_text(None, "date"), cell_text(dt.date(2025, 1, 2), "date"), cell_text(1200, "count")
+    ('—', '2025-01-02', '1,200')
+    """
+    if value is None:
+        return "—"
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind in ("count", "days") and isinstance(value, int):
+        return f"{value:,}"
+    if kind == "days":
+        return f"{value:,.1f}".removesuffix(".0")
+    return str(value)
 
 
 def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:

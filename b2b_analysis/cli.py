@@ -355,13 +355,13 @@ def _accounts_table(found: Any, name: str) -> Table:
     from rich.box import SIMPLE_HEAD
     from rich.markup import escape
 
-    from b2b_analysis.accounts import COLUMNS, LISTS, STAKE
+    from b2b_analysis.accounts import COLUMNS, LISTS, STAKE, cell_text
 
     frame = found.frames[name]
     kinds = [COLUMNS[c][1] for c in frame.columns]
     table = Table(
-        box=SIMPLE_HEAD,
         *(COLUMNS[c][0] for c in frame.columns),
+        box=SIMPLE_HEAD,
         title=escape(
             f"{found.client} · {LISTS[name].title}: {LISTS[name].description} · "
             f"last period {found.last_period} · {found.start} to {found.end}"
@@ -370,7 +370,7 @@ def _accounts_table(found: Any, name: str) -> Table:
         f"amounts in {escape(found.currency)}.",
     )
     cells = [
-        [_account_cell(v, k, escape) for v, k in zip(row, kinds, strict=True)]
+        [(escape if k == "text" else str)(cell_text(v, k)) for v, k in zip(row, kinds, strict=True)]
         for row in frame.iter_rows()
     ]
     for i, (column, kind) in enumerate(zip(table.columns, kinds, strict=True)):
@@ -382,20 +382,6 @@ def _accounts_table(found: Any, name: str) -> Table:
     for row in cells:
         table.add_row(*row)
     return table
-
-
-def _account_cell(value: Any, kind: str, escape: Callable[[str], str]) -> str:
-    if value is None:
-        return "—"
-    if kind == "text":
-        return escape(str(value))
-    if kind == "money":
-        return f"{value:,.2f}"
-    if kind in ("count", "days") and isinstance(value, int):
-        return f"{value:,}"
-    if kind == "days":
-        return f"{value:,.1f}".removesuffix(".0")
-    return str(value)
 
 
 @app.command()

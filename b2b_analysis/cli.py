@@ -366,8 +366,8 @@ def _accounts_table(found: Any, name: str) -> Table:
             f"{found.client} · {LISTS[name].title}: {LISTS[name].description} · "
             f"last period {found.last_period} · {found.start} to {found.end}"
         ),
-        caption=f"{frame.height:,} accounts, largest {COLUMNS[STAKE][0].lower()} first; "
-        f"amounts in {escape(found.currency)}.",
+        caption=f"{frame.height:,} account{'' if frame.height == 1 else 's'}, largest "
+        f"{COLUMNS[STAKE][0].lower()} first; amounts in {escape(found.currency)}.",
     )
     cells = [
         [(escape if k == "text" else str)(cell_text(v, k)) for v, k in zip(row, kinds, strict=True)]

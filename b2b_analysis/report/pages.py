@@ -79,7 +79,7 @@ def account_sections(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "name": name,
                 "title": kind.title,
                 "description": kind.description,
-                "count": format_value(entry["count"], "count"),
+                "count": f"{entry['count']:,} account{'' if entry['count'] == 1 else 's'}",
                 "stake": format_value(entry["revenue_at_stake"], "money", currency),
                 "median_days": None if median is None else format_value(median, "days"),
                 "headers": [COLUMNS[c][0] for c in columns],

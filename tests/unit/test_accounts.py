@@ -286,6 +286,39 @@ def test_xlsx_has_a_sheet_per_list_and_repeats_its_bytes(data: ClientData[Any]) 
     assert sheet.cell(2, 1).data_type == "s"
     assert book.properties.created == acc.WORKBOOK_DATE
     empty = pl.DataFrame(schema=frames["overdue"].schema)
-    assert openpyxl.load_workbook(io.BytesIO(acc.xlsx_bytes({"overdue": empty})))[
-        "overdue"
-    ].max_row == 1
+    assert (
+        openpyxl.load_workbook(io.BytesIO(acc.xlsx_bytes({"overdue": empty})))["overdue"].max_row
+        == 1
+    )
+
+
+def test_client_page_shows_the_top_accounts_escaped(data: ClientData[Any]) -> None:
+    from b2b_analysis.report.pages import client_page
+    from b2b_analysis.report.results import ClientResult
+
+    doc = compute_kpis(data).to_dict()
+    doc["accounts"]["adopters"]["top"][1]["customer_id"] = "<script>alert(1)</script>"
+    page = client_page(ClientResult(Path(), "t", "Test Client", Path(), kpis=doc))
+    section = page.split("<h2>Accounts to call</h2>", 1)[1]
+    assert "<script>alert(1)</script>" not in page
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in section
+    assert 'href="accounts.xlsx"' in section
+    # each list: its title, count and revenue at stake (hand-worked above), then its rows
+    assert "Reverted to offline: 2 accounts, 750.00 EUR a year (median 16 days to revert)" in (
+        section
+    )
+    assert "Overdue: 1 account, 100.00 EUR a year" in section
+    assert "New online customers: 2 accounts, 600.00 EUR a year" in section
+    assert '<td>A2</td><td>2024-06-02</td><td>2024-06-02</td><td class="num">1</td>' in section
+    assert section.count('<table class="accounts">') == 5
+    # a document without the accounts (an older run's kpis.json): no section
+    del doc["accounts"]
+    assert "Accounts to call" not in client_page(
+        ClientResult(Path(), "t", "Test Client", Path(), kpis=doc)
+    )
+
+
+def test_the_command_line_offers_every_list() -> None:
+    from b2b_analysis.cli import ListChoice
+
+    assert [choice.value for choice in ListChoice] == list(acc.LISTS)

@@ -221,11 +221,13 @@ def _print_series_table(doc: dict[str, Any], out: Console) -> None:
     per_page = max(1, (out.width - 14) // (SERIES_COLUMN + 3))
     pages = [keys[i : i + per_page] for i in range(0, len(keys), per_page)]
     for number, page in enumerate(pages, start=1):
+        title = f"{doc['client']}: {doc['period']}ly series ({number}/{len(pages)})"
         table = Table(
             "Period",
             *(REGISTRY[k].label for k in page),
-            title=f"{doc['client']}: {doc['period']}ly series ({number}/{len(pages)})",
+            title=title,
             caption=f"Amounts in {doc['currency']}; * a period the window covers in part.",
+            min_width=min(len(title), out.width),  # a last page of few columns: title unwrapped
         )
         for column in table.columns[1:]:
             column.justify = "right"

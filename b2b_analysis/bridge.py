@@ -229,7 +229,7 @@ def period_factors(
 
 
 def base_periods(
-    calendar: Calendar, start: dt.date, end: dt.date, first_order: dt.date
+    calendar: Calendar, start: dt.date, end: dt.date, first_order: dt.date | None
 ) -> tuple[int | None, dict[str, int | str]]:
     """The window's last complete period and, per comparison (``previous``,
     ``year_earlier``), its base period's key, or the reason there is none (a sentence).
@@ -246,6 +246,8 @@ def base_periods(
     if periods.is_empty():
         why = f"the window ({start} to {end}) holds no complete {calendar.period}"
         return None, dict.fromkeys(COMPARISONS, why)
+    if first_order is None:
+        return None, dict.fromkeys(COMPARISONS, f"no order up to the window's end ({end})")
     current = int(periods.get_column("period").max())  # type: ignore[arg-type]
     first_key = calendar.key_of(first_order)
     bases: dict[str, int | str] = {}

@@ -226,12 +226,14 @@ def _print_series_table(doc: dict[str, Any], out: Console) -> None:
     per_page = max(1, (out.width - 14) // (SERIES_COLUMN + 3))
     pages = [keys[i : i + per_page] for i in range(0, len(keys), per_page)]
     for number, page in enumerate(pages, start=1):
+        title = f"{doc['client']}: {doc['period']}ly series ({number}/{len(pages)})"
         table = Table(
             "Period",
             *(REGISTRY[k].label for k in page),
-            title=f"{doc['client']}: {doc['period']}ly series ({number}/{len(pages)})",
+            title=title,
             caption=f"Amounts in {doc['currency']}; * a period the window covers in part; "
             "° an immature value (too recent to compare).",
+            min_width=min(len(title), out.width),  # a last page of few columns: title unwrapped
         )
         for column in table.columns[1:]:
             column.justify = "right"
@@ -251,6 +253,147 @@ def _series_value(value: Any, unit: str) -> str:
     if unit == "money" and value is not None:
         return f"{value:,.2f}"
     return _format_value(value, unit, "")
+
+
+class ListChoice(StrEnum):
+    """The account lists (``b2b_analysis.accounts.LISTS``; a test keeps them equal)."""
+
+    reverted = "reverted"
+    overdue = "overdue"
+    lapsed = "lapsed"
+    reactivated = "reactivated"
+    adopters = "adopters"
+
+
+class AccountsFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+@app.command()
+def accounts(
+    params: Annotated[
+        Path, typer.Argument(metavar="PARAMS", help="The client's params YAML file.")
+    ],
+    list_name: Annotated[
+        ListChoice | None,
+        typer.Option(
+            "--list",
+            metavar="NAME",
+            help="reverted, overdue, lapsed, reactivated or adopters (required).",
+            show_choices=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        AccountsFormat,
+        typer.Option("--format", "-f", help="table, csv, json, or xlsx (needs --out)."),
+    ] = AccountsFormat.table,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Write to FILE instead of stdout."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="First day of the window.")
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", help="Last day of the window, inclusive."),
+    ] = None,
+    period: Annotated[
+        PeriodChoice | None,
+        typer.Option(help="Period whose last one the lists look at (default: params)."),
+    ] = None,
+) -> None:
+    """Print one list of accounts to call, sorted by revenue of the last 12 months."""
+    from b2b_analysis import accounts as acc
+    from b2b_analysis.config import load_params, parse_date
+    from b2b_analysis.io import load_client
+
+    if list_name is None:
+        names = ", ".join(c.value for c in ListChoice)
+        raise UsageError(f"Missing option '--list': name one of {names}")
+    if output_format is AccountsFormat.xlsx and out is None:
+        raise InputError("--format xlsx writes a workbook: give its file with --out FILE.xlsx")
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    loaded = load_params(params)
+    data = load_client(loaded)
+    found = acc.for_client(
+        data, start=first, end=last, period=period.value if period else None,
+        names=(list_name.value,),
+    )  # fmt: skip
+    name = list_name.value
+    frame = found.frames[name]
+    if output_format is AccountsFormat.xlsx:
+        _emit(acc.xlsx_bytes({name: frame}, currency=found.currency), out)
+    elif output_format is AccountsFormat.json:
+        _emit(json.dumps(found.to_dict(name), indent=2, ensure_ascii=False) + "\n", out)
+    elif output_format is AccountsFormat.csv:
+        _emit(acc.csv_text(frame), out)
+    else:
+        _emit_table(_accounts_table(found, name), out)
+
+
+def _emit(data: str | bytes, out: Path | None) -> None:
+    """Write ``data`` to ``out`` (atomically) or, without it, to stdout."""
+    if out is None:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        return
+    write_atomic(out, data)
+    err.print(f"Wrote {out}", markup=False)
+
+
+def _emit_table(table: Table, out: Path | None) -> None:
+    """Print ``table`` at least as wide as its values need (a value is never cut short:
+    a narrower terminal wraps the lines), to stdout or, as plain text, to ``out``."""
+    import io
+
+    buffer = io.StringIO()
+    console = Console(highlight=False) if out is None else Console(file=buffer, color_system=None)
+    # each column: its width, a space of padding on either side and one between columns
+    needed = sum((column.width or 0) + 3 for column in table.columns) + 1
+    console.width = max(console.width, needed)
+    console.print(table)
+    if out is not None:
+        _emit(buffer.getvalue(), out)
+
+
+def _accounts_table(found: Any, name: str) -> Table:
+    """One list for the terminal: the columns' labels, values by kind, ids escaped."""
+    from rich.box import SIMPLE_HEAD
+    from rich.markup import escape
+
+    from b2b_analysis.accounts import COLUMNS, LISTS, STAKE, cell_text
+
+    frame = found.frames[name]
+    kinds = [COLUMNS[c][1] for c in frame.columns]
+    table = Table(
+        *(COLUMNS[c][0] for c in frame.columns),
+        box=SIMPLE_HEAD,
+        title=escape(
+            f"{found.client} · {LISTS[name].title}: {LISTS[name].description} · "
+            f"last period {found.last_period} · {found.start} to {found.end}"
+        ),
+        caption=f"{frame.height:,} account{'' if frame.height == 1 else 's'}, largest "
+        f"{COLUMNS[STAKE][0].lower()} first; amounts in {escape(found.currency)}.",
+    )
+    cells = [
+        [(escape if k == "text" else str)(cell_text(v, k)) for v, k in zip(row, kinds, strict=True)]
+        for row in frame.iter_rows()
+    ]
+    for i, (column, kind) in enumerate(zip(table.columns, kinds, strict=True)):
+        column.justify = "left" if kind in ("text", "date") else "right"
+        column.overflow = "fold"
+        # as wide as its longest value and longest header word: headers wrap, values never
+        words = str(column.header).split()
+        column.width = max([len(word) for word in words] + [len(row[i]) for row in cells])
+    for row in cells:
+        table.add_row(*row)
+    return table
 
 
 @app.command()

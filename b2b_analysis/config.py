@@ -416,6 +416,15 @@ class Maturity(_Strict):
         )
 
 
+class Overdue(_Strict):
+    """When an account counts as overdue (the ``overdue`` list of ``b2b-analysis accounts``):
+    at least ``min_order_days`` distinct order days in the window, and more than
+    ``factor`` times its median gap between consecutive order days since its last one."""
+
+    min_order_days: int = Field(default=3, ge=2)
+    factor: float = Field(default=2.0, ge=1)
+
+
 class ClientParams(_Strict):
     client: str = Field(min_length=1, max_length=200)
     slug: str | None = None
@@ -434,6 +443,7 @@ class ClientParams(_Strict):
     offline_order_minutes: float = Field(default=10.0, gt=0, le=480)
     #: right-censoring: the follow-up a recent period needs before it is compared
     maturity: Maturity = Maturity()
+    overdue: Overdue = Overdue()
 
     @field_validator("slug")
     @classmethod

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from b2b_analysis import accounts as acc
 from b2b_analysis import metrics as m
 from b2b_analysis import trends as tr
 from b2b_analysis.bridge import Drivers, drivers
@@ -66,6 +67,14 @@ class KpiReport:
     #: each series KPI's last complete, mature period against the one before and a year
     #: earlier (:func:`b2b_analysis.trends.compare`)
     trends: dict[str, Any] = field(default_factory=dict)
+    #: the account lists (:mod:`b2b_analysis.accounts`), by name, sorted by revenue at stake
+    account_lists: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    @property
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        """Per account list: ``count``, ``revenue_at_stake``, ``top`` (and ``median_days``
+        for ``reverted``); see :func:`b2b_analysis.accounts.summary`."""
+        return acc.summary(self.account_lists)
 
     @property
     def calendar(self) -> Calendar:
@@ -102,6 +111,10 @@ class KpiReport:
             },
             "maturity": _json_tree(self.maturity),
             "trends": _json_tree(self.trends),
+            "accounts": {
+                name: {k: _json_tree(v) for k, v in entry.items()}
+                for name, entry in self.accounts.items()
+            },
             "notes": dict(sorted(self.notes.items())),
             "series": {"period": self.period, "columns": list(self.series.columns), "rows": rows},
             **_json_tree(self.drivers.to_dict() if self.drivers is not None else _NO_DRIVERS),
@@ -135,15 +148,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def _json_tree(value: Any) -> Any:
-    """:func:`_json_value` applied through nested dicts and lists."""
-    if isinstance(value, dict):
-        return {k: _json_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_tree(v) for v in value]
-    return _json_value(value)
 
 
 # ------------------------------------------------------------ rows outside the window
@@ -538,6 +542,8 @@ def compute_kpis(
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
     plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar)
+    lists = acc.lists(data.orders.lazy(), start=lo, end=hi, calendar=calendar, rule=params.overdue)
+    plans.update({f"accounts:{name}": Plan(frame) for name, frame in lists.items()})
     results = collect_plans(plans, calendar.key, engine=data.engine)
     changes = drivers(
         data.orders.lazy(),
@@ -574,6 +580,7 @@ def compute_kpis(
         drivers=changes,
         maturity=tr.maturity_document(full, rule),
         trends=tr.compare(full.to_dicts(), calendar),
+        account_lists={name: results.window[f"accounts:{name}"] for name in lists},
     )
 
 

@@ -546,7 +546,12 @@ def period_retention(
     * ``period_retention_rate`` = retained / ``customers_start`` (S, customers active in t-1);
     * ``crr_formula`` = (E - N) / S with E = customers active in t (``customers_end``)
       and N = customers whose first order ever is in t (``new_customers``). It
-      differs from ``period_retention_rate`` when customers come back after a gap.
+      differs from ``period_retention_rate`` when customers come back after a gap;
+    * ``reactivated_customers``: customers active in t, not in t-1, whose first order
+      is before t (they come back after a gap), so that E = new + retained +
+      reactivated exactly;
+    * ``lapsed_customers``: customers active in t-1 who do not order in t
+      (S = retained + lapsed).
 
     The order history before the window is used for "first order ever" and for
     t-1 of the window's first period (pass all orders); orders after the window's
@@ -562,6 +567,8 @@ def period_retention(
     >>> r.select("customers_start", "retained_customers", "new_customers",
     ...          "customers_end", "period_retention_rate", "crr_formula").rows()
     [(2, 1, 1, 2, 0.5, 0.5), (2, 0, 0, 1, 0.0, 0.5)]
+    >>> r.select("lapsed_customers", "reactivated_customers").rows()
+    [(1, 0), (2, 1)]
     """
     active = _activity(orders, calendar, end)
     first = active.group_by("customer_id").agg(pl.col("period").min().alias("first_period"))
@@ -579,11 +586,21 @@ def period_retention(
             .sum()
             .cast(pl.Int64)
             .alias("new_customers"),
+            (pl.col("_prev").is_null() & (pl.col("first_period") < pl.col("period")))
+            .sum()
+            .cast(pl.Int64)
+            .alias("reactivated_customers"),
         )
+    )
+    lapsed = (
+        prev.join(active, on=["customer_id", "period"], how="anti")
+        .group_by("period")
+        .agg(pl.len().cast(pl.Int64).alias("lapsed_customers"))
     )
     return (
         periods.join(starting, on="period", how="left")
         .join(in_t, on="period", how="left")
+        .join(lapsed, on="period", how="left")
         .with_columns(pl.col(pl.Int64).fill_null(0))
         .with_columns(
             ratio(pl.col("retained_customers"), pl.col("customers_start")).alias(
@@ -603,6 +620,8 @@ def period_retention(
             "customers_end",
             "period_retention_rate",
             "crr_formula",
+            "lapsed_customers",
+            "reactivated_customers",
         )
         .sort("period")
     )

@@ -176,6 +176,27 @@ REGISTRY: dict[str, Kpi] = {
             maturity="period",
         ),
         Kpi(
+            "lapsed_customers",
+            "Lapsed customers",
+            "count",
+            "customers of the previous period who do not order in this one",
+            details="customers with an order in period t-1 and none in t (customers of t-1 "
+            "= retained + lapsed)",
+            direction="lower",
+            headline=False,
+            series=True,
+        ),
+        Kpi(
+            "reactivated_customers",
+            "Reactivated customers",
+            "count",
+            "customers back after a gap: ordered before, not in the previous period",
+            details="customers with an order in t, none in t-1 and an earlier one (customers "
+            "of t = `new_customers` + `retained_customers` + reactivated)",
+            headline=False,
+            series=True,
+        ),
+        Kpi(
             "average_order_value",
             "Average order value",
             "money",

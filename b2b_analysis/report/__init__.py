@@ -5,7 +5,8 @@ starts a fresh kernel (papermill) in a separate **process** (papermill's ``cwd``
 is process-wide), then exports the executed notebook to HTML with the
 ``b2b_report`` template (no code, no external request, one Vega runtime per
 page), and writes per client ``reports/<slug>/`` (``<notebook>.html``,
-``<notebook>.ipynb``, ``kpis.json``, ``status.json``, ``index.html``) and a
+``<notebook>.ipynb``, ``kpis.json``, ``accounts.xlsx``, ``status.json``,
+``index.html``) and a
 portfolio ``reports/index.html``. Every file is written to a temporary name and
 renamed; a client is written into ``reports/.<slug>.partial/``, which replaces
 ``reports/<slug>/`` only when all its steps are done, and the portfolio page is
@@ -23,7 +24,8 @@ One module per concern:
 * :mod:`~b2b_analysis.report.runner`: the run as a chain of named steps;
 * :mod:`~b2b_analysis.report.parameters`: the run parameters;
 * :mod:`~b2b_analysis.report.pool`: the process pool;
-* :mod:`~b2b_analysis.report.worker`: a worker's tasks (papermill, ``kpis.json``);
+* :mod:`~b2b_analysis.report.worker`: a worker's tasks (papermill, ``kpis.json``,
+  ``accounts.xlsx``);
 * :mod:`~b2b_analysis.report.export`: the nbconvert export of a notebook page;
 * :mod:`~b2b_analysis.report.pages`: the client index and the portfolio page;
 * :mod:`~b2b_analysis.report.results`: what a run did, ``status.json``;

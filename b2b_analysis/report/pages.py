@@ -16,7 +16,7 @@ from b2b_analysis.report.contents import NOTEBOOKS, PORTFOLIO_KPIS
 from b2b_analysis.report.results import ClientResult
 from b2b_analysis.templating import render
 
-__all__ = ["client_page", "portfolio_page"]
+__all__ = ["account_sections", "client_page", "portfolio_page"]
 
 
 def _page_state(result: ClientResult, name: str) -> str:
@@ -29,6 +29,7 @@ def _page_state(result: ClientResult, name: str) -> str:
 def client_page(result: ClientResult) -> str:
     """A client's ``index.html``: its window (and the rows left outside it), problems,
     pages and scorecard; when the KPI step failed, one sentence saying so."""
+    from b2b_analysis.accounts import TOP
     from b2b_analysis.kpis import OUTSIDE_WINDOW
     from b2b_analysis.narrative import scorecard_html
 
@@ -51,7 +52,42 @@ def client_page(result: ClientResult) -> str:
         problems=result.problems(),
         pages=pages,
         scorecard=Markup(scorecard_html(doc, css=False)) if doc else None,
+        accounts=account_sections(doc),
+        accounts_top=TOP,
     )
+
+
+def account_sections(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The "Accounts to call" section of a client's page: per account list of the
+    document's ``accounts`` (none for a ``kpis.json`` without it), its title, count,
+    revenue at stake and its top accounts as rows of formatted cells."""
+    from b2b_analysis.accounts import COLUMNS, LISTS, cell_text
+    from b2b_analysis.narrative import format_value
+
+    found = doc.get("accounts") or {}
+    currency = str(doc.get("currency", ""))
+    sections = []
+    for name, kind in LISTS.items():
+        if name not in found:
+            continue
+        entry = found[name]
+        top = entry.get("top", [])
+        columns = list(top[0]) if top else []
+        median = entry.get("median_days")
+        sections.append(
+            {
+                "name": name,
+                "title": kind.title,
+                "description": kind.description,
+                "count": f"{entry['count']:,} account{'' if entry['count'] == 1 else 's'}",
+                "stake": format_value(entry["revenue_at_stake"], "money", currency),
+                "median_days": None if median is None else format_value(median, "days"),
+                "headers": [COLUMNS[c][0] for c in columns],
+                "numeric": [COLUMNS[c][1] not in ("text", "date") for c in columns],
+                "rows": [[cell_text(row[c], COLUMNS[c][1]) for c in columns] for row in top],
+            }
+        )
+    return sections
 
 
 def _cell(doc: dict[str, Any], key: str) -> dict[str, str]:

@@ -2,8 +2,8 @@
 
 :func:`run_notebook` executes one notebook with papermill (a fresh kernel, in the
 notebook's folder) and exports it to HTML; :func:`run_kpis` writes the client's
-``kpis.json``. A failed cell does not raise: the partial executed notebook is kept
-and exported, and the result names the cell (:func:`failed_cell`). The cells
+``kpis.json`` and ``accounts.xlsx``. A failed cell does not raise: the partial executed
+notebook is kept and exported, and the result names the cell (:func:`failed_cell`). The cells
 papermill adds get fixed ids (:func:`stable_cell_ids`), so the same inputs give
 the same files.
 """
@@ -154,7 +154,9 @@ def run_notebook(
 
 
 def run_kpis(params: RunParameters, out_dir: str) -> dict[str, Any]:
-    """Compute and write the client's ``kpis.json``; returns the document."""
+    """Compute and write the client's ``kpis.json`` and ``accounts.xlsx`` (one sheet per
+    account list, for the sales team); returns the document."""
+    from b2b_analysis.accounts import xlsx_bytes
     from b2b_analysis.analysis import open_analysis
 
     analysis = open_analysis(
@@ -163,4 +165,8 @@ def run_kpis(params: RunParameters, out_dir: str) -> dict[str, Any]:
     doc = analysis.kpis.to_dict()
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     write_atomic(Path(out_dir) / "kpis.json", text)
+    report = analysis.kpis
+    write_atomic(
+        Path(out_dir) / "accounts.xlsx", xlsx_bytes(report.account_lists, currency=report.currency)
+    )
     return doc

@@ -217,7 +217,8 @@ def _active_periods(
 def period_retention(
     orders: list[Row], *, period: str, start: dt.date, end: dt.date, fiscal_year_start: int = 1
 ) -> list[Row]:
-    """One row per window period: S, retained, N, E, retained / S and (E - N) / S."""
+    """One row per window period: S, retained, N, E, retained / S, (E - N) / S, lapsed (in
+    t-1, not in t) and reactivated (in t, not in t-1, with an earlier period)."""
     active = _active_periods(orders, period, fiscal_year_start, end)
     first = {c: min(ps) for c, ps in active.items()}
     rows = []
@@ -227,6 +228,8 @@ def period_retention(
         e = sum(1 for ps in active.values() if p in ps)
         retained = sum(1 for ps in active.values() if before in ps and p in ps)
         new = sum(1 for c in active if first[c] == p)
+        lapsed = sum(1 for ps in active.values() if before in ps and p not in ps)
+        back = sum(1 for ps in active.values() if p in ps and before not in ps and min(ps) < p)
         rows.append(
             {
                 "period_start": p,
@@ -236,6 +239,8 @@ def period_retention(
                 "customers_end": e,
                 "period_retention_rate": div(retained, s),
                 "crr_formula": div(e - new, s),
+                "lapsed_customers": lapsed,
+                "reactivated_customers": back,
             }
         )
     return rows
@@ -710,6 +715,8 @@ def compute_kpis(
                     "new_customers",
                     "period_retention_rate",
                     "crr_formula",
+                    "lapsed_customers",
+                    "reactivated_customers",
                 )
             }
         )

@@ -13,7 +13,7 @@ from b2b_analysis.demo import PROFILES
 from b2b_analysis.registry import REGISTRY, SERIES_KPIS
 from tests.support.clientkit import run_cli
 
-COMMANDS = ("kpis", "generate", "report", "demo")
+COMMANDS = ("kpis", "accounts", "generate", "report", "demo")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -237,7 +237,7 @@ def test_good_clients_are_identical_to_a_run_without_the_broken(
         status = json.loads((a / "status.json").read_text(encoding="utf-8"))
         assert status["ok"] is True and status["problems"] == []
         names = sorted(p.name for p in a.iterdir())
-        expected = {"index.html", "kpis.json", "status.json"}
+        expected = {"index.html", "kpis.json", "status.json", "accounts.xlsx"}
         expected |= {f"{n}.html" for n in NOTEBOOKS} | {f"{n}.ipynb" for n in NOTEBOOKS}
         assert set(names) == expected
         assert names == sorted(p.name for p in b.iterdir())

@@ -7,12 +7,15 @@ client, shared with the browser, faults and reproducibility tests).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
 import nbformat
+import openpyxl
 import pytest
 
+from b2b_analysis.accounts import LISTS
 from b2b_analysis.report import NOTEBOOKS, PARAMETERS
 from tests.support.reportkit import Built
 
@@ -39,7 +42,7 @@ def test_failing_client_does_not_stop_others_and_exit_is_nonzero(built: Built) -
 def test_client_folders_hold_every_output(built: Built) -> None:
     for slug in built.clients:
         folder = built.out / slug
-        expected = {"index.html", "kpis.json"}
+        expected = {"index.html", "kpis.json", "accounts.xlsx"}
         expected |= {f"{n}.html" for n in NOTEBOOKS} | {f"{n}.ipynb" for n in NOTEBOOKS}
         assert expected <= {p.name for p in folder.iterdir()}
         assert not list(folder.glob(".*")), "a temporary file was left behind"
@@ -49,6 +52,15 @@ def test_client_folders_hold_every_output(built: Built) -> None:
         for name in NOTEBOOKS:
             assert f'href="{name}.html"' in index
         assert 'class="b2b-scorecard"' in index
+        # accounts.xlsx: a sheet per list, as many accounts as kpis.json counts, and the
+        # page's section shows each list's top accounts and links the workbook
+        book = openpyxl.load_workbook(folder / "accounts.xlsx")
+        assert book.sheetnames == list(LISTS)
+        for name, entry in doc["accounts"].items():
+            assert book[name].max_row == 1 + entry["count"], (slug, name)
+            for row in entry["top"]:
+                assert f"<td>{html.escape(row['customer_id'])}</td>" in index
+        assert "<h2>Accounts to call</h2>" in index and 'href="accounts.xlsx"' in index
 
 
 @pytest.mark.slow

@@ -66,6 +66,8 @@ SERIES = [
     "new_customers",
     "period_retention_rate",
     "crr_formula",
+    "lapsed_customers",
+    "reactivated_customers",
 ]
 
 

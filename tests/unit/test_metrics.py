@@ -204,6 +204,8 @@ RETENTION = [
     "customers_end",
     "period_retention_rate",
     "crr_formula",
+    "lapsed_customers",
+    "reactivated_customers",
 ]
 
 

@@ -365,6 +365,10 @@ def report(
     from rich.markup import escape
 
     _writable_folder(out)
+    if scheduler is not None:  # a bad value is refused before anything runs
+        from b2b_analysis.report.cluster import parse_scheduler
+
+        parse_scheduler(scheduler)
     files = list(params or [])
     if all_clients:
         files += sorted(p for p in params_dir.glob("*.yaml") if p not in files)

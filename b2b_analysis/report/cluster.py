@@ -110,7 +110,7 @@ def parse_scheduler(text: str) -> SchedulerSpec:
     """
     text = text.strip()
     if text == "local" or text.startswith("local:"):
-        count = text.partition(":")[2] or str(LOCAL_WORKERS)
+        count = text.partition(":")[2] if ":" in text else str(LOCAL_WORKERS)
         if not count.isdigit() or int(count) < 1:
             raise InputError(
                 f"--scheduler {text}: N must be a whole number of worker processes, "

@@ -20,6 +20,11 @@
 A stop request (Ctrl-C, SIGTERM) ends step 3 at once (:func:`interrupt`): the
 workers and their kernels are killed, the unpublished clients' staging folders
 removed, and no portfolio page is written (it would list a run that did not finish).
+
+With a Dask ``scheduler``, steps 2 and 3 run on the cluster instead
+(:func:`~b2b_analysis.report.cluster.run_on_cluster`: one task per client) and report
+through the same functions (:func:`stage`, :func:`settle`, :func:`publish_client`,
+:func:`drop_unpublished`).
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from b2b_analysis.errors import InputError
 from b2b_analysis.report.parameters import RunParameters
+from b2b_analysis.report.pool import kill_trees
 from b2b_analysis.report.results import ClientResult, NotebookResult
 from b2b_analysis.report.runner import (
     describe,
@@ -141,7 +142,8 @@ def connect(spec: SchedulerSpec, log: Path | None = None) -> Iterator[Any]:
             n_workers=spec.local_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            host="127.0.0.1",
+            dashboard_address=":0",  # any free port: never "8787 is already in use"
             silence_logs=logging.ERROR,
         )
         client = Client(cluster, set_as_default=False)
@@ -390,11 +392,13 @@ def run_on_cluster(
     spec = parse_scheduler(scheduler)
     with connect(spec, out_dir / ".workers.log") as client:
         staging = stage(clients, out_dir)
+        local = list(client.run(os.getpid).values()) if spec.address is None else []
         futures = _submit(client, clients, notebooks, window)
         schedule = Schedule(clients, list(notebooks))
         while futures:
             if stop is not None and stop.is_set():
                 client.cancel(list(futures), force=True)
+                kill_trees(local)  # this run's own worker processes and their kernels
                 raise drop_unpublished(staging, clients)
             for future in [f for f in futures if f.done()]:
                 for step in _finish(future, futures.pop(future), schedule, staging):

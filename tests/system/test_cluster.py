@@ -153,7 +153,8 @@ def test_a_cluster_run_writes_what_a_local_run_writes(built: Built, tmp_path: Pa
     steps = 3 * (1 + len(NOTEBOOKS)) + 1  # broken's KPI step fails: no notebook
     assert len(progress) == steps and progress[-1].endswith(f"({steps}/{steps})"), lines
     assert [ln for ln in progress if ln.startswith("FAILED broken: kpis: ")], lines
-    at = lines.index(next(ln for ln in lines if ln.startswith("FAILED broken: out")))
+    at = lines.index(next(ln for ln in lines if ln.endswith("/broken/index.html")))
+    assert lines[at].startswith("FAILED broken: "), lines
     assert lines[at + 1].startswith("    kpis: "), lines  # its one problem, as locally
     assert lines[at + 2].startswith("    ran on worker tcp://127.0.0.1:"), lines
 

@@ -505,29 +505,45 @@ def report(
             metavar="DIR", help="Folder of the report notebooks (default: the checkout's)."
         ),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Run each client as a task on this Dask scheduler (tcp://HOST:PORT), or on "
+            "local[:N] worker processes started for the run; see docs/cluster.md.",
+        ),
+    ] = None,
 ) -> None:
     """Run every notebook per client and write HTML reports into OUT/<slug>/ and OUT/index.html."""
     from rich.markup import escape
 
     _writable_folder(out)
+    if scheduler is not None:  # a bad value is refused before anything runs
+        from b2b_analysis.report.cluster import parse_scheduler
+
+        parse_scheduler(scheduler)
     files = list(params or [])
     if all_clients:
         files += sorted(p for p in params_dir.glob("*.yaml") if p not in files)
     if not files:
         raise InputError("name at least one params file, or use --all")
-    results = _run_reports(files, out=out, jobs=jobs, notebooks=notebooks)
+    results = _run_reports(files, out=out, jobs=jobs, notebooks=notebooks, scheduler=scheduler)
     failed = [r for r in results if not r.ok]
     for r in results:  # names and paths are data: escaped, never read as console markup
         status = "[green]ok[/]" if r.ok else "[red]FAILED[/]"
         err.print(f"{status} {escape(r.slug)}: {escape(str(r.out_dir))}/index.html", markup=True)
         for problem in r.problems():
             err.print(f"    {problem}", markup=False)
+        if not r.ok and r.worker:
+            err.print(f"    ran on worker {r.worker}", markup=False)
     err.print(f"Portfolio: {out / 'index.html'}", markup=False)
     if failed:
         raise typer.Exit(1)
 
 
-def _run_reports(files: list[Path], *, out: Path, jobs: int, notebooks: Path | None) -> list[Any]:
+def _run_reports(
+    files: list[Path], *, out: Path, jobs: int, notebooks: Path | None, scheduler: str | None
+) -> list[Any]:
     """``run_reports`` with progress on stderr; Ctrl-C or SIGTERM stops it with one line
     saying what was finished, and the signal's exit code (130, 143)."""
     from b2b_analysis import report as rep
@@ -542,6 +558,7 @@ def _run_reports(files: list[Path], *, out: Path, jobs: int, notebooks: Path | N
                 notebooks_dir=notebooks,
                 on_step=on_step,
                 stop=stop,
+                scheduler=scheduler,
             )
         except Interrupted as exc:
             interrupted = exc
@@ -610,7 +627,7 @@ def demo(
             write_atomic(params_file, gen.params_yaml(slug, f"data/{slug}"))
         err.print(f"[bold]{slug}[/]: data in {escape(str(target))}", markup=True)
         files.append(params_file)
-    report(files, False, params_dir, jobs, out, None)
+    report(files, False, params_dir, jobs, out, None, None)
 
 
 class CheckFormat(StrEnum):

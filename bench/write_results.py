@@ -18,6 +18,7 @@ from bench.streaming import LIMIT_MIB
 
 KPI = BENCH / "results" / "kpi.json"
 REPORT = BENCH / "results" / "report.json"
+CLUSTER = BENCH / "results" / "cluster.json"
 BASELINE = BENCH / "results" / "baseline.json"
 STREAMING = BENCH / "results" / "streaming.json"
 ANALYSIS = BENCH / "analysis.md"
@@ -316,6 +317,41 @@ def streaming_table(st: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def cluster_table(cl: dict[str, Any]) -> str:
+    """``report --scheduler local:2`` against ``--jobs 2`` (``bench/cluster_bench.py``)."""
+    labels = {"jobs2": "`--jobs 2` (process pool)", "local2": "`--scheduler local:2`"}
+    lines = [
+        f"{cl['clients']} demo clients, {cl['orders']:,} orders each, {cl['rounds']} "
+        "interleaved round(s); outputs of the two compared file by file first: "
+        + ("identical." if cl.get("outputs_identical") else "NOT compared."),
+        "",
+        "| configuration | median s | runs (s) |",
+        "|---|---:|---|",
+    ]
+    for mode, runs in cl["runs"].items():
+        lines.append(
+            f"| {labels.get(mode, mode)} | {_s(cl['median'][mode])} | "
+            f"{', '.join(_s(x) for x in runs)} |"
+        )
+    lines.append(
+        f"\nRatio `local:2` / `--jobs 2`: **{cl['ratio_local2_over_jobs2']:.2f}** "
+        f"(load average at the start: "
+        f"{', '.join(f'{x:.1f}' for x in cl.get('machine', {}).get('load_average', []))})."
+    )
+    if cl.get("note"):
+        lines.append(f"\n{cl['note']}")
+    return "\n".join(lines)
+
+
+def cluster_section() -> list[str]:
+    """The cluster bench's heading and table, when it was run."""
+    if not CLUSTER.exists():
+        return []
+    cl = json.loads(CLUSTER.read_text())
+    heading = "## Report on a cluster: `--scheduler local:2` against `--jobs 2`\n"
+    return [heading, cluster_table(cl) + "\n"]
+
+
 def main() -> None:
     kpi = json.loads(KPI.read_text()) if KPI.exists() else {}
     rep = json.loads(REPORT.read_text()) if REPORT.exists() else {}
@@ -363,6 +399,7 @@ def main() -> None:
     if _ordered(st):
         parts.append("## Streaming: the toolkit's streaming mode against DuckDB\n")
         parts.append(streaming_table(st) + "\n")
+    parts += cluster_section()
     if rep:
         parts.append("## Report pipeline (100k orders per client)\n")
         parts.append(report_tables(rep) + "\n")

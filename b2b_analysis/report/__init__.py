@@ -24,6 +24,7 @@ One module per concern:
 * :mod:`~b2b_analysis.report.runner`: the run as a chain of named steps;
 * :mod:`~b2b_analysis.report.parameters`: the run parameters;
 * :mod:`~b2b_analysis.report.pool`: the process pool;
+* :mod:`~b2b_analysis.report.cluster`: ``--scheduler``, one Dask task per client;
 * :mod:`~b2b_analysis.report.worker`: a worker's tasks (papermill, ``kpis.json``,
   ``accounts.xlsx``);
 * :mod:`~b2b_analysis.report.export`: the nbconvert export of a notebook page;

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-__all__ = ["stop_workers", "worker_pool"]
+__all__ = ["kill_trees", "stop_workers", "worker_pool"]
 
 
 def worker_pool(jobs: int, log: Path) -> ProcessPoolExecutor:
@@ -71,14 +71,24 @@ def stop_workers(pool: ProcessPoolExecutor, timeout: float = 1.5) -> None:
     Waits up to ``timeout`` seconds for them to be gone. psutil is a dependency of
     ipykernel, hence always there when notebooks run.
     """
-    import psutil
-
     # ProcessPoolExecutor names no public way to its workers before Python 3.14
     # (kill_workers); shutdown() drops this mapping, so it is read first.
     workers = list((getattr(pool, "_processes", None) or {}).keys())
     pool.shutdown(wait=False, cancel_futures=True)
+    kill_trees(workers, timeout)
+
+
+def kill_trees(pids: list[int], timeout: float = 1.5) -> None:
+    """Kill the processes ``pids`` and all their descendants (kernels included).
+
+    The processes are stopped (SIGSTOP) first, so none can start a kernel between the
+    look and the kill; a kernel runs in a session of its own, so it is found as a
+    descendant by pid. Waits up to ``timeout`` seconds for them to be gone.
+    """
+    import psutil
+
     doomed: list[psutil.Process] = []
-    for pid in workers:
+    for pid in pids:
         with contextlib.suppress(psutil.Error):
             worker = psutil.Process(pid)
             worker.suspend()  # a stopped worker starts no kernel behind our back

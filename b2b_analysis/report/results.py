@@ -37,6 +37,8 @@ class ClientResult:
     notebooks: dict[str, NotebookResult] = field(default_factory=dict)
     kpis: dict[str, Any] | None = None
     error: str | None = None
+    #: The cluster worker that ran the client (``report --scheduler``); not in status.json.
+    worker: str | None = None
 
     @property
     def ok(self) -> bool:

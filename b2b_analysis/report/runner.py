@@ -20,6 +20,11 @@
 A stop request (Ctrl-C, SIGTERM) ends step 3 at once (:func:`interrupt`): the
 workers and their kernels are killed, the unpublished clients' staging folders
 removed, and no portfolio page is written (it would list a run that did not finish).
+
+With a Dask ``scheduler``, steps 2 and 3 run on the cluster instead
+(:func:`~b2b_analysis.report.cluster.run_on_cluster`: one task per client) and report
+through the same functions (:func:`stage`, :func:`settle`, :func:`publish_client`,
+:func:`drop_unpublished`).
 """
 
 from __future__ import annotations
@@ -54,12 +59,15 @@ from b2b_analysis.report.worker import run_kpis, run_notebook
 
 __all__ = [
     "Run",
+    "describe",
+    "drop_unpublished",
     "interrupt",
     "plan_clients",
     "publish_client",
     "record",
     "run_reports",
     "run_tasks",
+    "settle",
     "stage",
     "start_task",
     "write_portfolio",
@@ -129,17 +137,31 @@ def start_task(
     return pool.submit(run_notebook, task.what, source, where, params, r.client)
 
 
+def describe(exc: BaseException) -> str:
+    """How a task's exception is reported: ``InputError: orders.csv: ...``."""
+    return f"{type(exc).__name__}: {exc}"
+
+
 def record(task: Task, future: Future[Any]) -> str | None:
     """Put a finished task's outcome into its client's result; the problem, if any."""
-    r, what = task.client, task.what
     try:
         value: Any = future.result()
     except Exception as exc:  # the KPI step raised, or a worker itself broke
-        message = f"{type(exc).__name__}: {exc}"
+        return settle(task, None, describe(exc))
+    return settle(task, value)
+
+
+def settle(task: Task, value: Any, failure: str | None = None) -> str | None:
+    """Put a task's value (a kpis document or a :class:`NotebookResult`), or the
+    ``failure`` it raised (:func:`describe`), into its client's result; the problem,
+    if any. The process pool (:func:`record`) and a cluster
+    (:mod:`~b2b_analysis.report.cluster`) report through it alike."""
+    r, what = task.client, task.what
+    if failure is not None:
         if what == KPIS_TASK:
-            r.error = r.error or f"kpis: {message}"
+            r.error = r.error or f"kpis: {failure}"
             return r.error
-        value = NotebookResult(what, False, 0.0, message)
+        value = NotebookResult(what, False, 0.0, failure)
     if what == KPIS_TASK:
         r.kpis = value
         return None
@@ -212,12 +234,34 @@ def interrupt(run: Run, clients: Sequence[ClientResult]) -> Interrupted:
     killed, and the staging folders of the clients not yet published removed (their
     previous folders, if any, stay as they were). No portfolio page is written."""
     stop_workers(run.pool)
-    for folder in run.staging.values():
+    return drop_unpublished(run.staging, clients)
+
+
+def drop_unpublished(staging: Mapping[str, Path], clients: Sequence[ClientResult]) -> Interrupted:
+    """Remove the staging folders of the clients not yet published (``staging`` holds
+    only those); what was published and what not, for the one line of an interrupt."""
+    for folder in staging.values():
         remove(folder)
-    published = [
-        r.slug + ("" if r.ok else " (failed)") for r in clients if r.slug not in run.staging
-    ]
-    return Interrupted(published, [r.slug for r in clients if r.slug in run.staging])
+    published = [r.slug + ("" if r.ok else " (failed)") for r in clients if r.slug not in staging]
+    return Interrupted(published, [r.slug for r in clients if r.slug in staging])
+
+
+def _run_in_pool(
+    clients: Sequence[ClientResult],
+    out_dir: Path,
+    jobs: int,
+    notebooks: Mapping[str, Path],
+    window: Mapping[str, Any],
+    on_step: Callable[[Step], None] | None,
+    stop: threading.Event | None,
+) -> None:
+    """Steps 2 and 3 on this machine: stage, then run the tasks in a process pool."""
+    staging = stage(clients, out_dir)
+    with worker_pool(jobs, out_dir / ".workers.log") as pool:
+        run = Run(pool, max(1, jobs), notebooks, window, staging, on_step, stop)
+        run_tasks(run, Schedule(clients, list(notebooks)))
+        if run.stopped():
+            raise interrupt(run, clients)
 
 
 def run_reports(
@@ -229,6 +273,7 @@ def run_reports(
     window: Mapping[str, Any] | None = None,
     on_step: Callable[[Step], None] | None = None,
     stop: threading.Event | None = None,
+    scheduler: str | None = None,
 ) -> list[ClientResult]:
     """Run every notebook for every client; see the module docstring.
 
@@ -240,18 +285,23 @@ def run_reports(
     fraction of a second: raises :class:`~b2b_analysis.report.stopping.Interrupted`
     naming the clients published and not. Returns one :class:`ClientResult` per
     params file.
+
+    ``scheduler`` (a Dask scheduler's address, or ``local[:N]``) runs each client as
+    one task on that cluster instead of the process pool (``jobs`` is then unused):
+    :func:`~b2b_analysis.report.cluster.run_on_cluster`, same steps, same outputs.
     """
-    notebooks = check_notebooks(notebooks_dir or DEFAULT_NOTEBOOKS)
+    found = check_notebooks(notebooks_dir or DEFAULT_NOTEBOOKS)
+    notebooks = {name: path.resolve() for name, path in found.items()}  # any cwd, any host
     window = check_window(window)
     results = plan_clients(params_files, out_dir)
     runnable = [r for r in results if r.error is None]
     if stop is not None and stop.is_set():  # asked before anything was touched
         raise Interrupted([], [r.slug for r in runnable])
-    staging = stage(runnable, out_dir)
-    with worker_pool(jobs, out_dir / ".workers.log") as pool:
-        run = Run(pool, max(1, jobs), notebooks, window, staging, on_step, stop)
-        run_tasks(run, Schedule(runnable, list(notebooks)))
-        if run.stopped():
-            raise interrupt(run, runnable)
+    if scheduler is None:
+        _run_in_pool(runnable, out_dir, jobs, notebooks, window, on_step, stop)
+    else:
+        from b2b_analysis.report.cluster import run_on_cluster
+
+        run_on_cluster(scheduler, runnable, out_dir, notebooks, window, on_step, stop)
     write_portfolio(out_dir, runnable)
     return results

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -41,6 +43,8 @@ CLIENTS = ("acme", "iberia", "nordic")
 #: Good clients of the session's report run that are run again without the broken one.
 GOOD_CLIENTS = ("acme", "nordic")
 TIMEOUT = 600
+#: papermill's record of a run: the documented run-dependent part of a notebook.
+RUN_RECORD = ("start_time", "end_time", "duration", "output_path")
 
 
 @dataclass
@@ -286,3 +290,15 @@ def run_kill_sequence(base: Path) -> KillSequence:
     )  # fmt: skip
     later = run_report(two, "--notebooks", notebooks, "--out", second)
     return KillSequence(killed, rerun, before, killed_again, later)
+
+
+def without_run_record(path: Path) -> dict[str, Any]:
+    """The notebook as JSON without papermill's times, durations and output path."""
+    nb = copy.deepcopy(json.loads(path.read_text(encoding="utf-8")))
+    for key in RUN_RECORD:
+        nb["metadata"]["papermill"].pop(key)
+    for cell in nb["cells"]:
+        for key in RUN_RECORD:
+            cell["metadata"].get("papermill", {}).pop(key, None)
+        cell["metadata"].pop("execution", None)  # the kernel's time stamps
+    return nb

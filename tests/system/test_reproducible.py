@@ -12,37 +12,27 @@ Nothing else, outputs included, depends on the clock or a random draw.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
 
 from b2b_analysis.report import NOTEBOOKS
-from tests.support.reportkit import GOOD_CLIENTS, Built, KillSequence, Run
+from tests.support.reportkit import (
+    GOOD_CLIENTS,
+    Built,
+    KillSequence,
+    Run,
+    without_run_record,
+)
 
 pytestmark = pytest.mark.slow
 
-#: papermill's record of a run: the documented run-dependent part of a notebook.
-RUN_RECORD = ("start_time", "end_time", "duration", "output_path")
 STAMP = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def without_run_record(path: Path) -> dict[str, Any]:
-    """The notebook as JSON without papermill's times, durations and output path."""
-    nb = copy.deepcopy(json.loads(path.read_text(encoding="utf-8")))
-    for key in RUN_RECORD:
-        nb["metadata"]["papermill"].pop(key)
-    for cell in nb["cells"]:
-        for key in RUN_RECORD:
-            cell["metadata"].get("papermill", {}).pop(key, None)
-        cell["metadata"].pop("execution", None)  # the kernel's time stamps
-    return nb
 
 
 def _outputs_text(path: Path) -> str:

@@ -55,6 +55,8 @@ class KpiReport:
     #: each headline KPI with an interval (:data:`~b2b_analysis.registry.INTERVAL_KPIS`):
     #: ``{"n": ..., "low": ..., "high": ...}``
     intervals: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    #: how numbers, amounts and dates are written, and the report's language (params ``locale``)
+    locale: str = "en-US"
 
     @property
     def calendar(self) -> Calendar:
@@ -75,6 +77,7 @@ class KpiReport:
             "client": self.client,
             "slug": self.slug,
             "currency": self.currency,
+            "locale": self.locale,
             "window": {"start": self.start.isoformat(), "end": self.end.isoformat()},
             "period": self.period,
             "small_order_threshold": _json_value(self.small_order_threshold),
@@ -510,6 +513,7 @@ def compute_kpis(
         series=_series(results, samples, lo, hi, calendar, profit is not None),
         sources=data.sources,
         intervals=_intervals(row, results, samples),
+        locale=params.locale,
     )
 
 

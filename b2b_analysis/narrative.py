@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from b2b_analysis import i18n
 from b2b_analysis.kpis import KpiReport
 from b2b_analysis.registry import KPIS, REGISTRY
 
@@ -33,36 +34,39 @@ def _doc(report: KpiReport | dict[str, Any]) -> dict[str, Any]:
     return report.to_dict() if isinstance(report, KpiReport) else report
 
 
-def format_value(value: Any, unit: str, currency: str = "") -> str:
-    """A KPI value for people: rates as %, money with the currency, counts grouped.
+def format_value(value: Any, unit: str, currency: str = "", locale: str = i18n.DEFAULT) -> str:
+    """A KPI value for people: rates as %, money with the currency, counts grouped,
+    written as ``locale`` writes numbers (:mod:`b2b_analysis.i18n`).
 
     >>> format_value(0.4567, "rate"), format_value(1234.5, "money", "EUR")
     ('45.7%', '1,234.50 EUR')
     >>> format_value(None, "count"), format_value(-12.0, "score")
     ('n/a', '-12.0')
+    >>> format_value(1234.5, "money", "EUR", "de-DE"), format_value(0.4567, "rate", "", "es-ES")
+    ('1.234,50\xa0€', '45,7\xa0%')
     """
     if value is None:
-        return "n/a"
+        return i18n.text("value.missing", locale)
     if unit == "rate":
-        return f"{value:.1%}"
+        return i18n.format_percent(value, locale)
     if unit == "money":
-        return f"{value:,.2f} {currency}".strip()
+        return i18n.format_money(value, currency, locale)
     if unit == "count":
-        return f"{int(value):,}"
+        return i18n.format_count(value, locale)
     if unit == "days":
-        return f"{value:,.0f} days"
-    return f"{value:,.1f}"
+        return i18n.text("unit.days", locale, n=i18n.format_decimal(value, locale, 0))
+    return i18n.format_decimal(value, locale, 1)
 
 
-def _change_text(change: float, unit: str, currency: str) -> str:
+def _change_text(change: float, unit: str, currency: str, locale: str = i18n.DEFAULT) -> str:
     size = abs(change)
     if unit == "rate":
-        return f"{size * 100:.1f} points"
+        return f"{i18n.format_decimal(size * 100, locale, 1)} points"
     if unit == "money":
-        return f"{size:,.2f} {currency}".strip()
+        return i18n.format_money(size, currency, locale)
     if unit == "count":
-        return f"{round(size):,}"
-    return f"{size:,.1f}"
+        return i18n.format_count(round(size), locale)
+    return i18n.format_decimal(size, locale, 1)
 
 
 def trend(doc: dict[str, Any], key: str) -> dict[str, Any] | None:
@@ -136,14 +140,16 @@ def kpi_sentence(doc: dict[str, Any], key: str) -> str:
     )
 
 
-def _arrow(doc: dict[str, Any], key: str, unit: str, currency: str) -> dict[str, str] | None:
+def _arrow(
+    doc: dict[str, Any], key: str, unit: str, currency: str, locale: str = i18n.DEFAULT
+) -> dict[str, str] | None:
     """The trend arrow of one scorecard row: direction, tone, symbol and a title."""
     change = trend(doc, key)
     if change is None:
         return None
     title = (
-        f"{change['label']}: {format_value(change['value'], unit, currency)}; "
-        f"{change['previous_label']}: {format_value(change['previous'], unit, currency)}"
+        f"{change['label']}: {format_value(change['value'], unit, currency, locale)}; "
+        f"{change['previous_label']}: {format_value(change['previous'], unit, currency, locale)}"
     )
     direction = change["direction"]
     return {
@@ -157,12 +163,13 @@ def _arrow(doc: dict[str, Any], key: str, unit: str, currency: str) -> dict[str,
 def _scorecard_row(doc: dict[str, Any], key: str) -> dict[str, Any]:
     info = KPIS[key]
     currency = doc.get("currency", "")
+    locale = doc.get("locale", i18n.DEFAULT)
     value = doc["kpis"].get(key)
     return {
         "key": key,
-        "label": info.label,
-        "value": format_value(value, info.unit, currency),
-        "arrow": _arrow(doc, key, info.unit, currency) if value is not None else None,
+        "label": i18n.kpi_label(key, locale),
+        "value": format_value(value, info.unit, currency, locale),
+        "arrow": _arrow(doc, key, info.unit, currency, locale) if value is not None else None,
         "sentence": kpi_sentence(doc, key),
     }
 
@@ -176,7 +183,13 @@ def scorecard_html(
 
     doc = _doc(report)
     rows = [_scorecard_row(doc, key) for key in keys or list(KPIS)]
-    return render("pages/scorecard.html.j2", css=css, rows=rows)
+    locale = doc.get("locale", i18n.DEFAULT)
+    return render(
+        "pages/scorecard.html.j2",
+        css=css,
+        rows=rows,
+        t=lambda key: i18n.text(key, locale),
+    )
 
 
 class Scorecard:

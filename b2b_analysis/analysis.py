@@ -23,7 +23,10 @@ from b2b_analysis.io import ClientData, load_client
 from b2b_analysis.kpis import KpiReport, compute_kpis
 from b2b_analysis.periods import Calendar
 
-__all__ = ["Analysis", "markdown_text", "open_analysis"]
+__all__ = ["MIN_PAIRS", "Analysis", "markdown_text", "open_analysis"]
+
+#: Fewest customer-periods a satisfaction band needs before its retention is shown.
+MIN_PAIRS = 30
 
 
 @dataclass
@@ -46,21 +49,55 @@ class Analysis:
         return self.kpis.calendar
 
     @property
+    def locale(self) -> str:
+        """The params file's ``locale``: how the charts and tables write numbers and dates."""
+        return self.kpis.locale
+
+    @property
+    def currency(self) -> str:
+        return self.kpis.currency
+
+    def t(self, key: str, **fields: Any) -> str:
+        """The report text ``key`` in the client's language (:func:`b2b_analysis.i18n.text`)."""
+        from b2b_analysis.i18n import text
+
+        return text(key, self.locale, **fields)
+
+    def text(self, key: str) -> Any:
+        """A heading (and its note) of the report in the client's language, as Markdown."""
+        from IPython.display import Markdown
+
+        return Markdown(self.t(key))
+
+    @property
     def orders(self) -> pl.LazyFrame:
         """All orders (history before the window included); every metric takes these
         with the window's ``start`` and ``end``."""
         return self.data.orders.lazy()
 
-    def header(self) -> Any:
-        """Markdown heading: client, window and period (the client name is escaped), then
-        one paragraph per table with rows outside the window (``KpiReport.window_notes``):
-        what the KPIs leave out is said where they are shown."""
+    def header(self, page: str | None = None) -> Any:
+        """Markdown heading: the page's title and question (``nb.<page>.title``, in the
+        client's language) when ``page`` is given, then client, window and period (the
+        client name is escaped), then one paragraph per table with rows outside the
+        window (``KpiReport.window_notes``): what the KPIs leave out is said where they
+        are shown."""
         from IPython.display import Markdown
 
+        from b2b_analysis.i18n import format_date, text
+
         k = self.kpis
+        window = text(
+            "header.window",
+            k.locale,
+            start=format_date(k.start, k.locale),
+            end=format_date(k.end, k.locale),
+            series=text(f"header.series.{k.period}", k.locale),
+            currency=k.currency,
+        )
+        title = [self.t(f"nb.{page}.title")] if page else []
         lines = [
-            f"**{markdown_text(k.client)}** · {k.start} to {k.end} · {k.period}ly series · "
-            f"amounts in {k.currency}",
+            *title,
+            f"**{markdown_text(k.client)}** · {window}",
             *(markdown_text(note) for note in k.window_notes.values()),
         ]
         return Markdown("\n\n".join(lines))
@@ -71,6 +108,14 @@ class Analysis:
         return m.cohort_retention(
             self.orders, calendar=self.calendar, start=self.start, end=self.end
         ).collect()
+
+    def cohort_table(self) -> pl.LazyFrame:
+        """:func:`metrics.cohort_table` of :attr:`cohorts`: cells and an average row."""
+        return m.cohort_table(self.cohorts)
+
+    def retention_curves(self) -> pl.LazyFrame:
+        """:func:`metrics.retention_curves` of :attr:`cohorts`: the average and a few cohorts."""
+        return m.retention_curves(self.cohorts)
 
     def channel_states(self) -> pl.LazyFrame:
         """:func:`metrics.channel_states`: each customer's state in each period."""
@@ -87,6 +132,40 @@ class Analysis:
     def adoption_outcomes(self) -> pl.LazyFrame:
         """:func:`metrics.adoption_outcomes`: new online customers per month and outcome."""
         return m.adoption_outcomes(self.adoption())
+
+    def adoption_by_period(self) -> pl.LazyFrame:
+        """:func:`metrics.adoption_outcomes_by_period` in the report's period."""
+        return m.adoption_outcomes_by_period(self.adoption(), calendar=self.calendar)
+
+    def satisfaction_by_period(self) -> pl.DataFrame | None:
+        """:func:`metrics.period_retention_by_satisfaction`; None without a surveys table."""
+        if self.data.surveys is None:
+            return None
+        return m.period_retention_by_satisfaction(
+            self.orders,
+            self.data.surveys.lazy(),
+            calendar=self.calendar,
+            start=self.start,
+            end=self.end,
+        ).collect()
+
+    def satisfaction_view(self, *, min_pairs: int = MIN_PAIRS) -> Any:
+        """Period retention by satisfaction band (a chart), or a sentence saying why not:
+        no surveys table, or fewer than ``min_pairs`` customer-periods in a band."""
+        from b2b_analysis import charts
+        from b2b_analysis.display import Note, optional
+        from b2b_analysis.i18n import format_count, text
+
+        def view() -> Any:
+            bands = self.satisfaction_by_period()
+            pairs = dict(bands.select("band", "pairs").iter_rows()) if bands is not None else {}
+            fewest = min((pairs.get(b, 0) for b in ("satisfied", "not satisfied")), default=0)
+            if bands is None or fewest < min_pairs:
+                n = format_count(fewest, self.locale)
+                return Note(text("note.satisfaction_too_few", self.locale, n=n, min=min_pairs))
+            return charts.satisfaction_period_retention_chart(frame=bands, locale=self.locale)
+
+        return optional(self.data, "surveys", view, locale=self.locale)
 
     def satisfaction(self) -> pl.LazyFrame | None:
         """:func:`metrics.retention_by_satisfaction`; None without a surveys table."""
@@ -117,6 +196,14 @@ class Analysis:
     def aov_shift_histogram(self) -> pl.LazyFrame:
         """:func:`metrics.aov_shift_histogram` of :meth:`aov_shifts`."""
         return m.aov_shift_histogram(self.aov_shifts())
+
+    def aov_shift_bands(self) -> pl.LazyFrame:
+        """:func:`metrics.change_bands` of each new online customer's AOV after / before."""
+        return m.change_bands(self.aov_shifts(), "aov_shift_ratio")
+
+    def aov_ratio_bands(self) -> pl.LazyFrame:
+        """:func:`metrics.change_bands` of each two-channel customer's online / offline AOV."""
+        return m.change_bands(self.aov_comparison(), "aov_ratio")
 
     def baskets(self) -> pl.LazyFrame:
         """:func:`metrics.basket_by_channel` per period of the window."""

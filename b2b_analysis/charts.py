@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import polars as pl
@@ -861,14 +861,14 @@ def aov_by_channel_chart(
 def aov_change_chart(
     *,
     frame: pl.DataFrame | pl.LazyFrame,
-    title: str,
-    subtitle: str | None = None,
+    kind: Literal["shift", "ratio"] = "shift",
     locale: str = i18n.DEFAULT,
 ) -> alt.Chart:
     """Customers per band of change of an AOV ratio, as percentages (no log axis).
 
-    From :func:`metrics.change_bands` (of ``aov_shift_ratio``: after going online
-    against before; or of ``aov_ratio``: online against offline). The band
+    From :func:`metrics.change_bands` of ``aov_shift_ratio`` (``kind="shift"``:
+    each new online customer's AOV after going online against before) or of
+    ``aov_ratio`` (``kind="ratio"``: online AOV against offline AOV). The band
     around zero (no clear change) is grey, falls in the offline colour, rises in
     the online colour.
     """
@@ -896,8 +896,11 @@ def aov_change_chart(
         pl.Series("change", labels, dtype=pl.String), pl.Series("kind", kinds, dtype=pl.String)
     )
     customers = _t("chart.customers", locale)
+    title = alt.Title(
+        _t(f"chart.aov_{kind}.title", locale), subtitle=_t(f"chart.aov_{kind}.subtitle", locale)
+    )
     chart = (
-        _chart(bands, title=alt.Title(title, subtitle=subtitle) if subtitle else title)
+        _chart(bands, title=title)
         .mark_bar()
         .encode(
             x=alt.X(

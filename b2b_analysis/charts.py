@@ -362,8 +362,8 @@ def cohort_table_chart(
 
     From :func:`metrics.cohort_table`. Rows are cohorts (labelled with their
     size) and a last *Average* row; columns periods since the first order. A
-    partial cell (the window ends before its period does) is drawn hatched-pale
-    with its value in italics: it may still grow.
+    partial cell (the window ends before its period does) is drawn pale: it may
+    still grow.
     """
     table = _eager(frame).select(
         "row", "cohort_label", "cohort_size", "periods_since", "value", "cell"
@@ -417,7 +417,6 @@ def cohort_table_chart(
     labels = base.mark_text(fontSize=9).encode(
         text=alt.Text("value:Q", format=".0%"),
         color=alt.condition(alt.datum.value > 0.55, alt.value("white"), alt.value(INK)),
-        fontStyle=alt.condition(alt.datum.partial, alt.value("italic"), alt.value("normal")),
     )
     height = max(HEIGHT, 18 * len(order))
     chart = alt.layer(
@@ -741,10 +740,11 @@ def small_orders_chart(
     locale: str = i18n.DEFAULT,
 ) -> alt.Chart:
     """Share of small orders placed online, against the online share of all orders."""
-    title = _t("chart.small_orders.title", locale)
+    text = _t("chart.small_orders.title", locale)
+    title: str | alt.Title = text
     if threshold is not None:
         below = i18n.format_money(threshold, currency, locale)
-        title = alt.Title(title, subtitle=_t("chart.small_orders.subtitle", locale, amount=below))
+        title = alt.Title(text, subtitle=_t("chart.small_orders.subtitle", locale, amount=below))
     return _rate_lines(
         series, ["small_order_online_share", "online_order_share"], title, locale=locale
     )

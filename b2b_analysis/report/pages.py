@@ -166,9 +166,7 @@ def portfolio_page(results: Sequence[ClientResult], generated: str) -> str:
     from b2b_analysis.registry import KPIS
 
     ordered = sorted(results, key=lambda r: r.slug)
-    strips = [
-        _strip(k, ordered) for k in PORTFOLIO_KPIS if KPIS[k].unit in COMPARABLE
-    ]
+    strips = [_strip(k, ordered) for k in PORTFOLIO_KPIS if KPIS[k].unit in COMPARABLE]
     return render(
         "pages/portfolio.html.j2",
         t=lambda key, **fields: i18n.text(key, i18n.DEFAULT, **fields),

@@ -170,6 +170,16 @@ def _period_x(title: str = "Period") -> alt.X:
     return alt.X("period_start:T", title=title)
 
 
+def _period_band(title: str) -> alt.X:
+    """Periods as bands (bars as wide as their period), labelled as the series labels
+    them; the calendar's labels sort in time order."""
+    return alt.X(
+        "period_label:O",
+        title=title,
+        axis=alt.Axis(labelAngle=-45, labelOverlap="greedy", labelSeparation=4),
+    )
+
+
 def _has_facet(spec: Any) -> bool:
     encoding = getattr(spec, "encoding", alt.Undefined)
     if encoding is alt.Undefined:
@@ -375,13 +385,17 @@ def cohort_table_chart(
         .otherwise(pl.col("cohort_label"))
         .alias("cohort_label"),
     ).with_columns(
-        (
+        # the average row rests on fewer cohorts at each offset: its size is in the tooltip
+        pl.when(pl.col("row") == "average")
+        .then(pl.col("cohort_label"))
+        .otherwise(
             pl.col("cohort_label")
             + pl.lit(" · ")
             + pl.col("cohort_size").map_elements(
                 lambda n: i18n.format_count(n, locale), return_dtype=pl.String
             )
-        ).alias("row_label"),
+        )
+        .alias("row_label"),
         (pl.col("cell") == "partial").alias("partial"),
     )
     order = table.unique("row_label", maintain_order=True).get_column("row_label").to_list()
@@ -578,7 +592,7 @@ def channel_states_chart(
         _chart(counts, title=_t("chart.states.title", locale))
         .mark_bar()
         .encode(
-            x=_period_x(_t("chart.period", locale)),
+            x=_period_band(_t("chart.period", locale)),
             y=alt.Y("customers:Q", title=_t("chart.customers", locale), stack="zero"),
             color=alt.Color(
                 "state:N", title=_t("chart.states.state", locale), scale=STATE_SCALE, legend=legend
@@ -610,7 +624,6 @@ def reverted_customers_chart(
     """
     frame = _eager(frame)
     by_period = "period_start" in frame.columns
-    when = "period_start" if by_period else "month"
     keep = ["period_start", "period_label"] if by_period else ["month"]
     frame = frame.select(*keep, "outcome", "customers", "median_days_to_revert", "share")
     label = (
@@ -624,7 +637,9 @@ def reverted_customers_chart(
         _chart(frame, title=_t("chart.reverted.title", locale))
         .mark_bar()
         .encode(
-            x=alt.X(f"{when}:T", title=_t("chart.reverted.axis", locale)),
+            x=_period_band(_t("chart.reverted.axis", locale))
+            if by_period
+            else alt.X("month:T", title=_t("chart.reverted.axis", locale)),
             y=alt.Y("customers:Q", title=_t("chart.customers", locale), stack="zero"),
             color=alt.Color(
                 "outcome:N",
@@ -907,7 +922,8 @@ def aov_change_chart(
                 "change:O",
                 title=_t("chart.change.axis", locale),
                 sort=labels,
-                axis=alt.Axis(labelAngle=0),
+                # level on a page, slanted on a phone
+                axis=alt.Axis(labelAngle=alt.ExprRef("width < 560 ? -45 : 0")),
             ),
             y=alt.Y("customers:Q", title=customers),
             color=alt.Color(

@@ -28,7 +28,9 @@ def _nav(current: str | None, locale: str = i18n.DEFAULT) -> list[dict[str, Any]
     client's language)."""
     from b2b_analysis.report.pages import notebook_title
 
-    text = functools.partial(i18n.text, locale=locale)
+    def text(key: str) -> str:
+        return i18n.text(key, locale)
+
     items = [{"href": "index.html", "title": text("page.scorecard"), "current": current is None}]
     items += [
         {"href": f"{name}.html", "title": notebook_title(name, locale), "current": name == current}

@@ -153,7 +153,13 @@ def _strip(key: str, results: Sequence[ClientResult]) -> dict[str, Any] | None:
         "median": format_value(median, unit),
         "median_at": at(median),
         "dots": [
-            {"slug": r.slug, "client": r.client, "at": at(v), "value": format_value(v, unit)}
+            {
+                "slug": r.slug,
+                "client": r.client,
+                "at": at(v),
+                "end": "start" if at(v) < 15 else "end" if at(v) > 85 else "",
+                "value": format_value(v, unit),
+            }
             for r, v in values
         ],
     }

@@ -428,7 +428,10 @@ def cohort_table_chart(
         ),
         opacity=alt.condition(alt.datum.partial, alt.value(0.45), alt.value(1.0)),
     )
-    labels = base.mark_text(fontSize=9).encode(
+    # the values are written in the cells when they are wide enough (not on a phone)
+    columns = max(1, table.get_column("periods_since").n_unique())
+    shown = alt.ExprRef(f"width / {columns} >= 24 ? 1 : 0")
+    labels = base.mark_text(fontSize=9, opacity=shown).encode(
         text=alt.Text("value:Q", format=".0%"),
         color=alt.condition(alt.datum.value > 0.55, alt.value("white"), alt.value(INK)),
     )

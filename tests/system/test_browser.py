@@ -179,7 +179,7 @@ def _laid_out(browser: object, path: Path, width: int) -> dict[str, Any]:
         facts: dict[str, Any] = page.evaluate(_WIDTHS)
         facts["overflowing"] = page.evaluate(_OVERFLOWING)
         facts["values"] = page.locator("table.b2b-scorecard td.value").all_inner_texts()
-        facts["chart_text"] = page.locator("div.b2b-chart svg text").all_inner_texts()
+        facts["chart_text"] = page.locator("div.b2b-chart svg text").all_text_contents()
     finally:
         page.close()
     return facts

@@ -233,9 +233,7 @@ def _cohort_orders() -> pl.LazyFrame:
 def test_cohort_table_adds_a_weighted_average_row() -> None:
     cohorts = m.cohort_retention(_cohort_orders(), start=D(2024, 1, 1), end=D(2024, 3, 31))
     got = m.cohort_table(cohorts).collect()
-    average = got.filter(pl.col("row") == "average").select(
-        "periods_since", "cohort_size", "value"
-    )
+    average = got.filter(pl.col("row") == "average").select("periods_since", "cohort_size", "value")
     # offset 0: 3 + 2 customers, all active; offset 1: Jan a (1 of 3) and Feb d (1 of 2)
     # = 2 of 5; offset 2: Jan only, a and b = 2 of 3
     assert average.rows() == [(0, 5, 1.0), (1, 5, 0.4), (2, 3, 2 / 3)]

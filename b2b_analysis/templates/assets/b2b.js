@@ -6,6 +6,11 @@
     if (meta.b2bFill && node.clientWidth > 0) {
       spec.width = Math.max(160, node.clientWidth - 140);
     }
+    // a title longer than the page would shrink the plot to make room: cut it instead
+    if (spec.title && node.clientWidth > 0) {
+      if (typeof spec.title === "string") { spec.title = {text: spec.title}; }
+      spec.title.limit = Math.max(120, node.clientWidth - 16);
+    }
     return spec;
   }
   function renderAll() {

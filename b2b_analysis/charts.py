@@ -450,7 +450,7 @@ def retention_summary_chart(
     *,
     frame: pl.DataFrame | pl.LazyFrame,
     locale: str = i18n.DEFAULT,
-    rate: str = "on_or_after_rate",
+    rate: str = "retention_rate",
 ) -> alt.LayerChart:
     """The average retention curve, its band (the middle half of the cohorts) and a few
     highlighted cohorts, from :func:`metrics.retention_curves`."""

@@ -1439,7 +1439,7 @@ def cohort_table(
 def retention_curves(
     cohorts: pl.LazyFrame | pl.DataFrame,
     *,
-    rate: str = "on_or_after_rate",
+    rate: str = "retention_rate",
     highlight: int = 3,
     min_points: int = 3,
 ) -> pl.LazyFrame:
@@ -1451,14 +1451,16 @@ def retention_curves(
     percentiles of the cohorts' values (the middle half of the cohorts; linear
     interpolation), ``cohorts`` how many cohorts it rests on. Then the ``highlight``
     most recent cohorts with at least ``min_points`` complete cells, ``series`` their
-    label, ``low``/``high`` null.
+    label, ``low``/``high`` null. The default ``rate`` is ``retention_rate`` (ordered in
+    exactly that period): ``on_or_after_rate`` falls at every cohort's last observed
+    offset because the window ends there (censoring), which reads like churn.
 
     >>> import polars as pl
     >>> c = pl.LazyFrame({"cohort": [1, 1, 2, 2, 3], "cohort_label": ["A", "A", "B", "B", "C"],
     ...     "cohort_size": [10, 10, 30, 30, 5], "periods_since": [0, 1, 0, 1, 0],
     ...     "on_or_after_rate": [1.0, 0.5, 1.0, 0.1, 1.0], "active_on_or_after": [10, 5, 30, 3, 5],
     ...     "cell": ["complete"] * 5})
-    >>> retention_curves(c, highlight=1, min_points=2).collect().select(
+    >>> retention_curves(c, rate="on_or_after_rate", highlight=1, min_points=2).collect().select(
     ...     "series", "periods_since", "value", "low", "high", "cohorts").rows()
     ... # doctest: +NORMALIZE_WHITESPACE
     [('average', 0, 1.0, 1.0, 1.0, 3), ('average', 1, 0.2, 0.2, 0.4, 2),

@@ -309,11 +309,12 @@ def test_adoption_outcomes_follow_the_report_period() -> None:
     # the same customers, now counted per quarter
     assert got["customers"].sum() == by_month["customers"].sum()
     assert set(got["period_label"]) == {"2024 Q1"}
-    assert got.select("outcome", "customers", "median_days_to_revert", "share").rows() == [
-        ("no later order", 1, None, 0.2),
-        ("retained online", 1, None, 0.2),
-        ("reverted to offline", 3, 10.0, 0.6),
+    assert got.select("outcome", "customers", "median_days_to_revert").rows() == [
+        ("no later order", 1, None),
+        ("retained online", 1, None),
+        ("reverted to offline", 3, 10.0),
     ]
+    assert got["share"].to_list() == pytest.approx([0.2, 0.2, 0.6])
     assert got.columns == [
         "period_start",
         "period_label",

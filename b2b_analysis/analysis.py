@@ -75,12 +75,20 @@ class Analysis:
         with the window's ``start`` and ``end``."""
         return self.data.orders.lazy()
 
-    def header(self, page: str | None = None) -> Any:
-        """Markdown heading: the page's title and question (``nb.<page>.title``, in the
-        client's language) when ``page`` is given, then client, window and period (the
-        client name is escaped), then one paragraph per table with rows outside the
-        window (``KpiReport.window_notes``): what the KPIs leave out is said where they
-        are shown."""
+    def title(self, page: str) -> Any:
+        """The page's title and question in the client's language (HTML: ``page.<page>``
+        and ``nb.<page>.intro`` of the catalogue)."""
+        from IPython.display import HTML
+
+        return HTML(
+            f"<h1>{html.escape(self.t(f'page.{page}'))}</h1>\n"
+            f"<p>{html.escape(self.t(f'nb.{page}.intro'))}</p>"
+        )
+
+    def header(self) -> Any:
+        """Markdown heading: client, window and period (the client name is escaped), then
+        one paragraph per table with rows outside the window (``KpiReport.window_notes``):
+        what the KPIs leave out is said where they are shown."""
         from IPython.display import Markdown
 
         from b2b_analysis.i18n import format_date, text
@@ -94,9 +102,7 @@ class Analysis:
             series=text(f"header.series.{k.period}", k.locale),
             currency=k.currency,
         )
-        title = [self.t(f"nb.{page}.title")] if page else []
         lines = [
-            *title,
             f"**{markdown_text(k.client)}** · {window}",
             *(markdown_text(note) for note in k.window_notes.values()),
         ]

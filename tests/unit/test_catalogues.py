@@ -26,7 +26,7 @@ FAMILIES: dict[str, set[str]] = {
     "table.": {"visits", "surveys", "order_lines", "investments"},
     "portfolio.status.": {"ok", "incomplete", "failed"},
     "page.": set(NOTEBOOKS),
-    "nb.": {f"{name}.title" for name in NOTEBOOKS},
+    "nb.": {f"{name}.intro" for name in NOTEBOOKS},
 }
 #: Keys only other languages hold (English KPI labels are the registry's).
 NOT_IN_ENGLISH = {f"kpi.{key}" for key in REGISTRY}

@@ -25,7 +25,10 @@ from b2b_analysis.kpis import KpiReport, compute_kpis
 from b2b_analysis.periods import Calendar
 from b2b_analysis.trends import flag_cohort_cells
 
-__all__ = ["Analysis", "markdown_text", "open_analysis"]
+__all__ = ["MIN_PAIRS", "Analysis", "markdown_text", "open_analysis"]
+
+#: Fewest customer-periods a satisfaction band needs before its retention is shown.
+MIN_PAIRS = 30
 
 
 @dataclass
@@ -48,10 +51,41 @@ class Analysis:
         return self.kpis.calendar
 
     @property
+    def locale(self) -> str:
+        """The params file's ``locale``: how the charts and tables write numbers and dates."""
+        return self.kpis.locale
+
+    @property
+    def currency(self) -> str:
+        return self.kpis.currency
+
+    def t(self, key: str, **fields: Any) -> str:
+        """The report text ``key`` in the client's language (:func:`b2b_analysis.i18n.text`)."""
+        from b2b_analysis.i18n import text
+
+        return text(key, self.locale, **fields)
+
+    def text(self, key: str) -> Any:
+        """A heading (and its note) of the report in the client's language, as Markdown."""
+        from IPython.display import Markdown
+
+        return Markdown(self.t(key))
+
+    @property
     def orders(self) -> pl.LazyFrame:
         """All orders (history before the window included); every metric takes these
         with the window's ``start`` and ``end``."""
         return self.data.orders.lazy()
+
+    def title(self, page: str) -> Any:
+        """The page's title and question in the client's language (HTML: ``page.<page>``
+        and ``nb.<page>.intro`` of the catalogue)."""
+        from IPython.display import HTML
+
+        return HTML(
+            f"<h1>{html.escape(self.t(f'page.{page}'))}</h1>\n"
+            f"<p>{html.escape(self.t(f'nb.{page}.intro'))}</p>"
+        )
 
     def header(self) -> Any:
         """Markdown heading: client, window and period (the client name is escaped), then
@@ -59,10 +93,19 @@ class Analysis:
         what the KPIs leave out is said where they are shown."""
         from IPython.display import Markdown
 
+        from b2b_analysis.i18n import format_date, text
+
         k = self.kpis
+        window = text(
+            "header.window",
+            k.locale,
+            start=format_date(k.start, k.locale),
+            end=format_date(k.end, k.locale),
+            series=text(f"header.series.{k.period}", k.locale),
+            currency=k.currency,
+        )
         lines = [
-            f"**{markdown_text(k.client)}** · {k.start} to {k.end} · {k.period}ly series · "
-            f"amounts in {k.currency}",
+            f"**{markdown_text(k.client)}** · {window}",
             *(markdown_text(note) for note in k.window_notes.values()),
         ]
         return Markdown("\n\n".join(lines))
@@ -76,6 +119,14 @@ class Analysis:
             self.orders, calendar=self.calendar, start=self.start, end=self.end
         ).collect()
         return flag_cohort_cells(matrix, self.calendar, self.kpis.maturity_rule)
+
+    def cohort_table(self) -> pl.LazyFrame:
+        """:func:`metrics.cohort_table` of :attr:`cohorts`: cells and an average row."""
+        return m.cohort_table(self.cohorts)
+
+    def retention_curves(self) -> pl.LazyFrame:
+        """:func:`metrics.retention_curves` of :attr:`cohorts`: the average and a few cohorts."""
+        return m.retention_curves(self.cohorts)
 
     def channel_states(self) -> pl.LazyFrame:
         """:func:`metrics.channel_states`: each customer's state in each period."""
@@ -92,6 +143,40 @@ class Analysis:
     def adoption_outcomes(self) -> pl.LazyFrame:
         """:func:`metrics.adoption_outcomes`: new online customers per month and outcome."""
         return m.adoption_outcomes(self.adoption())
+
+    def adoption_by_period(self) -> pl.LazyFrame:
+        """:func:`metrics.adoption_outcomes_by_period` in the report's period."""
+        return m.adoption_outcomes_by_period(self.adoption(), calendar=self.calendar)
+
+    def satisfaction_by_period(self) -> pl.DataFrame | None:
+        """:func:`metrics.period_retention_by_satisfaction`; None without a surveys table."""
+        if self.data.surveys is None:
+            return None
+        return m.period_retention_by_satisfaction(
+            self.orders,
+            self.data.surveys.lazy(),
+            calendar=self.calendar,
+            start=self.start,
+            end=self.end,
+        ).collect()
+
+    def satisfaction_view(self, *, min_pairs: int = MIN_PAIRS) -> Any:
+        """Period retention by satisfaction band (a chart), or a sentence saying why not:
+        no surveys table, or fewer than ``min_pairs`` customer-periods in a band."""
+        from b2b_analysis import charts
+        from b2b_analysis.display import Note, optional
+        from b2b_analysis.i18n import format_count, text
+
+        def view() -> Any:
+            bands = self.satisfaction_by_period()
+            pairs = dict(bands.select("band", "pairs").iter_rows()) if bands is not None else {}
+            fewest = min((pairs.get(b, 0) for b in ("satisfied", "not satisfied")), default=0)
+            if bands is None or fewest < min_pairs:
+                n = format_count(fewest, self.locale)
+                return Note(text("note.satisfaction_too_few", self.locale, n=n, min=min_pairs))
+            return charts.satisfaction_period_retention_chart(frame=bands, locale=self.locale)
+
+        return optional(self.data, "surveys", view, locale=self.locale)
 
     def satisfaction(self) -> pl.LazyFrame | None:
         """:func:`metrics.retention_by_satisfaction`; None without a surveys table."""
@@ -137,6 +222,14 @@ class Analysis:
         if self.kpis.drivers is None:
             return pl.DataFrame(schema=columns)
         return self.kpis.drivers.effort.select(columns)
+
+    def aov_shift_bands(self) -> pl.LazyFrame:
+        """:func:`metrics.change_bands` of each new online customer's AOV after / before."""
+        return m.change_bands(self.aov_shifts(), "aov_shift_ratio")
+
+    def aov_ratio_bands(self) -> pl.LazyFrame:
+        """:func:`metrics.change_bands` of each two-channel customer's online / offline AOV."""
+        return m.change_bands(self.aov_comparison(), "aov_ratio")
 
     def baskets(self) -> pl.LazyFrame:
         """:func:`metrics.basket_by_channel` per period of the window."""

@@ -13,30 +13,35 @@ for a block with :func:`theme`.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import polars as pl
 
-from b2b_analysis import palette
+from b2b_analysis import i18n, palette
 from b2b_analysis.registry import REGISTRY
 
 __all__ = [
     "THEME",
     "aov_before_after_chart",
     "aov_by_channel_chart",
+    "aov_change_chart",
     "basket_chart",
     "channel_states_chart",
     "cohort_heatmap_chart",
+    "cohort_table_chart",
     "customer_aov_scatter_chart",
     "kpi_trend_chart",
     "online_share_chart",
     "orders_per_customer_chart",
     "retention_curves_chart",
+    "retention_summary_chart",
     "returning_visits_chart",
     "revenue_bridge_chart",
     "reverted_customers_chart",
+    "satisfaction_period_retention_chart",
     "satisfaction_retention_chart",
     "small_orders_chart",
     "theme",
@@ -148,15 +153,59 @@ def _fmt(unit: str) -> str:
     return {"rate": ".1%", "money": ",.2f", "count": ",d", "days": ",.0f"}.get(unit, ",.1f")
 
 
-def _label(key: str) -> str:
-    info = REGISTRY.get(key)
-    if info is not None:
-        return info.label
-    return key.replace("_", " ").capitalize()
+#: d3 formats of a money axis (the client's currency, whole amounts: no ".00" noise)
+#: and of a money tooltip (the currency and cents).
+MONEY_AXIS, MONEY_TIP = "$,.0f", "$,.2f"
+
+
+def _label(key: str, locale: str = i18n.DEFAULT) -> str:
+    return i18n.kpi_label(key, locale)
+
+
+def _t(key: str, locale: str, **fields: Any) -> str:
+    """The chart text ``key`` in the client's language (:func:`b2b_analysis.i18n.text`)."""
+    return i18n.text(key, locale, **fields)
 
 
 def _period_x(title: str = "Period") -> alt.X:
     return alt.X("period_start:T", title=title)
+
+
+def _period_band(title: str) -> alt.X:
+    """Periods as bands (bars as wide as their period), labelled as the series labels
+    them; the calendar's labels sort in time order."""
+    return alt.X(
+        "period_label:O",
+        title=title,
+        axis=alt.Axis(labelAngle=-45, labelOverlap="greedy", labelSeparation=4),
+    )
+
+
+def _has_facet(spec: Any) -> bool:
+    encoding = getattr(spec, "encoding", alt.Undefined)
+    if encoding is alt.Undefined:
+        return False
+    return any(
+        getattr(encoding, channel, alt.Undefined) is not alt.Undefined
+        for channel in ("row", "column", "facet")
+    )
+
+
+def localized(chart: Any, *, locale: str = i18n.DEFAULT, currency: str = "") -> Any:
+    """``chart`` drawn in ``locale`` and at the width of the page.
+
+    The locale's number and date formats (and the currency of ``$`` formats) go
+    into ``usermeta.embedOptions`` (vega-embed's ``formatLocale`` and
+    ``timeFormatLocale``: JupyterLab and the report pages read them). A single or
+    layered view takes the width of its container (``width="container"``); a
+    faceted one is marked ``usermeta.b2bFill`` and the report's chart script
+    sizes it to the page.
+    """
+    meta: dict[str, Any] = {"embedOptions": i18n.embed_options(locale, currency)}
+    if isinstance(chart, alt.LayerChart | alt.Chart) and not _has_facet(chart):
+        return chart.properties(width="container", usermeta=meta)
+    meta["b2bFill"] = True
+    return chart.properties(usermeta=meta)
 
 
 # ------------------------------------------------------------------ KPI trends
@@ -168,12 +217,14 @@ def kpi_trend_chart(
     kpis: Sequence[str],
     title: str = "KPI trends",
     currency: str = "",
+    locale: str = i18n.DEFAULT,
 ) -> alt.Chart:
     """One small line chart per KPI (rows share the period axis, own y scales).
 
     ``series`` is :attr:`KpiReport.series`; partial periods (the window cuts them)
     are drawn as hollow points and named in the tooltip. KPIs absent from the
-    series or all null are left out.
+    series or all null are left out. Levels start at zero; a money axis is in the
+    client's currency (``currency``, written as ``locale`` writes it), whole amounts.
     """
     keys = [
         k for k in kpis if k in series.columns and series.get_column(k).null_count() < series.height
@@ -187,13 +238,13 @@ def kpi_trend_chart(
             value_name="value",
         )
         .with_columns(
-            pl.col("kpi").replace_strict({k: _label(k) for k in keys}).alias("kpi"),
+            pl.col("kpi").replace_strict({k: _label(k, locale) for k in keys}).alias("kpi"),
             pl.col("kpi")
             .replace_strict({k: REGISTRY[k].unit if k in REGISTRY else "rate" for k in keys})
             .alias("unit"),
             pl.when(pl.col("is_partial"))
-            .then(pl.lit("partial period"))
-            .otherwise(pl.lit("complete"))
+            .then(pl.lit(_t("chart.partial", locale)))
+            .otherwise(pl.lit(_t("chart.complete", locale)))
             .alias("completeness"),
         )
         .drop("is_partial")
@@ -201,30 +252,32 @@ def kpi_trend_chart(
     units = set(long.get_column("unit").unique().to_list())
     units_all = set(units)
     fmt = _fmt(units.pop()) if len(units) == 1 else ",.3~g"
-    axis_fmt = ".0%" if fmt == ".1%" else fmt
+    axis_fmt = {".1%": ".0%", ",.2f": MONEY_AXIS}.get(fmt, fmt)
+    tip_fmt = MONEY_TIP if fmt == ",.2f" and currency else fmt
+    value_title = _t("chart.value", locale)
     base = _chart(long, title=title).encode(
-        x=_period_x(),
-        y=alt.Y("value:Q", title=None, axis=alt.Axis(format=axis_fmt)),
+        x=_period_x(_t("chart.period", locale)),
+        y=alt.Y("value:Q", title=None, axis=alt.Axis(format=axis_fmt), scale=alt.Scale(zero=True)),
         tooltip=[
-            alt.Tooltip("kpi:N", title="KPI"),
-            alt.Tooltip("period_label:N", title="Period"),
+            alt.Tooltip("kpi:N", title=_t("chart.kpi", locale)),
+            alt.Tooltip("period_label:N", title=_t("chart.period", locale)),
             alt.Tooltip(
                 "value:Q",
-                title=f"Value {currency}".strip() if "money" in units_all else "Value",
-                format=fmt,
+                title=f"{value_title} {currency}".strip() if "money" in units_all else value_title,
+                format=tip_fmt,
             ),
-            alt.Tooltip("completeness:N", title="Period"),
+            alt.Tooltip("completeness:N", title=_t("chart.period", locale)),
         ],
     )
     chart = (
         base.mark_line(point=alt.OverlayMarkDef(filled=True, size=30))
         .encode(
-            row=alt.Row("kpi:N", sort=[_label(k) for k in keys], title=None),
+            row=alt.Row("kpi:N", sort=[_label(k, locale) for k in keys], title=None),
         )
         .properties(height=120)
         .resolve_scale(y="independent")
     )
-    return chart
+    return localized(chart, locale=locale, currency=currency)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------ retention
@@ -313,62 +366,305 @@ def retention_curves_chart(
     )
 
 
-def channel_states_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
+def cohort_table_chart(
+    *, frame: pl.DataFrame | pl.LazyFrame, locale: str = i18n.DEFAULT
+) -> alt.LayerChart:
+    """The cohort matrix as a table: the share in each cell, each cohort's size, an average.
+
+    From :func:`metrics.cohort_table`. Rows are cohorts (labelled with their
+    size) and a last *Average* row; columns periods since the first order. A
+    partial cell (the window ends before its period does) is drawn pale: it may
+    still grow.
+    """
+    table = _eager(frame).select(
+        "row", "cohort_label", "cohort_size", "periods_since", "value", "cell"
+    )
+    average = _t("chart.cohort.average", locale)
+    table = table.with_columns(
+        pl.when(pl.col("row") == "average")
+        .then(pl.lit(average))
+        .otherwise(pl.col("cohort_label"))
+        .alias("cohort_label"),
+    ).with_columns(
+        # the average row rests on fewer cohorts at each offset: its size is in the tooltip
+        pl.when(pl.col("row") == "average")
+        .then(pl.col("cohort_label"))
+        .otherwise(
+            pl.col("cohort_label")
+            + pl.lit(" · ")
+            + pl.col("cohort_size").map_elements(
+                lambda n: i18n.format_count(n, locale), return_dtype=pl.String
+            )
+        )
+        .alias("row_label"),
+        (pl.col("cell") == "partial").alias("partial"),
+    )
+    order = table.unique("row_label", maintain_order=True).get_column("row_label").to_list()
+    size_title = _t("chart.cohort.size", locale)
+    x = alt.X(
+        "periods_since:O",
+        title=_t("chart.cohort.since", locale),
+        axis=alt.Axis(labelAngle=0, orient="top"),
+    )
+    y = alt.Y(
+        "row_label:O",
+        title=_t("chart.cohort.rows", locale, size=size_title),
+        sort=order,
+        axis=alt.Axis(labelFontSize=10),
+    )
+    tooltip = [
+        alt.Tooltip("cohort_label:N", title=_t("chart.cohort.cohort", locale)),
+        alt.Tooltip("periods_since:O", title=_t("chart.cohort.since", locale)),
+        alt.Tooltip("cohort_size:Q", title=size_title, format=",d"),
+        alt.Tooltip("value:Q", title=_t("chart.cohort.share", locale), format=".1%"),
+        alt.Tooltip("cell:N", title=_t("chart.cohort.cell", locale)),
+    ]
+    base = _chart(table).encode(x=x, y=y, tooltip=tooltip)
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(
+            "value:Q",
+            title=_t("chart.cohort.share", locale),
+            scale=alt.Scale(scheme="blues", domain=[0, 1]),
+            legend=None,
+        ),
+        opacity=alt.condition(alt.datum.partial, alt.value(0.45), alt.value(1.0)),
+    )
+    # the values are written in the cells when they are wide enough (not on a phone)
+    columns = max(1, table.get_column("periods_since").n_unique())
+    shown = alt.ExprRef(f"width / {columns} >= 24 ? 1 : 0")
+    labels = base.mark_text(fontSize=9, opacity=shown).encode(
+        text=alt.Text("value:Q", format=".0%"),
+        color=alt.condition(alt.datum.value > 0.55, alt.value("white"), alt.value(INK)),
+    )
+    height = max(HEIGHT, 18 * len(order))
+    chart = alt.layer(
+        cells,
+        labels,
+        title=alt.Title(
+            _t("chart.cohort.title", locale), subtitle=_t("chart.cohort.subtitle", locale)
+        ),
+    ).properties(height=height)
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]
+
+
+def retention_summary_chart(
+    *,
+    frame: pl.DataFrame | pl.LazyFrame,
+    locale: str = i18n.DEFAULT,
+    rate: str = "retention_rate",
+) -> alt.LayerChart:
+    """The average retention curve, its band (the middle half of the cohorts) and a few
+    highlighted cohorts, from :func:`metrics.retention_curves`."""
+    curves = _eager(frame).select("series", "periods_since", "value", "low", "high", "cohorts")
+    average = _t("chart.curves.average", locale)
+    curves = curves.with_columns(
+        pl.when(pl.col("series") == "average")
+        .then(pl.lit(average))
+        .otherwise(pl.col("series"))
+        .alias("series")
+    )
+    names = curves.unique("series", maintain_order=True).get_column("series").to_list()
+    x = alt.X(
+        "periods_since:Q",
+        title=_t("chart.cohort.since", locale),
+        axis=alt.Axis(tickMinStep=1, format="d"),
+    )
+    share = _t("chart.cohort.share", locale)
+    y_axis = alt.Axis(format=".0%")
+    band = (
+        _chart(curves.filter(pl.col("series") == average))
+        .mark_area(opacity=0.18, color=ONLINE)
+        .encode(
+            x=x,
+            y=alt.Y("low:Q", title=None, axis=y_axis, scale=alt.Scale(domain=[0, 1])),
+            y2="high:Q",
+            tooltip=[
+                alt.Tooltip("periods_since:Q", title=_t("chart.cohort.since", locale)),
+                alt.Tooltip("low:Q", title=_t("chart.curves.low", locale), format=".1%"),
+                alt.Tooltip("high:Q", title=_t("chart.curves.high", locale), format=".1%"),
+                alt.Tooltip("cohorts:Q", title=_t("chart.curves.cohorts", locale), format=",d"),
+            ],
+        )
+    )
+    lines = (
+        _chart(curves)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=None, axis=y_axis, scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                sort=names,
+                scale=alt.Scale(domain=names, range=[ONLINE, *palette.CATEGORY][: len(names)]),
+            ),
+            strokeWidth=alt.condition(alt.datum.series == average, alt.value(3), alt.value(1.5)),
+            tooltip=[
+                alt.Tooltip("series:N", title=_t("chart.cohort.cohort", locale)),
+                alt.Tooltip("periods_since:Q", title=_t("chart.cohort.since", locale)),
+                alt.Tooltip("value:Q", title=share, format=".1%"),
+            ],
+        )
+    )
+    key = "chart.curves.title_exact" if rate == "retention_rate" else "chart.curves.title"
+    chart = alt.layer(
+        band,
+        lines,
+        title=alt.Title(_t(key, locale), subtitle=_t("chart.curves.subtitle", locale)),
+    )
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]
+
+
+def satisfaction_period_retention_chart(
+    *, frame: pl.DataFrame | pl.LazyFrame, locale: str = i18n.DEFAULT
+) -> alt.LayerChart:
+    """Period retention of satisfied and not satisfied customers, with 95 % intervals.
+
+    From :func:`metrics.period_retention_by_satisfaction`: a bar per band and its
+    Wilson interval; the tooltip gives the customer-periods behind each.
+    """
+    bands = _eager(frame).select("band", "pairs", "retained", "rate", "low", "high")
+    names = {
+        "satisfied": _t("chart.satisfaction.satisfied", locale),
+        "not satisfied": _t("chart.satisfaction.not_satisfied", locale),
+    }
+    bands = bands.with_columns(pl.col("band").replace_strict(names, default=pl.col("band")))
+    order = list(names.values())
+    x = alt.X(
+        "band:N",
+        title=_t("chart.satisfaction.band", locale),
+        sort=order,
+        axis=alt.Axis(labelAngle=0),
+    )
+    bars = (
+        _chart(bands)
+        .mark_bar(size=60)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "rate:Q",
+                title=_t("chart.satisfaction.axis", locale),
+                axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color(
+                "band:N", legend=None, scale=alt.Scale(domain=order, range=[ONLINE, OFFLINE])
+            ),
+            tooltip=[
+                alt.Tooltip("band:N", title=_t("chart.satisfaction.band", locale)),
+                alt.Tooltip("pairs:Q", title=_t("chart.satisfaction.pairs", locale), format=",d"),
+                alt.Tooltip(
+                    "retained:Q", title=_t("chart.satisfaction.retained", locale), format=",d"
+                ),
+                alt.Tooltip("rate:Q", title=_t("chart.satisfaction.rate", locale), format=".1%"),
+                alt.Tooltip("low:Q", title=_t("chart.curves.low", locale), format=".1%"),
+                alt.Tooltip("high:Q", title=_t("chart.curves.high", locale), format=".1%"),
+            ],
+        )
+    )
+    whiskers = _chart(bands).mark_rule(color=INK, strokeWidth=2).encode(x=x, y="low:Q", y2="high:Q")
+    chart = alt.layer(
+        bars,
+        whiskers,
+        title=alt.Title(
+            _t("chart.satisfaction.title", locale),
+            subtitle=_t("chart.satisfaction.subtitle", locale),
+        ),
+    )
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]
+
+
+def _state_labels(locale: str) -> str | None:
+    """A legend ``labelExpr`` naming the channel states in the client's language."""
+    if i18n.language(locale) == "en":
+        return None
+    names = {state: _t(f"chart.state.{state}", locale) for state in STATE_SCALE.domain}  # type: ignore[union-attr]
+    table = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in names.items())
+    return f"{{{table}}}[datum.label] || datum.label"
+
+
+def channel_states_chart(
+    *, frame: pl.DataFrame | pl.LazyFrame, locale: str = i18n.DEFAULT
+) -> alt.Chart:
     """Customers per channel state and period (stacked).
 
     From :func:`metrics.channel_state_counts`: one row per bar segment.
     """
     counts = _eager(frame).select("state", "customers", "period_start", "period_label", "share")
-    return (
-        _chart(counts, title="Customers by channel state")
+    legend = alt.Legend(labelExpr=_state_labels(locale) or alt.Undefined)
+    chart = (
+        _chart(counts, title=_t("chart.states.title", locale))
         .mark_bar()
         .encode(
-            x=_period_x(),
-            y=alt.Y("customers:Q", title="Customers", stack="zero"),
-            color=alt.Color("state:N", title="State", scale=STATE_SCALE),
+            x=_period_band(_t("chart.period", locale)),
+            y=alt.Y("customers:Q", title=_t("chart.customers", locale), stack="zero"),
+            color=alt.Color(
+                "state:N", title=_t("chart.states.state", locale), scale=STATE_SCALE, legend=legend
+            ),
             order=alt.Order("state:N"),
             tooltip=[
-                alt.Tooltip("period_label:N", title="Period"),
-                alt.Tooltip("state:N", title="State"),
-                alt.Tooltip("customers:Q", title="Customers", format=",d"),
-                alt.Tooltip("share:Q", title="Share of period", format=".1%"),
+                alt.Tooltip("period_label:N", title=_t("chart.period", locale)),
+                alt.Tooltip("state:N", title=_t("chart.states.state", locale)),
+                alt.Tooltip("customers:Q", title=_t("chart.customers", locale), format=",d"),
+                alt.Tooltip("share:Q", title=_t("chart.states.share", locale), format=".1%"),
             ],
         )
     )
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]
 
 
-def reverted_customers_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
-    """New online customers per month of first online order, by what they did next.
+OUTCOMES = ("retained online", "reverted to offline", "no later order")
 
-    From :func:`metrics.adoption_outcomes`: ``retained online`` (ordered online
-    again), ``reverted to offline`` (later orders all offline) or ``no later order``.
+
+def reverted_customers_chart(
+    *, frame: pl.DataFrame | pl.LazyFrame, locale: str = i18n.DEFAULT
+) -> alt.Chart:
+    """New online customers per period of their first online order, by what they did next.
+
+    From :func:`metrics.adoption_outcomes_by_period` (the report's period) or
+    :func:`metrics.adoption_outcomes` (calendar months): ``retained online``
+    (ordered online again), ``reverted to offline`` (later orders all offline) or
+    ``no later order``.
     """
-    frame = _eager(frame).select("month", "outcome", "customers", "median_days_to_revert", "share")
-    return (
-        _chart(frame, title="New online customers: what they did next")
+    frame = _eager(frame)
+    by_period = "period_start" in frame.columns
+    keep = ["period_start", "period_label"] if by_period else ["month"]
+    frame = frame.select(*keep, "outcome", "customers", "median_days_to_revert", "share")
+    label = (
+        alt.Tooltip("period_label:N", title=_t("chart.period", locale))
+        if by_period
+        else alt.Tooltip("month:T", title=_t("chart.period", locale), format="%Y-%m")
+    )
+    names = {o: _t(f"chart.outcome.{o.replace(' ', '_')}", locale) for o in OUTCOMES}
+    expr = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in names.items())
+    chart = (
+        _chart(frame, title=_t("chart.reverted.title", locale))
         .mark_bar()
         .encode(
-            x=alt.X("month:T", title="Month of first online order"),
-            y=alt.Y("customers:Q", title="Customers", stack="zero"),
+            x=_period_band(_t("chart.reverted.axis", locale))
+            if by_period
+            else alt.X("month:T", title=_t("chart.reverted.axis", locale)),
+            y=alt.Y("customers:Q", title=_t("chart.customers", locale), stack="zero"),
             color=alt.Color(
                 "outcome:N",
-                title="Outcome",
-                scale=alt.Scale(
-                    domain=["retained online", "reverted to offline", "no later order"],
-                    range=[ONLINE, palette.REVERTED, GRID],
-                ),
+                title=_t("chart.reverted.outcome", locale),
+                scale=alt.Scale(domain=list(OUTCOMES), range=[ONLINE, palette.REVERTED, GRID]),
+                legend=alt.Legend(labelExpr=f"{{{expr}}}[datum.label] || datum.label"),
             ),
             tooltip=[
-                alt.Tooltip("month:T", title="Month", format="%Y-%m"),
-                alt.Tooltip("outcome:N", title="Outcome"),
-                alt.Tooltip("customers:Q", title="Customers", format=",d"),
-                alt.Tooltip("share:Q", title="Share of month", format=".1%"),
+                label,
+                alt.Tooltip("outcome:N", title=_t("chart.reverted.outcome", locale)),
+                alt.Tooltip("customers:Q", title=_t("chart.customers", locale), format=",d"),
+                alt.Tooltip("share:Q", title=_t("chart.reverted.share", locale), format=".1%"),
                 alt.Tooltip(
-                    "median_days_to_revert:Q", title="Median days to revert", format=",.0f"
+                    "median_days_to_revert:Q",
+                    title=_t("chart.reverted.days", locale),
+                    format=",.0f",
                 ),
             ],
         )
     )
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]
 
 
 def satisfaction_retention_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
@@ -413,7 +709,11 @@ def satisfaction_retention_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.C
 
 
 def _rate_lines(
-    series: pl.DataFrame, keys: Sequence[str], title: str, y_title: str | None = None
+    series: pl.DataFrame,
+    keys: Sequence[str],
+    title: str | alt.Title,
+    y_title: str | None = None,
+    locale: str = i18n.DEFAULT,
 ) -> alt.Chart:
     long = (
         series.select("period_start", "period_label", *keys)
@@ -423,52 +723,71 @@ def _rate_lines(
             variable_name="kpi",
             value_name="value",
         )
-        .with_columns(pl.col("kpi").replace_strict({k: _label(k) for k in keys}))
+        .with_columns(pl.col("kpi").replace_strict({k: _label(k, locale) for k in keys}))
     )
-    return (
+    chart = (
         _chart(long, title=title)
         .mark_line(point=True)
         .encode(
-            x=_period_x(),
-            y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=".0%")),
-            color=alt.Color("kpi:N", title=None, sort=[_label(k) for k in keys]),
+            x=_period_x(_t("chart.period", locale)),
+            y=alt.Y(
+                "value:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=True)
+            ),
+            color=alt.Color("kpi:N", title=None, sort=[_label(k, locale) for k in keys]),
             tooltip=[
-                alt.Tooltip("period_label:N", title="Period"),
-                alt.Tooltip("kpi:N", title="KPI"),
-                alt.Tooltip("value:Q", title="Value", format=".1%"),
+                alt.Tooltip("period_label:N", title=_t("chart.period", locale)),
+                alt.Tooltip("kpi:N", title=_t("chart.kpi", locale)),
+                alt.Tooltip("value:Q", title=_t("chart.value", locale), format=".1%"),
             ],
         )
     )
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]
 
 
-def online_share_chart(*, series: pl.DataFrame) -> alt.Chart:
+def online_share_chart(*, series: pl.DataFrame, locale: str = i18n.DEFAULT) -> alt.Chart:
     """Online order share per period (from :attr:`KpiReport.series`)."""
-    return _rate_lines(series, ["online_order_share"], "Share of orders placed online")
+    return _rate_lines(
+        series, ["online_order_share"], _t("chart.online_share.title", locale), locale=locale
+    )
 
 
 def small_orders_chart(
-    *, series: pl.DataFrame, threshold: float | None = None, currency: str = ""
+    *,
+    series: pl.DataFrame,
+    threshold: float | None = None,
+    currency: str = "",
+    locale: str = i18n.DEFAULT,
 ) -> alt.Chart:
     """Share of small orders placed online, against the online share of all orders."""
-    subtitle = (
-        f"Small: below {threshold:,.2f} {currency}".strip() if threshold is not None else None
+    text = _t("chart.small_orders.title", locale)
+    title: str | alt.Title = text
+    if threshold is not None:
+        below = i18n.format_money(threshold, currency, locale)
+        title = alt.Title(text, subtitle=_t("chart.small_orders.subtitle", locale, amount=below))
+    return _rate_lines(
+        series, ["small_order_online_share", "online_order_share"], title, locale=locale
     )
-    chart = _rate_lines(
-        series, ["small_order_online_share", "online_order_share"], "Small orders placed online"
-    )
-    if subtitle:
-        chart = chart.properties(title=alt.Title("Small orders placed online", subtitle=subtitle))
-    return chart
 
 
-def returning_visits_chart(*, series: pl.DataFrame) -> alt.Chart:
+def returning_visits_chart(*, series: pl.DataFrame, locale: str = i18n.DEFAULT) -> alt.Chart:
     """Returning-visit share and conversion rate per period."""
     return _rate_lines(
-        series, ["returning_visit_share", "conversion_rate"], "Returning visits and conversion"
+        series,
+        ["returning_visit_share", "conversion_rate"],
+        _t("chart.visits.title", locale),
+        locale=locale,
     )
 
 
-def orders_per_customer_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
+def _channel_legend(locale: str) -> alt.Legend:
+    names = {c: _t(f"chart.channel.{c}", locale) for c in ("online", "offline")}
+    expr = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in names.items())
+    return alt.Legend(labelExpr=f"{{{expr}}}[datum.label] || datum.label")
+
+
+def orders_per_customer_chart(
+    *, frame: pl.DataFrame | pl.LazyFrame, locale: str = i18n.DEFAULT
+) -> alt.Chart:
     """Orders per active customer and period, stacked by channel.
 
     From :func:`metrics.orders_per_customer`.
@@ -489,51 +808,141 @@ def orders_per_customer_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Char
         )
         .with_columns(pl.col("channel").str.replace("_orders_per_customer", ""))
     )
-    return (
-        _chart(frame, title="Orders per active customer, by channel")
+    per_customer = _t("chart.frequency.axis", locale)
+    chart = (
+        _chart(frame, title=_t("chart.frequency.title", locale))
         .mark_area(opacity=0.85)
         .encode(
-            x=_period_x(),
-            y=alt.Y("orders_per_customer:Q", title="Orders per customer", stack="zero"),
-            color=alt.Color("channel:N", title="Channel", scale=CHANNEL_SCALE),
+            x=_period_x(_t("chart.period", locale)),
+            y=alt.Y("orders_per_customer:Q", title=per_customer, stack="zero"),
+            color=alt.Color(
+                "channel:N",
+                title=_t("chart.channel", locale),
+                scale=CHANNEL_SCALE,
+                legend=_channel_legend(locale),
+            ),
             order=alt.Order("channel:N", sort="descending"),
             tooltip=[
-                alt.Tooltip("period_start:T", title="Period start", format="%Y-%m-%d"),
-                alt.Tooltip("channel:N", title="Channel"),
-                alt.Tooltip("orders_per_customer:Q", title="Orders per customer", format=",.2f"),
-                alt.Tooltip("active_customers:Q", title="Active customers", format=",d"),
+                alt.Tooltip("period_start:T", title=_t("chart.period_start", locale), format="%x"),
+                alt.Tooltip("channel:N", title=_t("chart.channel", locale)),
+                alt.Tooltip("orders_per_customer:Q", title=per_customer, format=",.2f"),
+                alt.Tooltip(
+                    "active_customers:Q", title=_t("chart.active_customers", locale), format=",d"
+                ),
             ],
         )
     )
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------ AOV
 
 
-def aov_by_channel_chart(*, frame: pl.DataFrame | pl.LazyFrame, currency: str = "") -> alt.Chart:
-    """Average order value per period and channel, from :func:`metrics.aov_by_channel`."""
+def aov_by_channel_chart(
+    *, frame: pl.DataFrame | pl.LazyFrame, currency: str = "", locale: str = i18n.DEFAULT
+) -> alt.Chart:
+    """Average order value per period and channel, from :func:`metrics.aov_by_channel`.
+
+    The axis starts at zero and reads in the client's currency, whole amounts.
+    """
     frame = _eager(frame).select("period_start", "channel", "orders", "average_order_value")
-    return (
-        _chart(frame, title="Average order value by channel")
+    aov = f"{_t('chart.aov.axis', locale)} {currency}".strip()
+    chart = (
+        _chart(frame, title=_t("chart.aov.title", locale))
         .mark_line(point=True)
         .encode(
-            x=_period_x(),
+            x=_period_x(_t("chart.period", locale)),
             y=alt.Y(
                 "average_order_value:Q",
-                title=f"AOV {currency}".strip(),
-                axis=alt.Axis(format=",.0f"),
+                title=aov,
+                axis=alt.Axis(format=MONEY_AXIS if currency else ",.0f"),
+                scale=alt.Scale(zero=True),
             ),
-            color=alt.Color("channel:N", title="Channel", scale=CHANNEL_SCALE),
+            color=alt.Color(
+                "channel:N",
+                title=_t("chart.channel", locale),
+                scale=CHANNEL_SCALE,
+                legend=_channel_legend(locale),
+            ),
             tooltip=[
-                alt.Tooltip("period_start:T", title="Period start", format="%Y-%m-%d"),
-                alt.Tooltip("channel:N", title="Channel"),
+                alt.Tooltip("period_start:T", title=_t("chart.period_start", locale), format="%x"),
+                alt.Tooltip("channel:N", title=_t("chart.channel", locale)),
                 alt.Tooltip(
-                    "average_order_value:Q", title=f"AOV {currency}".strip(), format=",.2f"
+                    "average_order_value:Q", title=aov, format=MONEY_TIP if currency else ",.2f"
                 ),
-                alt.Tooltip("orders:Q", title="Orders", format=",d"),
+                alt.Tooltip("orders:Q", title=_t("chart.orders", locale), format=",d"),
             ],
         )
     )
+    return localized(chart, locale=locale, currency=currency)  # type: ignore[no-any-return]
+
+
+def aov_change_chart(
+    *,
+    frame: pl.DataFrame | pl.LazyFrame,
+    kind: Literal["shift", "ratio"] = "shift",
+    locale: str = i18n.DEFAULT,
+) -> alt.Chart:
+    """Customers per band of change of an AOV ratio, as percentages (no log axis).
+
+    From :func:`metrics.change_bands` of ``aov_shift_ratio`` (``kind="shift"``:
+    each new online customer's AOV after going online against before) or of
+    ``aov_ratio`` (``kind="ratio"``: online AOV against offline AOV). The band
+    around zero (no clear change) is grey, falls in the offline colour, rises in
+    the online colour.
+    """
+    bands = _eager(frame).select("band", "low", "high", "customers", "share")
+
+    def pct(value: float) -> str:
+        return i18n.format_percent(value, locale, 0).replace("\u00a0", "")
+
+    def name(low: float | None, high: float | None) -> str:
+        if low is None:
+            return f"< {pct(high)}"  # type: ignore[arg-type]
+        if high is None:
+            return f"≥ {'+' if low > 0 else ''}{pct(low)}"
+        plus = "+" if high > 0 else ""
+        return f"{pct(low)} … {plus}{pct(high)}"
+
+    labels = [name(lo, hi) for lo, hi in bands.select("low", "high").iter_rows()]
+    kinds = [
+        "flat"
+        if (lo is not None and hi is not None and lo < 0 < hi)
+        else ("down" if hi is not None and hi <= 0 else "up")
+        for lo, hi in bands.select("low", "high").iter_rows()
+    ]
+    bands = bands.with_columns(
+        pl.Series("change", labels, dtype=pl.String), pl.Series("kind", kinds, dtype=pl.String)
+    )
+    customers = _t("chart.customers", locale)
+    title = alt.Title(
+        _t(f"chart.aov_{kind}.title", locale), subtitle=_t(f"chart.aov_{kind}.subtitle", locale)
+    )
+    chart = (
+        _chart(bands, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "change:O",
+                title=_t("chart.change.axis", locale),
+                sort=labels,
+                # level on a page, slanted on a phone
+                axis=alt.Axis(labelAngle=alt.ExprRef("width < 560 ? -45 : 0")),
+            ),
+            y=alt.Y("customers:Q", title=customers),
+            color=alt.Color(
+                "kind:N",
+                legend=None,
+                scale=alt.Scale(domain=["down", "flat", "up"], range=[OFFLINE, GRID, ONLINE]),
+            ),
+            tooltip=[
+                alt.Tooltip("change:N", title=_t("chart.change.band", locale)),
+                alt.Tooltip("customers:Q", title=customers, format=",d"),
+                alt.Tooltip("share:Q", title=_t("chart.change.share", locale), format=".1%"),
+            ],
+        )
+    )
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]
 
 
 def customer_aov_scatter_chart(
@@ -619,10 +1028,11 @@ def aov_before_after_chart(
     return alt.layer(bars, zero, title="AOV after going online, relative to before")
 
 
-def basket_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
+def basket_chart(*, frame: pl.DataFrame | pl.LazyFrame, locale: str = i18n.DEFAULT) -> alt.Chart:
     """Lines (and categories, when known) per order, per period and channel.
 
-    From :func:`metrics.basket_by_channel`: the cross-sell / upsell signal.
+    From :func:`metrics.basket_by_channel`: the cross-sell / upsell signal. Both
+    axes start at zero.
     """
     frame = _eager(frame).select(
         "period_start", "channel", "orders", "lines_per_order", "categories_per_order"
@@ -637,28 +1047,37 @@ def basket_chart(*, frame: pl.DataFrame | pl.LazyFrame) -> alt.Chart:
         value_name="value",
     ).with_columns(
         pl.col("measure").replace_strict(
-            {"lines_per_order": "Lines per order", "categories_per_order": "Categories per order"}
+            {
+                "lines_per_order": _t("chart.basket.lines", locale),
+                "categories_per_order": _t("chart.basket.categories", locale),
+            }
         )
     )
-    return (
-        _chart(long, title="Basket size by channel")
+    chart = (
+        _chart(long, title=_t("chart.basket.title", locale))
         .mark_line(point=True)
         .encode(
-            x=_period_x(),
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-            color=alt.Color("channel:N", title="Channel", scale=CHANNEL_SCALE),
+            x=_period_x(_t("chart.period", locale)),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=True)),
+            color=alt.Color(
+                "channel:N",
+                title=_t("chart.channel", locale),
+                scale=CHANNEL_SCALE,
+                legend=_channel_legend(locale),
+            ),
             row=alt.Row("measure:N", title=None),
             tooltip=[
-                alt.Tooltip("period_start:T", title="Period start", format="%Y-%m-%d"),
-                alt.Tooltip("channel:N", title="Channel"),
-                alt.Tooltip("measure:N", title="Measure"),
-                alt.Tooltip("value:Q", title="Value", format=",.2f"),
-                alt.Tooltip("orders:Q", title="Orders", format=",d"),
+                alt.Tooltip("period_start:T", title=_t("chart.period_start", locale), format="%x"),
+                alt.Tooltip("channel:N", title=_t("chart.channel", locale)),
+                alt.Tooltip("measure:N", title=_t("chart.basket.measure", locale)),
+                alt.Tooltip("value:Q", title=_t("chart.value", locale), format=",.2f"),
+                alt.Tooltip("orders:Q", title=_t("chart.orders", locale), format=",d"),
             ],
         )
         .properties(height=140)
         .resolve_scale(y="independent")
     )
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------ what drove the change
@@ -670,7 +1089,7 @@ BRIDGE_SCALE = alt.Scale(
 
 
 def revenue_bridge_chart(
-    *, bridge: pl.DataFrame | pl.LazyFrame, currency: str = ""
+    *, bridge: pl.DataFrame | pl.LazyFrame, currency: str = "", locale: str = i18n.DEFAULT
 ) -> alt.Chart | alt.FacetChart:
     """Waterfall of the revenue bridge: the base period's net revenue, the customers,
     orders per customer and AOV parts of the change, the period's net revenue; one
@@ -713,13 +1132,12 @@ def revenue_bridge_chart(
     )
     totals = top.transform_filter("datum.kind == 'total'").mark_text(dy=-6, color=INK)
     parts = top.transform_filter("datum.kind != 'total'").mark_text(dy=-6, color=INK)
-    return (
+    chart = (
         alt.layer(
             bars,
             totals.encode(text=alt.Text("amount:Q", format=",.0f")),
             parts.encode(text=alt.Text("amount:Q", format="+,.0f")),
         )
-        .properties(width=300)
         .facet(
             column=alt.Column("comparison:N", title=None, sort=panels),
             title=alt.Title(
@@ -729,3 +1147,4 @@ def revenue_bridge_chart(
         )
         .resolve_scale(x="independent")
     )
+    return localized(chart, locale=locale, currency=currency)  # type: ignore[no-any-return]

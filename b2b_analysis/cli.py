@@ -78,18 +78,13 @@ def _show_warning(
     sys.stderr.write(f"warning: {message}\n")
 
 
-def _format_value(value: Any, unit: str, currency: str) -> str:
+def _format_value(value: Any, unit: str, currency: str, locale: str = "en-US") -> str:
+    """A value of the terminal tables, written as the client's ``locale`` writes numbers."""
     if value is None:
         return "—"
-    if unit == "rate":
-        return f"{value:.1%}"
-    if unit == "money":
-        return f"{value:,.2f} {currency}"
-    if unit == "count":
-        return f"{int(value):,}"
-    if unit == "days":
-        return f"{value:,.0f} days"
-    return f"{value:,.1f}"
+    from b2b_analysis.narrative import format_value
+
+    return format_value(value, unit, currency, locale)
 
 
 def _null_note(doc: dict[str, Any], key: str) -> str:
@@ -190,7 +185,8 @@ def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
 
     currency = doc["currency"]
     window = doc["window"]
-    threshold = _format_value(doc["small_order_threshold"], "money", currency)
+    locale = doc.get("locale", "en-US")
+    threshold = _format_value(doc["small_order_threshold"], "money", currency, locale)
     table = Table(
         "KPI",
         "Value",
@@ -201,7 +197,7 @@ def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
     for key, info in KPIS.items():
         note = _null_note(doc, key)
         definition = info.definition + (f" [dim](null: {note})[/]" if note else "")
-        value = _format_value(doc["kpis"][key], info.unit, currency)
+        value = _format_value(doc["kpis"][key], info.unit, currency, locale)
         if doc["kpis"][key] is not None and headline_immature(doc, key):
             value += " (immature)"  # includes periods too recent to be final (docs/kpis.md)
         table.add_row(info.label, value, definition)
@@ -240,8 +236,9 @@ def _print_series_table(doc: dict[str, Any], out: Console) -> None:
             column.max_width = SERIES_COLUMN
         for row in rows:
             label = f"{row['period_label']}{'*' if row['is_partial'] else ''}"
+            locale = doc.get("locale", "en-US")
             values = (
-                _series_value(row.get(k), REGISTRY[k].unit)
+                _series_value(row.get(k), REGISTRY[k].unit, locale)
                 + ("°" if row.get(f"{k}_mature") is False and row.get(k) is not None else "")
                 for k in page
             )
@@ -249,10 +246,8 @@ def _print_series_table(doc: dict[str, Any], out: Console) -> None:
         out.print(table)
 
 
-def _series_value(value: Any, unit: str) -> str:
-    if unit == "money" and value is not None:
-        return f"{value:,.2f}"
-    return _format_value(value, unit, "")
+def _series_value(value: Any, unit: str, locale: str = "en-US") -> str:
+    return _format_value(value, unit, "", locale)
 
 
 class ListChoice(StrEnum):

@@ -435,6 +435,8 @@ class ClientParams(_Strict):
     window: Window = Window()
     period: Period = "month"
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    #: number, date and currency formats and the report's language (b2b_analysis.i18n)
+    locale: str = "en-US"
     fiscal_year_start: int = Field(default=1, ge=1, le=12)
     timezone: str = "UTC"
     #: orders below this net value count as small; default: the median order value
@@ -465,6 +467,13 @@ class ClientParams(_Strict):
                 f"unknown time zone {value!r} (use an IANA name such as 'Europe/Madrid')"
             ) from None
         return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        from b2b_analysis.i18n import check_locale
+
+        return check_locale(value)
 
     @property
     def client_slug(self) -> str:

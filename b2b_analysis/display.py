@@ -125,23 +125,15 @@ class Note:
         return self.text
 
 
-_TABLE_NEEDS = {
-    "visits": "website visits",
-    "surveys": "customer surveys",
-    "order_lines": "order lines",
-    "investments": "online channel investments",
-}
-
-
-def optional(data: Any, table: str, make: Callable[[], Any]) -> Any:
-    """``make()`` when the client has ``table``, else a :class:`Note` saying why not.
+def optional(data: Any, table: str, make: Callable[[], Any], *, locale: str = "en-US") -> Any:
+    """``make()`` when the client has ``table``, else a :class:`Note` saying why not
+    (in the language of ``locale``).
 
     ``data`` is a :class:`b2b_analysis.io.ClientData`.
     """
     if getattr(data, table, None) is None:
-        what = _TABLE_NEEDS.get(table, table)
-        return Note(
-            f"Not shown: this client's params file names no {table} table "
-            f"({what}), which this view needs."
-        )
+        from b2b_analysis.i18n import text
+
+        what = text(f"table.{table}", locale)
+        return Note(text("note.no_table", locale, table=table, what=what))
     return make()

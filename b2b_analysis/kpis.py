@@ -76,6 +76,9 @@ class KpiReport:
         for ``reverted``); see :func:`b2b_analysis.accounts.summary`."""
         return acc.summary(self.account_lists)
 
+    #: how numbers, amounts and dates are written, and the report's language (params ``locale``)
+    locale: str = "en-US"
+
     @property
     def calendar(self) -> Calendar:
         """The series' :class:`~b2b_analysis.periods.Calendar` (period and fiscal year start)."""
@@ -100,6 +103,7 @@ class KpiReport:
             "client": self.client,
             "slug": self.slug,
             "currency": self.currency,
+            "locale": self.locale,
             "window": {"start": self.start.isoformat(), "end": self.end.isoformat()},
             "period": self.period,
             "small_order_threshold": _json_value(self.small_order_threshold),
@@ -581,6 +585,7 @@ def compute_kpis(
         maturity=tr.maturity_document(full, rule),
         trends=tr.compare(full.to_dicts(), calendar),
         account_lists={name: results.window[f"accounts:{name}"] for name in lists},
+        locale=params.locale,
     )
 
 

@@ -30,16 +30,20 @@ import polars as pl
 from b2b_analysis.periods import MONTHLY, Calendar
 
 __all__ = [
+    "CHANGE_EDGES",
     "adoption_outcomes",
+    "adoption_outcomes_by_period",
     "aov_before_after_online",
     "aov_by_channel",
     "aov_shift_histogram",
     "average_order_value",
     "basket_by_channel",
+    "change_bands",
     "channel_state_counts",
     "channel_states",
     "channel_transitions",
     "cohort_retention",
+    "cohort_table",
     "conversion_rate",
     "crr_formula",
     "csat",
@@ -61,9 +65,11 @@ __all__ = [
     "order_count",
     "orders_per_customer",
     "period_retention",
+    "period_retention_by_satisfaction",
     "ratio",
     "repeat_customer_flags",
     "retention_by_satisfaction",
+    "retention_curves",
     "returning_visit_share",
     "reverted_to_offline_share",
     "roi",
@@ -1293,6 +1299,310 @@ def adoption_outcomes(adoption: pl.LazyFrame) -> pl.LazyFrame:
             (pl.col("customers") / pl.col("customers").sum().over("month")).alias("share")
         )
         .sort("month", "outcome")
+    )
+
+
+def adoption_outcomes_by_period(
+    adoption: pl.LazyFrame, *, calendar: Calendar = MONTHLY
+) -> pl.LazyFrame:
+    """:func:`adoption_outcomes` per period of ``calendar`` (the report's period).
+
+    Columns: ``period_start``, ``period_label``, ``outcome``, ``customers``,
+    ``median_days_to_revert`` and ``share`` (customers / new online customers of
+    the period). Sorted by period, then outcome.
+
+    >>> import datetime as dt, polars as pl
+    >>> a = pl.LazyFrame({"first_online_date": [dt.date(2024, 1, 3), dt.date(2024, 3, 9)],
+    ...     "retained_online": [True, False], "reverted_to_offline": [False, True],
+    ...     "days_to_revert": [None, 12]})
+    >>> adoption_outcomes_by_period(a, calendar=Calendar("quarter")).collect().select(
+    ...     "period_label", "outcome", "customers", "share").rows()
+    [('2024 Q1', 'retained online', 1, 0.5), ('2024 Q1', 'reverted to offline', 1, 0.5)]
+    """
+    outcome = (
+        pl.when(pl.col("retained_online"))
+        .then(pl.lit("retained online"))
+        .when(pl.col("reverted_to_offline"))
+        .then(pl.lit("reverted to offline"))
+        .otherwise(pl.lit("no later order"))
+    )
+    return (
+        adoption.with_columns(
+            calendar.key("first_online_date").alias("period"), outcome.alias("outcome")
+        )
+        .group_by("period", "outcome")
+        .agg(
+            pl.len().cast(pl.Int64).alias("customers"),
+            pl.col("days_to_revert").median().alias("median_days_to_revert"),
+        )
+        .with_columns(
+            (pl.col("customers") / pl.col("customers").sum().over("period")).alias("share"),
+            calendar.start("period").alias("period_start"),
+            calendar.label("period").alias("period_label"),
+        )
+        .sort("period", "outcome")
+        .select(
+            "period_start", "period_label", "outcome", "customers", "median_days_to_revert", "share"
+        )
+    )
+
+
+#: Bands of a change (ratio - 1) for :func:`change_bands`: bounds as fractions.
+CHANGE_EDGES: tuple[float, ...] = (-0.5, -0.25, -0.1, 0.1, 0.25, 0.5, 1.0)
+
+
+def change_bands(
+    frame: pl.LazyFrame, ratio_column: str, *, edges: tuple[float, ...] = CHANGE_EDGES
+) -> pl.LazyFrame:
+    """Customers per band of change, for a ratio column (1 = unchanged, 2 = doubled).
+
+    The change is ``ratio - 1``; the bands are ``(-inf, edges[0])``, ``[edges[0],
+    edges[1])``, ... ``[edges[-1], inf)``, every band listed (0 customers when
+    empty). Null and non-positive ratios are left out. Columns: ``band`` (0-based),
+    ``low`` and ``high`` (the band's bounds as changes; null when open),
+    ``customers`` and ``share`` (of the customers counted; null when none).
+
+    >>> import polars as pl
+    >>> f = pl.LazyFrame({"r": [0.4, 1.0, 1.05, 3.0, None, 0.0]})
+    >>> change_bands(f, "r", edges=(-0.5, 0.1, 1.0)).collect().rows()
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [(0, None, -0.5, 1, 0.25), (1, -0.5, 0.1, 2, 0.5), (2, 0.1, 1.0, 0, 0.0),
+     (3, 1.0, None, 1, 0.25)]
+    """
+    bounds = [None, *edges, None]
+    bands = pl.LazyFrame(
+        {
+            "band": list(range(len(edges) + 1)),
+            "low": bounds[:-1],
+            "high": bounds[1:],
+        },
+        schema={"band": pl.Int64, "low": pl.Float64, "high": pl.Float64},
+    )
+    change = pl.col(ratio_column) - 1
+    band = pl.lit(0, dtype=pl.Int64)
+    for edge in edges:
+        band = band + (change >= edge).cast(pl.Int64)
+    counts = (
+        frame.filter(pl.col(ratio_column) > 0)
+        .select(band.alias("band"))
+        .group_by("band")
+        .agg(pl.len().cast(pl.Int64).alias("customers"))
+    )
+    return (
+        bands.join(counts, on="band", how="left")
+        .with_columns(pl.col("customers").fill_null(0))
+        .with_columns(ratio(pl.col("customers"), pl.col("customers").sum()).alias("share"))
+        .sort("band")
+    )
+
+
+def cohort_table(
+    cohorts: pl.LazyFrame | pl.DataFrame, *, rate: str = "retention_rate"
+) -> pl.LazyFrame:
+    """The cohort matrix as a table: each observed cell, plus an average row.
+
+    From :func:`cohort_retention`. One row per observed cell (``row`` =
+    ``cohort``) with ``cohort_label``, ``cohort_size``, ``periods_since``,
+    ``value`` (``rate``) and ``cell`` (``complete`` or ``partial``), then one
+    ``average`` row per ``periods_since``: the customers active in that offset
+    over the customers of the cohorts whose cell is complete (a weighted average;
+    ``cohort_size`` is those cohorts' customers, ``cohort_label`` null). ``rate``
+    is ``retention_rate`` (active in exactly that period) or ``on_or_after_rate``.
+
+    >>> import polars as pl
+    >>> c = pl.LazyFrame({"cohort": [1, 1, 2, 2], "cohort_label": ["A", "A", "B", "B"],
+    ...     "cohort_size": [10, 10, 30, 30], "periods_since": [0, 1, 0, 1],
+    ...     "active_customers": [10, 5, 30, 3], "retention_rate": [1.0, 0.5, 1.0, 0.1],
+    ...     "cell": ["complete", "complete", "complete", "partial"]})
+    >>> cohort_table(c).collect().select("row", "cohort_label", "periods_since",
+    ...     "cohort_size", "value").rows()  # doctest: +NORMALIZE_WHITESPACE
+    [('cohort', 'A', 0, 10, 1.0), ('cohort', 'A', 1, 10, 0.5), ('cohort', 'B', 0, 30, 1.0),
+     ('cohort', 'B', 1, 30, 0.1), ('average', None, 0, 40, 1.0), ('average', None, 1, 10, 0.5)]
+    """
+    active = {"retention_rate": "active_customers", "on_or_after_rate": "active_on_or_after"}[rate]
+    cells = (
+        cohorts.lazy()
+        .filter(pl.col("cell") != "not_observed")
+        .sort("cohort", "periods_since")
+        .select(
+            pl.lit("cohort").alias("row"),
+            pl.col("cohort_label"),
+            pl.col("cohort_size").cast(pl.Int64),
+            pl.col("periods_since").cast(pl.Int64),
+            pl.col(rate).alias("value"),
+            pl.col("cell"),
+            pl.col(active).cast(pl.Int64).alias("_active"),
+        )
+    )
+    average = (
+        cells.filter(pl.col("cell") == "complete")
+        .group_by("periods_since")
+        .agg(
+            pl.col("cohort_size").sum().alias("cohort_size"),
+            pl.col("_active").sum().alias("_active"),
+        )
+        .select(
+            pl.lit("average").alias("row"),
+            pl.lit(None, dtype=pl.String).alias("cohort_label"),
+            pl.col("cohort_size"),
+            pl.col("periods_since"),
+            ratio(pl.col("_active"), pl.col("cohort_size")).alias("value"),
+            pl.lit("complete").alias("cell"),
+            pl.col("_active"),
+        )
+        .sort("periods_since")
+    )
+    return pl.concat([cells, average]).drop("_active")
+
+
+def retention_curves(
+    cohorts: pl.LazyFrame | pl.DataFrame,
+    *,
+    rate: str = "retention_rate",
+    highlight: int = 3,
+    min_points: int = 3,
+) -> pl.LazyFrame:
+    """The average retention curve with its band, and a few highlighted cohorts.
+
+    From :func:`cohort_retention`, complete cells only. ``series`` ``average``: per
+    ``periods_since``, ``value`` is the weighted average of the cohorts
+    (:func:`cohort_table`'s average row), ``low`` and ``high`` the 25th and 75th
+    percentiles of the cohorts' values (the middle half of the cohorts; linear
+    interpolation), ``cohorts`` how many cohorts it rests on. Then the ``highlight``
+    most recent cohorts with at least ``min_points`` complete cells, ``series`` their
+    label, ``low``/``high`` null. The default ``rate`` is ``retention_rate`` (ordered in
+    exactly that period): ``on_or_after_rate`` falls at every cohort's last observed
+    offset because the window ends there (censoring), which reads like churn.
+
+    >>> import polars as pl
+    >>> c = pl.LazyFrame({"cohort": [1, 1, 2, 2, 3], "cohort_label": ["A", "A", "B", "B", "C"],
+    ...     "cohort_size": [10, 10, 30, 30, 5], "periods_since": [0, 1, 0, 1, 0],
+    ...     "on_or_after_rate": [1.0, 0.5, 1.0, 0.1, 1.0], "active_on_or_after": [10, 5, 30, 3, 5],
+    ...     "cell": ["complete"] * 5})
+    >>> retention_curves(c, rate="on_or_after_rate", highlight=1, min_points=2).collect().select(
+    ...     "series", "periods_since", "value", "low", "high", "cohorts").rows()
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('average', 0, 1.0, 1.0, 1.0, 3), ('average', 1, 0.2, 0.2, 0.4, 2),
+     ('B', 0, 1.0, None, None, 1), ('B', 1, 0.1, None, None, 1)]
+    """
+    table = cohort_table(cohorts, rate=rate).filter(pl.col("cell") == "complete")
+    spread = (
+        table.filter(pl.col("row") == "cohort")
+        .group_by("periods_since")
+        .agg(
+            pl.col("value").quantile(0.25, interpolation="linear").alias("low"),
+            pl.col("value").quantile(0.75, interpolation="linear").alias("high"),
+            pl.len().cast(pl.Int64).alias("cohorts"),
+        )
+    )
+    average = (
+        table.filter(pl.col("row") == "average")
+        .join(spread, on="periods_since", how="left")
+        .select(
+            pl.lit("average").alias("series"), "periods_since", "value", "low", "high", "cohorts"
+        )
+        .sort("periods_since")
+    )
+    points = table.filter(pl.col("row") == "cohort")
+    chosen = (
+        points.group_by("cohort_label")
+        .agg(pl.len().alias("_points"))
+        .filter(pl.col("_points") >= min_points)
+        .sort("cohort_label", descending=True)
+        .head(highlight)
+        .select("cohort_label")
+    )
+    highlighted = (
+        points.join(chosen, on="cohort_label", how="inner")
+        .sort("cohort_label", "periods_since")
+        .select(
+            pl.col("cohort_label").alias("series"),
+            "periods_since",
+            "value",
+            pl.lit(None, dtype=pl.Float64).alias("low"),
+            pl.lit(None, dtype=pl.Float64).alias("high"),
+            pl.lit(1, dtype=pl.Int64).alias("cohorts"),
+        )
+    )
+    return pl.concat([average, highlighted])
+
+
+def period_retention_by_satisfaction(
+    orders: pl.LazyFrame,
+    surveys: pl.LazyFrame,
+    *,
+    calendar: Calendar = MONTHLY,
+    start: dt.date,
+    end: dt.date,
+) -> pl.LazyFrame:
+    """Period retention by satisfaction band, with a 95 % Wilson interval.
+
+    Each (customer, period) pair where the customer ordered in a period ``p`` of
+    the window that is not its last period is banded by the customer's latest csat
+    answer given on or before the end of ``p`` (of two on the same day, the
+    higher): ``satisfied`` (4-5) or ``not satisfied`` (1-3); pairs without an
+    answer by then are left out. Retained: the customer ordered in ``p + 1``. One
+    row per band with pairs: ``band``, ``pairs``, ``retained``, ``rate``, ``low``,
+    ``high``.
+
+    >>> import datetime as dt, polars as pl
+    >>> D = dt.date
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b", "b"],
+    ...     "order_date": [D(2024, 1, 5), D(2024, 2, 5), D(2024, 1, 9), D(2024, 3, 1)],
+    ...     "is_valid": [True] * 4})
+    >>> s = pl.LazyFrame({"customer_id": ["a", "b"], "kind": ["csat"] * 2,
+    ...     "score": [5.0, 2.0], "response_date": [D(2024, 1, 20), D(2024, 1, 10)]})
+    >>> period_retention_by_satisfaction(o, s, start=D(2024, 1, 1), end=D(2024, 3, 31)
+    ...     ).collect().select("band", "pairs", "retained", "rate").rows()
+    [('not satisfied', 1, 0, 0.0), ('satisfied', 2, 1, 0.5)]
+    """
+    from b2b_analysis.stats import wilson_interval
+
+    last_p = calendar.key_of(end)
+    active = (
+        _activity(orders, calendar, end)
+        .filter(pl.col("period").is_between(calendar.key_of(start), last_p - 1))
+        .select("customer_id", "period")
+    )
+    following = _activity(orders, calendar, end).select(
+        "customer_id", (pl.col("period") - 1).alias("period"), pl.lit(True).alias("retained")
+    )
+    answers = (
+        surveys.filter((pl.col("kind") == "csat") & pl.col("score").is_not_null())
+        .select(
+            "customer_id",
+            calendar.key("response_date").alias("answer_period"),
+            "response_date",
+            "score",
+        )
+        .sort("response_date", "score")
+    )
+    banded = (
+        active.join(answers, on="customer_id", how="inner")
+        .filter(pl.col("answer_period") <= pl.col("period"))
+        .group_by("customer_id", "period")
+        .agg(pl.col("score").sort_by("response_date", "score").last())
+        .join(following, on=["customer_id", "period"], how="left")
+        .with_columns(
+            pl.col("retained").fill_null(False),
+            pl.when(pl.col("score") >= 4)
+            .then(pl.lit("satisfied"))
+            .otherwise(pl.lit("not satisfied"))
+            .alias("band"),
+        )
+    )
+    interval = wilson_interval("retained", "pairs")
+    return (
+        banded.group_by("band")
+        .agg(
+            pl.len().cast(pl.Int64).alias("pairs"),
+            pl.col("retained").sum().cast(pl.Int64).alias("retained"),
+        )
+        .with_columns(ratio(pl.col("retained"), pl.col("pairs")).alias("rate"))
+        .with_columns(
+            interval.struct.field("low").alias("low"), interval.struct.field("high").alias("high")
+        )
+        .sort("band")
     )
 
 

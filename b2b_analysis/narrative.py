@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from b2b_analysis import i18n
 from b2b_analysis.kpis import KpiReport
 from b2b_analysis.periods import Calendar
 from b2b_analysis.registry import KPIS, REGISTRY, SERIES_KPIS
@@ -45,7 +46,7 @@ RETENTION_KEYS = (
 SCORECARD_KEYS: tuple[str, ...] = (*RETENTION_KEYS, *(k for k in KPIS if k not in RETENTION_KEYS))
 #: Scorecard labels that say more than the registry's.
 SCORECARD_LABELS = {
-    "customer_retention_rate": "Repeat rate over the window",
+    "customer_retention_rate": "scorecard.repeat_rate",
 }
 #: KPIs the scorecard presents by their window value only (no period, no arrow), with
 #: what the sentence says they are.
@@ -59,25 +60,28 @@ def _doc(report: KpiReport | dict[str, Any]) -> dict[str, Any]:
     return report.to_dict() if isinstance(report, KpiReport) else report
 
 
-def format_value(value: Any, unit: str, currency: str = "") -> str:
-    """A KPI value for people: rates as %, money with the currency, counts grouped.
+def format_value(value: Any, unit: str, currency: str = "", locale: str = i18n.DEFAULT) -> str:
+    """A KPI value for people: rates as %, money with the currency, counts grouped,
+    written as ``locale`` writes numbers (:mod:`b2b_analysis.i18n`).
 
     >>> format_value(0.4567, "rate"), format_value(1234.5, "money", "EUR")
     ('45.7%', '1,234.50 EUR')
     >>> format_value(None, "count"), format_value(-12.0, "score")
     ('n/a', '-12.0')
+    >>> format_value(1234.5, "money", "EUR", "de-DE"), format_value(0.4567, "rate", "", "es-ES")
+    ('1.234,50\xa0€', '45,7\xa0%')
     """
     if value is None:
-        return "n/a"
+        return i18n.text("value.missing", locale)
     if unit == "rate":
-        return f"{value:.1%}"
+        return i18n.format_percent(value, locale)
     if unit == "money":
-        return f"{value:,.2f} {currency}".strip()
+        return i18n.format_money(value, currency, locale)
     if unit == "count":
-        return f"{int(value):,}"
+        return i18n.format_count(value, locale)
     if unit == "days":
-        return f"{value:,.0f} days"
-    return f"{value:,.1f}"
+        return i18n.text("unit.days", locale, n=i18n.format_decimal(value, locale, 0))
+    return i18n.format_decimal(value, locale, 1)
 
 
 def _signed(value: float, unit: str) -> str:
@@ -91,15 +95,15 @@ def _signed(value: float, unit: str) -> str:
     return f"{value:+,.1f}"
 
 
-def _change_text(change: float, unit: str, currency: str) -> str:
+def _change_text(change: float, unit: str, currency: str, locale: str = i18n.DEFAULT) -> str:
     size = abs(change)
     if unit == "rate":
-        return f"{size * 100:.1f} points"
+        return f"{i18n.format_decimal(size * 100, locale, 1)} points"
     if unit == "money":
-        return f"{size:,.2f} {currency}".strip()
+        return i18n.format_money(size, currency, locale)
     if unit == "count":
-        return f"{round(size):,}"
-    return f"{size:,.1f}"
+        return i18n.format_count(round(size), locale)
+    return i18n.format_decimal(size, locale, 1)
 
 
 def trends_of(doc: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +207,8 @@ def kpi_sentence(doc: dict[str, Any], key: str) -> str:
     entry = trend(doc, key) if key not in WINDOW_ONLY else None
     if key in WINDOW_ONLY and value is not None:
         window_value = _window_text(doc, key, value).removeprefix("over the window ")
-        return f"{SCORECARD_LABELS[key]} {window_value}; {WINDOW_ONLY[key]}."
+        label = i18n.text(SCORECARD_LABELS[key], i18n.DEFAULT)
+        return f"{label} {window_value}; {WINDOW_ONLY[key]}."
     if value is None and entry is None:
         reason = doc.get("notes", {}).get(key, "no complete period with a value")
         return f"{info.label} is not available: {reason}."
@@ -221,7 +226,9 @@ def kpi_sentence(doc: dict[str, Any], key: str) -> str:
     return f"{info.label}: " + "; ".join(p for p in parts if p) + "."
 
 
-def _arrow(doc: dict[str, Any], key: str, unit: str, currency: str) -> dict[str, str] | None:
+def _arrow(
+    doc: dict[str, Any], key: str, unit: str, currency: str, locale: str = i18n.DEFAULT
+) -> dict[str, str] | None:
     """The trend arrow of one scorecard row: only for a significant change of the last
     complete, mature period on the one before (its direction, tone, symbol, title)."""
     entry = trend(doc, key) if key not in WINDOW_ONLY else None
@@ -229,8 +236,8 @@ def _arrow(doc: dict[str, Any], key: str, unit: str, currency: str) -> dict[str,
     if entry is None or change is None or not change["significant"]:
         return None
     title = (
-        f"{entry['period']}: {format_value(entry['value'], unit, currency)}; "
-        f"{change['period']}: {format_value(change['value'], unit, currency)}"
+        f"{entry['period']}: {format_value(entry['value'], unit, currency, locale)}; "
+        f"{change['period']}: {format_value(change['value'], unit, currency, locale)}"
     )
     direction = change["direction"]
     return {
@@ -244,20 +251,24 @@ def _arrow(doc: dict[str, Any], key: str, unit: str, currency: str) -> dict[str,
 def _scorecard_row(doc: dict[str, Any], key: str) -> dict[str, Any]:
     info = REGISTRY[key]
     currency = doc.get("currency", "")
+    locale = doc.get("locale", i18n.DEFAULT)
     value = doc["kpis"].get(key) if info.headline else None
     entry = trend(doc, key) if key not in WINDOW_ONLY else None
     last = NONE
     if entry is not None:
-        last = f"{format_value(entry['value'], info.unit, currency)} ({entry['period']})"
-    window = format_value(value, info.unit, currency) if info.headline else NONE
+        last = f"{format_value(entry['value'], info.unit, currency, locale)} ({entry['period']})"
+    window = format_value(value, info.unit, currency, locale) if info.headline else NONE
     if value is not None and headline_immature(doc, key):
         window += " (immature)"
+    label = i18n.kpi_label(key, locale)
+    if key in SCORECARD_LABELS:
+        label = i18n.text(SCORECARD_LABELS[key], locale)
     return {
         "key": key,
-        "label": SCORECARD_LABELS.get(key, info.label),
+        "label": label,
         "value": last,
         "window": window,
-        "arrow": _arrow(doc, key, info.unit, currency),
+        "arrow": _arrow(doc, key, info.unit, currency, locale),
         "sentence": kpi_sentence(doc, key),
     }
 
@@ -271,7 +282,13 @@ def scorecard_html(
 
     doc = _doc(report)
     rows = [_scorecard_row(doc, key) for key in keys or SCORECARD_KEYS]
-    return render("pages/scorecard.html.j2", css=css, rows=rows)
+    locale = doc.get("locale", i18n.DEFAULT)
+    return render(
+        "pages/scorecard.html.j2",
+        css=css,
+        rows=rows,
+        t=lambda key: i18n.text(key, locale),
+    )
 
 
 class Scorecard:

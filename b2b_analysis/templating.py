@@ -51,6 +51,12 @@ def _escape(eval_ctx: jinja2.nodes.EvalContext, value: Any) -> Any:
     return Markup(html.escape(str(value)))
 
 
+def _english(key: str, **fields: Any) -> str:
+    from b2b_analysis.i18n import text
+
+    return text(key, **fields)
+
+
 def _is_html(name: str | None) -> bool:
     return name is not None and ".html" in name
 
@@ -65,6 +71,8 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.globals["stylesheet"] = stylesheet
+    # the report text in English; a page in a client's language passes its own ``t``
+    env.globals["t"] = _english
     return env
 
 

@@ -50,7 +50,7 @@ def params_yaml(
         YAML that :func:`b2b_analysis.config.load_params` accepts: the data sources
         with the column mapping (only names that differ from the canonical ones) and
         CSV separator, every channel label the data holds, the status labels, and the
-        client's currency, time zone, fiscal year, period and gross margin.
+        client's currency, locale, time zone, fiscal year, period and gross margin.
 
     Examples
     --------
@@ -118,6 +118,8 @@ def _document(
     doc["window"] = {"start": start, "end": end}
     doc["period"] = profile.period
     doc["currency"] = profile.currency
+    if profile.locale != "en-US":
+        doc["locale"] = profile.locale
     doc["fiscal_year_start"] = profile.fiscal_year_start
     doc["timezone"] = profile.timezone
     return doc

@@ -40,7 +40,7 @@ class Profile:
     ----------
     slug, client
         Short name (params ``slug``, output folder) and full company name.
-    currency, timezone, fiscal_year_start, period, gross_margin
+    currency, timezone, fiscal_year_start, period, gross_margin, locale
         Written to the params file as they are. ``gross_margin`` is ``None`` for a
         profile whose orders carry a ``cost`` column.
     fmt
@@ -108,6 +108,8 @@ class Profile:
     fiscal_year_start: int = 1
     period: Literal["week", "month", "quarter"] = "month"
     gross_margin: float | None = 0.3
+    #: the params file's ``locale``: how the client's report writes numbers and dates
+    locale: str = "en-US"
     cost_column: bool = False
     margin: float = 0.3
     order_prefix: str = "A-"
@@ -236,6 +238,7 @@ PROFILES: dict[str, Profile] = {
         client="Distribuciones Ibéricas S.L.",
         currency="EUR",
         timezone="Europe/Madrid",
+        locale="es-ES",
         fmt="csv",
         tables=("visits", "surveys", "investments"),
         columns={
@@ -309,6 +312,7 @@ PROFILES: dict[str, Profile] = {
         client="Nordic Fasteners AB",
         currency="SEK",
         timezone="Europe/Stockholm",
+        locale="de-DE",
         fmt="parquet",
         tables=("investments",),
         columns={

@@ -12,6 +12,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
+from b2b_analysis import i18n
 from b2b_analysis.atomic import write_atomic
 from b2b_analysis.report.contents import NOTEBOOKS
 from b2b_analysis.templating import TEMPLATES, chart_script, stylesheet
@@ -22,15 +23,30 @@ __all__ = ["TEMPLATE", "export_html"]
 TEMPLATE = "b2b_report"
 
 
-def _nav(current: str | None) -> list[dict[str, Any]]:
-    """The navigation bar: the scorecard, each notebook page, all clients."""
-    items = [{"href": "index.html", "title": "Scorecard", "current": current is None}]
+def _nav(current: str | None, locale: str = i18n.DEFAULT) -> list[dict[str, Any]]:
+    """The navigation bar: the scorecard, each notebook page, all clients (in the
+    client's language)."""
+    from b2b_analysis.report.pages import notebook_title
+
+    def text(key: str) -> str:
+        return i18n.text(key, locale)
+
+    items = [{"href": "index.html", "title": text("page.scorecard"), "current": current is None}]
     items += [
-        {"href": f"{name}.html", "title": title, "current": name == current}
-        for name, title in NOTEBOOKS.items()
+        {"href": f"{name}.html", "title": notebook_title(name, locale), "current": name == current}
+        for name in NOTEBOOKS
     ]
-    items.append({"href": "../index.html", "title": "All clients", "current": False})
+    items.append({"href": "../index.html", "title": text("page.all_clients"), "current": False})
     return items
+
+
+def _locale_of(folder: Path) -> str:
+    """The locale of the client whose report ``folder`` holds (its ``kpis.json``)."""
+    from b2b_analysis.report.files import read_json
+
+    doc = read_json(folder / "kpis.json") or {}
+    locale = doc.get("locale", i18n.DEFAULT)
+    return locale if isinstance(locale, str) else i18n.DEFAULT
 
 
 @functools.cache
@@ -72,12 +88,17 @@ def export_html(nb_path: Path, html_path: Path, *, title: str, current: str | No
     import nbformat
 
     from b2b_analysis.display import vega_runtime
+    from b2b_analysis.report.pages import notebook_title
 
     nb = nbformat.read(nb_path, as_version=4)
     charts = _inline_charts(nb)
+    locale = _locale_of(html_path.parent)
+    if current in NOTEBOOKS and " · " in title:  # the client's name, then the page's
+        title = f"{title.rsplit(' · ', 1)[0]} · {notebook_title(current, locale)}"
     resources = {
         "metadata": {"name": title},
-        "b2b_nav": _nav(current),
+        "language_code": i18n.language(locale),
+        "b2b_nav": _nav(current, locale),
         "b2b_css": stylesheet("notebook"),
         "b2b_vega_runtime": vega_runtime() if charts else "",
         "b2b_chart_loader": chart_script(),

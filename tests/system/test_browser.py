@@ -8,6 +8,7 @@ make no outside request and log no console error. Uses Debian's chromium
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -131,3 +132,99 @@ def test_a_page_copied_alone_elsewhere_still_draws_every_chart(
     containers, drawn, outside, errors = _open(browser, lonely)
     assert containers >= 3 and drawn == containers
     assert outside == [] and errors == []
+
+
+# ------------------------------------------------------------------ layout and locale
+
+#: Every element wider than the viewport that is not inside a horizontal scroll
+#: container (a wide table may scroll inside its own box, the page may not).
+_OVERFLOWING = """() => {
+  const limit = document.documentElement.clientWidth + 1;
+  const scrolls = el => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if ((o === "auto" || o === "scroll") && p !== document.documentElement
+          && p !== document.body) { return true; }
+    }
+    return false;
+  };
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > limit && !scrolls(el)) {
+      out.push(el.tagName.toLowerCase() + "." + el.className + " right=" + Math.round(r.right));
+    }
+  }
+  return out.slice(0, 5);
+}"""
+
+#: The page's content width and the width each chart is drawn at.
+_WIDTHS = """() => {
+  const body = document.body, style = getComputedStyle(body);
+  const content = body.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const charts = [...document.querySelectorAll("div.b2b-chart")].map(c => {
+    const drawn = c.querySelector("svg.marks, canvas");
+    return drawn ? drawn.getBoundingClientRect().width : 0;
+  });
+  return {content, charts, scroll: document.documentElement.scrollWidth,
+          client: document.documentElement.clientWidth};
+}"""
+
+
+def _laid_out(browser: object, path: Path, width: int) -> dict[str, Any]:
+    page = browser.new_page(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    try:
+        open_report_page(page, path)
+        facts: dict[str, Any] = page.evaluate(_WIDTHS)
+        facts["overflowing"] = page.evaluate(_OVERFLOWING)
+        facts["values"] = page.locator("table.b2b-scorecard td.value").all_inner_texts()
+        facts["chart_text"] = page.locator("div.b2b-chart svg text").all_text_contents()
+    finally:
+        page.close()
+    return facts
+
+
+@pytest.mark.slow
+def test_every_page_fits_1280_px_with_charts_across_the_page(browser: object, built: Built) -> None:
+    """No horizontal scroll on a 1280 px screen; each chart at least 80 % of the content."""
+    for path in sorted(built.out.rglob("*.html")):
+        name = path.relative_to(built.out)
+        facts = _laid_out(browser, path, 1280)
+        assert facts["scroll"] <= facts["client"], f"{name} scrolls sideways: {facts}"
+        narrow = [w for w in facts["charts"] if w < 0.8 * facts["content"]]
+        assert narrow == [], f"{name}: charts {narrow} px of {facts['content']} px"
+
+
+@pytest.mark.slow
+def test_every_page_is_usable_on_a_phone(browser: object, built: Built) -> None:
+    """At 390 px nothing sticks out of the screen except inside its own scroll box."""
+    for path in sorted(built.out.rglob("*.html")):
+        facts = _laid_out(browser, path, 390)
+        name = path.relative_to(built.out)
+        assert facts["overflowing"] == [], f"{name}: {facts['overflowing']}"
+        assert facts["scroll"] <= facts["client"], f"{name} scrolls sideways"
+
+
+#: Amounts as German and Spanish write them: "1.896.347,50 SEK", "1.896.347,50 €".
+_AMOUNT = r"^-?\d{{1,3}}(\.\d{{3}})*,\d{{2}}\u00a0{currency}$"
+_PERCENT = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d\u00a0%$")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("slug", "currency"), [("nordic", "SEK"), ("iberia", "€")])
+def test_numbers_are_written_in_the_clients_locale(
+    browser: object, built: Built, slug: str, currency: str
+) -> None:
+    """nordic is de-DE, iberia es-ES (their demo params): the scorecard, the chart axes."""
+    facts = _laid_out(browser, built.out / slug / "index.html", 1280)
+    amount = re.compile(_AMOUNT.format(currency=re.escape(currency)))
+    values = facts["values"]
+    assert any(amount.match(v) for v in values), values
+    assert any(_PERCENT.match(v) for v in values), values
+    assert not [v for v in values if re.search(r"\d,\d{3}\.\d", v)], values  # no en-US number
+    aov = _laid_out(browser, built.out / slug / "aov.html", 1280)["chart_text"]
+    axis = re.compile(r"^\d{1,3}(\.\d{3})*\u00a0" + re.escape(currency) + "$")
+    assert any(axis.match(t) for t in aov), aov
+    retention = _laid_out(browser, built.out / slug / "retention.html", 1280)["chart_text"]
+    assert any(re.match(r"^\d+\u00a0%$", t) for t in retention), retention[:20]

@@ -202,3 +202,124 @@ def test_quarterly_cohorts_carry_the_series_labels() -> None:
     assert spec["encoding"]["y"]["field"] == "cohort_label"
     rows = next(iter(spec["datasets"].values()))
     assert {r["cohort_label"] for r in rows} == {"FY2023/24 Q4", "FY2024/25 Q1"}
+
+
+# ------------------------------------------------------------------ the glance views
+
+
+def _orders(rows: list[tuple[str, dt.date]]) -> pl.LazyFrame:
+    return pl.LazyFrame(
+        {
+            "customer_id": [c for c, _ in rows],
+            "order_date": [d for _, d in rows],
+            "is_valid": [True] * len(rows),
+            "is_online": [True] * len(rows),
+        }
+    )
+
+
+def _cohort_orders() -> pl.LazyFrame:
+    """Cohort January 2024: a (orders Jan, Feb, Mar), b (Jan, Mar), c (Jan); cohort
+    February: d (Feb, Mar), e (Feb). The window is January to March."""
+    return _orders(
+        [
+            ("a", D(2024, 1, 3)), ("a", D(2024, 2, 3)), ("a", D(2024, 3, 3)),
+            ("b", D(2024, 1, 9)), ("b", D(2024, 3, 9)), ("c", D(2024, 1, 20)),
+            ("d", D(2024, 2, 1)), ("d", D(2024, 3, 1)), ("e", D(2024, 2, 11)),
+        ]
+    )  # fmt: skip
+
+
+def test_cohort_table_adds_a_weighted_average_row() -> None:
+    cohorts = m.cohort_retention(_cohort_orders(), start=D(2024, 1, 1), end=D(2024, 3, 31))
+    got = m.cohort_table(cohorts).collect()
+    average = got.filter(pl.col("row") == "average").select("periods_since", "cohort_size", "value")
+    # offset 0: 3 + 2 customers, all active; offset 1: Jan a (1 of 3) and Feb d (1 of 2)
+    # = 2 of 5; offset 2: Jan only, a and b = 2 of 3
+    assert average.rows() == [(0, 5, 1.0), (1, 5, 0.4), (2, 3, 2 / 3)]
+    cells = got.filter(pl.col("row") == "cohort")
+    assert cells.select("cohort_label", "periods_since", "value").rows() == [
+        ("2024-01", 0, 1.0),
+        ("2024-01", 1, 1 / 3),
+        ("2024-01", 2, 2 / 3),
+        ("2024-02", 0, 1.0),
+        ("2024-02", 1, 0.5),
+    ]
+
+
+def test_retention_curves_average_band_and_latest_cohorts() -> None:
+    cohorts = m.cohort_retention(_cohort_orders(), start=D(2024, 1, 1), end=D(2024, 3, 31))
+    got = m.retention_curves(cohorts, rate="retention_rate", highlight=1, min_points=2).collect()
+    average = got.filter(pl.col("series") == "average")
+    assert average["value"].to_list() == pytest.approx([1.0, 0.4, 2 / 3])
+    # offset 1: the cohorts' values are 1/3 and 1/2: quartiles 1/3 + (1/2 - 1/3)/4, ...
+    low, high = average.row(1, named=True)["low"], average.row(1, named=True)["high"]
+    assert (low, high) == pytest.approx((1 / 3 + 1 / 24, 1 / 3 + 3 / 24))
+    assert average["cohorts"].to_list() == [2, 2, 1]
+    # the latest cohort with two complete points is February's
+    assert got.filter(pl.col("series") != "average")["series"].unique().to_list() == ["2024-02"]
+
+
+def test_change_bands_count_every_band() -> None:
+    ratios = pl.LazyFrame({"r": [0.3, 0.6, 0.8, 0.95, 1.0, 1.05, 1.2, 1.4, 1.9, 2.0, 5.0, None]})
+    got = m.change_bands(ratios, "r").collect()
+    # by hand: changes -70 %, -40 %, -20 %, -5 %, 0, +5 %, +20 %, +40 %, +90 %, +100 %, +400 %
+    assert got["customers"].to_list() == [1, 1, 1, 3, 1, 1, 1, 2]
+    assert got["share"].sum() == pytest.approx(1.0)
+    assert got.select("low", "high").row(0) == (None, -0.5)
+    assert got.select("low", "high").row(7) == (1.0, None)
+
+
+def test_period_retention_by_satisfaction_with_wilson_intervals() -> None:
+    """Monthly. a answers 5 in January and orders Jan-Apr: 3 pairs (Jan, Feb, Mar;
+    April is the window's last period), all retained. b answers 2 in February and orders
+    Jan, Feb, Apr: January has no answer yet (left out), February is not retained.
+    c answers 4 in March, after its only order (January): left out."""
+    orders = _orders(
+        [
+            *(("a", D(2024, month, 5)) for month in (1, 2, 3, 4)),
+            *(("b", D(2024, month, 7)) for month in (1, 2, 4)),
+            ("c", D(2024, 1, 9)),
+        ]
+    )
+    surveys = pl.LazyFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "kind": ["csat"] * 3,
+            "score": [5.0, 2.0, 4.0],
+            "response_date": [D(2024, 1, 10), D(2024, 2, 2), D(2024, 3, 1)],
+        }
+    )
+    got = m.period_retention_by_satisfaction(
+        orders, surveys, start=D(2024, 1, 1), end=D(2024, 4, 30)
+    ).collect()
+    assert got.select("band", "pairs", "retained", "rate").rows() == [
+        ("not satisfied", 1, 0, 0.0),
+        ("satisfied", 3, 3, 1.0),
+    ]
+    # Wilson with n = 3, k = 3: low = 3 / (3 + z^2), high 1
+    z2 = 1.959964**2
+    assert got.row(1, named=True)["low"] == pytest.approx(3 / (3 + z2))
+    assert got.row(1, named=True)["high"] == 1.0
+
+
+def test_adoption_outcomes_follow_the_report_period() -> None:
+    got = m.adoption_outcomes_by_period(_adoption(), calendar=Calendar("quarter")).collect()
+    by_month = m.adoption_outcomes(_adoption()).collect()
+    # the same customers, now counted per quarter
+    assert got["customers"].sum() == by_month["customers"].sum()
+    assert set(got["period_label"]) == {"2024 Q1"}
+    assert got.select("outcome", "customers", "median_days_to_revert").rows() == [
+        ("no later order", 1, None),
+        ("retained online", 1, None),
+        ("reverted to offline", 3, 10.0),
+    ]
+    assert got["share"].to_list() == pytest.approx([0.2, 0.2, 0.6])
+    assert got.columns == [
+        "period_start",
+        "period_label",
+        "outcome",
+        "customers",
+        "median_days_to_revert",
+        "share",
+    ]

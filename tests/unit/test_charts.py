@@ -333,3 +333,63 @@ def test_basket_chart_draws_categories_only_when_known() -> None:
     known = baskets.with_columns(categories_per_order=pl.Series([1.5, 1.0]))
     measures = [r["measure"] for r in rows(charts.basket_chart(frame=known).to_dict())]
     assert measures.count("Lines per order") == measures.count("Categories per order") == 2
+
+
+def test_charts_carry_the_clients_locale_and_take_the_page_width() -> None:
+    aov = pl.DataFrame(
+        {
+            "period_start": [JAN, JAN],
+            "channel": ["online", "offline"],
+            "orders": [3, 5],
+            "average_order_value": [50.0, 200.0],
+        }
+    )
+    spec = charts.aov_by_channel_chart(frame=aov, currency="EUR", locale="de-DE").to_dict()
+    assert spec["width"] == "container"
+    embed = spec["usermeta"]["embedOptions"]
+    assert embed["formatLocale"]["decimal"] == "," and embed["formatLocale"]["thousands"] == "."
+    assert embed["formatLocale"]["currency"] == ["", "\u00a0€"]
+    assert embed["timeFormatLocale"]["months"][2] == "März"
+    # whole amounts in the currency on the axis, from zero; cents in the tooltip
+    assert spec["encoding"]["y"]["axis"]["format"] == "$,.0f"
+    assert spec["encoding"]["y"]["scale"] == {"zero": True}
+    assert spec["encoding"]["y"]["title"] == "Bestellwert EUR"
+    assert spec["title"] == "Durchschnittlicher Bestellwert nach Kanal"
+
+
+def test_faceted_charts_are_sized_by_the_page_script(kpi_series: pl.DataFrame) -> None:
+    spec = charts.kpi_trend_chart(
+        series=kpi_series, kpis=["net_revenue"], currency="EUR", locale="es-ES"
+    ).to_dict()
+    assert spec["usermeta"]["b2bFill"] is True and "width" not in spec
+    assert spec["encoding"]["y"]["axis"]["format"] == "$,.0f"
+    assert spec["encoding"]["row"]["sort"] == ["Ingresos netos"]
+
+
+def test_cohort_table_chart_writes_each_value_and_an_average_row() -> None:
+    table = pl.DataFrame(
+        {
+            "row": ["cohort", "cohort", "average"],
+            "cohort_label": ["2024-01", "2024-01", None],
+            "cohort_size": [1234, 1234, 1234],
+            "periods_since": [0, 1, 0],
+            "value": [1.0, 0.25, 1.0],
+            "cell": ["complete", "partial", "complete"],
+        }
+    )
+    spec = charts.cohort_table_chart(frame=table, locale="de-DE").to_dict()
+    cells, labels = spec["layer"]
+    assert cells["mark"]["type"] == "rect" and labels["mark"]["type"] == "text"
+    assert labels["encoding"]["text"] == {"field": "value", "format": ".0%", "type": "quantitative"}
+    data = spec["datasets"][spec["data"]["name"]] if "data" in spec else rows(cells)
+    assert [r["row_label"] for r in data] == ["2024-01 · 1.234", "2024-01 · 1.234", "Durchschnitt"]
+    assert [r["partial"] for r in data] == [False, True, False]
+
+
+def test_change_chart_has_no_log_axis_and_names_bands_as_percentages() -> None:
+    bands = m.change_bands(pl.LazyFrame({"r": [0.4, 1.0, 3.0]}), "r")
+    spec = charts.aov_change_chart(frame=bands, kind="shift", locale="es-ES").to_dict()
+    assert "log" not in json.dumps(spec)
+    names = [r["change"] for r in rows(spec)]
+    assert names[0] == "< -50%" and names[3] == "-10% … +10%" and names[-1] == "≥ +100%"
+    assert [r["customers"] for r in rows(spec)] == [1, 0, 0, 1, 0, 0, 0, 1]

@@ -46,7 +46,7 @@ def test_scorecard_escapes_and_explains() -> None:
     assert 'class="up good"' in page
     assert "Orders: 70 in 2024-02; up 30 on 2024-01 (95% interval +9 to +51)" in page
     # the last period's value and the window's value sit in their own columns
-    assert '<td class="value">70 (2024-02)</td>' in page and '<td class="value">111</td>' in page
+    assert '<td class="value">70 (2024-02)</td>' in page and '<td class="value window" data-label="Window">111</td>' in page
 
 
 def test_no_arrow_for_a_change_within_its_uncertainty() -> None:
@@ -72,7 +72,7 @@ def test_retention_story_leads_the_scorecard() -> None:
         "trends": {},
     }
     page = narrative.scorecard_html(doc, keys=["customer_retention_rate"])
-    assert "<td>Repeat rate over the window</td>" in page
+    assert '<td class="label">Repeat rate over the window</td>' in page
     assert narrative.kpi_sentence(doc, "customer_retention_rate") == (
         "Repeat rate over the window 2024-01-01 to 2024-03-31: 97.0% of 930 customers; the "
         "articles' customer retention rate: customers with 2+ orders in the window / customers "

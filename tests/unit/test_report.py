@@ -87,7 +87,8 @@ def test_client_page_in_the_clients_language_and_a_failure_says_where_to_look() 
     assert '<html lang="de">' in page
     assert "01.01.2024 bis 31.12.2024 · Monatsreihe · Beträge in EUR" in page
     assert ">Kundenbindung</a>" in page and "<h2>Seiten</h2>" in page
-    assert '<td class="value">25,0\u00a0%</td>' in page
+    # the window's value, in its column (labelled for the phone layout)
+    assert '<td class="value window" data-label="Gesamtzeitraum">25,0\u00a0%</td>' in page
     failed = client_page(_result("b", None, error="kpis: InputError: no orders"))  # type: ignore[arg-type]
     assert "Look at the params file params/b.yaml" in failed
     assert "kpis.json" not in failed and " to  · " not in failed and "ly series" not in failed

@@ -254,9 +254,9 @@ def _scorecard_row(doc: dict[str, Any], key: str) -> dict[str, Any]:
     locale = doc.get("locale", i18n.DEFAULT)
     value = doc["kpis"].get(key) if info.headline else None
     entry = trend(doc, key) if key not in WINDOW_ONLY else None
-    last = NONE
+    last, period = NONE, None
     if entry is not None:
-        last = f"{format_value(entry['value'], info.unit, currency, locale)} ({entry['period']})"
+        last, period = format_value(entry["value"], info.unit, currency, locale), entry["period"]
     window = format_value(value, info.unit, currency, locale) if info.headline else NONE
     if value is not None and headline_immature(doc, key):
         window += " (immature)"
@@ -267,6 +267,7 @@ def _scorecard_row(doc: dict[str, Any], key: str) -> dict[str, Any]:
         "key": key,
         "label": label,
         "value": last,
+        "period": period,
         "window": window,
         "arrow": _arrow(doc, key, info.unit, currency, locale),
         "sentence": kpi_sentence(doc, key),

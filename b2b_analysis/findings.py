@@ -310,7 +310,7 @@ def _effort_findings(doc: dict[str, Any]) -> Iterator[Finding]:
         hours=i18n.format_decimal(hours, locale, 0),
         small=i18n.format_decimal(small, locale, 0),
         orders=i18n.format_count(round(moved), locale),
-        minutes=i18n.format_plain(effort.get("offline_order_minutes"), locale),
+        minutes=i18n.format_plain(effort["offline_order_minutes"], locale),
         **dates,
     )
     offline = (doc.get("kpis") or {}).get("orders") or 0

@@ -248,7 +248,7 @@ def _note(
         history = " " + i18n.text(dated.after, locale)
     return i18n.plural(
         "note.outside",
-        sides.get_column("rows").sum(),
+        int(sides.get_column("rows").sum()),
         locale,
         rows=parts[0],
         start=i18n.format_date(lo, locale),

@@ -46,7 +46,10 @@ def test_scorecard_escapes_and_explains() -> None:
     assert 'class="up good"' in page
     assert "Orders: 70 in 2024-02; up 30 on 2024-01 (95% interval +9 to +51)" in page
     # the last period's value and the window's value sit in their own columns
-    assert '<td class="value">70 (2024-02)</td>' in page and '<td class="value window" data-label="Window">111</td>' in page
+    assert (
+        '<td class="value">70 (2024-02)</td>' in page
+        and '<td class="value window" data-label="Window">111</td>' in page
+    )
 
 
 def test_no_arrow_for_a_change_within_its_uncertainty() -> None:

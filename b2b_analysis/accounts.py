@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from b2b_analysis import i18n
 from b2b_analysis import metrics as m
 from b2b_analysis.config import Overdue
 from b2b_analysis.periods import MONTHLY, Calendar
@@ -449,22 +450,43 @@ def lists(
     return out
 
 
-def cell_text(value: Any, kind: ColumnKind) -> str:
-    """A list's value for people, by its column's kind (:data:`COLUMNS`); not escaped.
+def cell_text(value: Any, kind: ColumnKind, locale: str = i18n.DEFAULT) -> str:
+    """A list's value for people, by its column's kind (:data:`COLUMNS`), written as
+    ``locale`` writes numbers and dates (:mod:`b2b_analysis.i18n`); not escaped.
 
     >>> cell_text(1234.5, "money"), cell_text(4.5, "days"), cell_text(12.0, "days")
     ('1,234.50', '4.5', '12')
     >>> cell_text(None, "date"), cell_text(dt.date(2025, 1, 2), "date"), cell_text(1200, "count")
     ('—', '2025-01-02', '1,200')
+    >>> cell_text(1234.5, "money", "de-DE"), cell_text(4.5, "days", "de-DE")
+    ('1.234,50', '4,5')
+    >>> cell_text(12.0, "days", "es-ES"), cell_text("2025-01-02", "date", "es-ES")
+    ('12', '2 ene 2025')
     """
     if value is None:
         return "—"
+    if locale != i18n.DEFAULT:
+        return _local_cell(value, kind, locale)
     if kind == "money":
         return f"{value:,.2f}"
     if kind in ("count", "days") and isinstance(value, int):
         return f"{value:,}"
     if kind == "days":
         return f"{value:,.1f}".removesuffix(".0")
+    return str(value)
+
+
+def _local_cell(value: Any, kind: ColumnKind, locale: str) -> str:
+    """:func:`cell_text` in a locale other than the default one."""
+    if kind == "money":
+        return i18n.format_decimal(value, locale, 2)
+    if kind in ("count", "days") and isinstance(value, int):
+        return i18n.format_count(value, locale)
+    if kind == "days":
+        digits = 0 if round(value, 1) == round(value) else 1
+        return i18n.format_decimal(value, locale, digits)
+    if kind == "date" and isinstance(value, (dt.date, str)):
+        return i18n.format_date(value, locale)
     return str(value)
 
 

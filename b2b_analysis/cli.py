@@ -180,6 +180,7 @@ def _print_csv(doc: dict[str, Any], *, series: bool) -> None:
 
 
 def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
+    from b2b_analysis.i18n import text
     from b2b_analysis.registry import KPIS
     from b2b_analysis.trends import headline_immature
 
@@ -199,7 +200,8 @@ def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
         definition = info.definition + (f" [dim](null: {note})[/]" if note else "")
         value = _format_value(doc["kpis"][key], info.unit, currency, locale)
         if doc["kpis"][key] is not None and headline_immature(doc, key):
-            value += " (immature)"  # includes periods too recent to be final (docs/kpis.md)
+            # includes periods too recent to be final (docs/kpis.md)
+            value += " " + text("scorecard.immature", locale)
         table.add_row(info.label, value, definition)
     out.print(table)
 

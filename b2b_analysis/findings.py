@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from b2b_analysis import i18n
 from b2b_analysis.registry import REGISTRY
 
 __all__ = ["FEWEST", "MOST", "Finding", "findings"]
@@ -67,35 +68,23 @@ class Finding:
         return asdict(self)
 
 
-def _fmt(value: float | int | None, unit: str, currency: str) -> str:
+def _locale(doc: dict[str, Any]) -> str:
+    """The document's locale: its sentences' language and number formats."""
+    return str(doc.get("locale") or i18n.DEFAULT)
+
+
+def _fmt(value: float | int | None, unit: str, currency: str, locale: str) -> str:
     from b2b_analysis.narrative import format_value
 
-    return format_value(value, unit, currency)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
+    return format_value(value, unit, currency, locale)
 
 
 # ------------------------------------------------------------------ account lists
 
-#: The sentence of each account list: ``{who}`` is the number of accounts,
-#: ``{money}`` the revenue at stake, ``{last}``/``{before}`` the window's last two periods.
-_ACCOUNT_SENTENCES: dict[str, str] = {
-    "reverted": (
-        "{who} with {money} of revenue at stake went back to ordering offline after "
-        "trying the webshop{median}."
-    ),
-    "overdue": "{who} are overdue on their usual ordering cycle, with {money} of revenue at stake.",
-    "lapsed": (
-        "{who} that ordered in {before} did not order in {last} ({money} of revenue at stake)."
-    ),
-    "reactivated": "{who} came back in {last} after a break, worth {money} of revenue.",
-    "adopters": (
-        "{who} placed their first online order in {last}, worth {money} of revenue: "
-        "a moment for onboarding follow-up."
-    ),
-}
+#: The account lists with a sentence (``finding.accounts.<name>`` in the catalogues):
+#: ``{who}`` is the number of accounts, ``{money}`` the revenue at stake,
+#: ``{last}``/``{before}`` the window's last two periods.
+_ACCOUNT_LISTS = ("reverted", "overdue", "lapsed", "reactivated", "adopters")
 
 
 def _last_two_periods(doc: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -106,19 +95,22 @@ def _last_two_periods(doc: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _account_findings(doc: dict[str, Any]) -> Iterator[Finding]:
-    currency = doc.get("currency", "")
+    currency, locale = doc.get("currency", ""), _locale(doc)
     last, before = _last_two_periods(doc)
-    for name, template in _ACCOUNT_SENTENCES.items():
+    for name in _ACCOUNT_LISTS:
         summary = (doc.get("accounts") or {}).get(name) or {}
         count = summary.get("count") or 0
         if count <= 0:
             continue
         money = summary.get("revenue_at_stake")
         median = summary.get("median_days")
-        sentence = template.format(
-            who=_count(count, "account", "accounts"),
-            money=_fmt(money, "money", currency),
-            median=f" (median {median:,.0f} days)" if median is not None else "",
+        days = None if median is None else i18n.format_decimal(median, locale, 0)
+        sentence = i18n.text(
+            "finding.accounts." + name,
+            locale,
+            who=i18n.plural("accounts.count", count, locale),
+            money=_fmt(money, "money", currency, locale),
+            median="" if days is None else " " + i18n.text("finding.median", locale, days=days),
             last=last,
             before=before,
         )
@@ -127,29 +119,34 @@ def _account_findings(doc: dict[str, Any]) -> Iterator[Finding]:
 
 # ------------------------------------------------------------------ trends
 
-_WHICH = {"previous": "the period before", "year_earlier": "a year earlier"}
+#: The two comparisons, with the words naming them (``finding.which.<name>``).
+_WHICH = ("previous", "year_earlier")
 
 
-def _change_words(change: float, unit: str, currency: str) -> str:
+def _change_words(change: float, unit: str, currency: str, locale: str) -> str:
+    """The size of a change: ``3.1 points``, ``40``, ``1,200.00 EUR``."""
     size = abs(change)
     if unit == "rate":
-        amount = f"{size * 100:.1f} points"
-    elif unit == "count":
-        amount = f"{round(size):,}"
-    else:
-        amount = _fmt(size, unit, currency)
-    return ("rose " if change > 0 else "fell ") + amount
+        return i18n.text("unit.points", locale, n=i18n.format_decimal(size * 100, locale, 1))
+    if unit == "count":
+        return i18n.format_count(round(size), locale)
+    return _fmt(size, unit, currency, locale)
 
 
-def _interval_words(low: float | None, high: float | None, unit: str, currency: str) -> str:
+def _interval_words(
+    low: float | None, high: float | None, unit: str, currency: str, locale: str
+) -> str:
     if low is None or high is None:
         return ""
 
     def signed(x: float) -> str:
-        text = f"{abs(x) * 100:.1f}" if unit == "rate" else _fmt(abs(x), unit, currency)
+        if unit == "rate":
+            text = i18n.format_decimal(abs(x) * 100, locale, 1)
+        else:
+            text = _fmt(abs(x), unit, currency, locale)
         return ("+" if x >= 0 else "-") + text
 
-    return f"; 95% interval of the change {signed(low)} to {signed(high)}"
+    return i18n.text("finding.interval", locale, low=signed(low), high=signed(high))
 
 
 #: What n counts for the KPIs whose registry entry has no interval (and so no ``n``):
@@ -164,13 +161,14 @@ _N_NOUNS = {
 }
 
 
-def _n_words(key: str, n: int | None) -> str:
+def _n_words(key: str, n: int | None, locale: str = i18n.DEFAULT) -> str:
     """``n = 1,234 orders``: the sample size and what it counts (the registry's words,
-    without their parenthetical remarks)."""
+    without their parenthetical remarks; other languages: ``finding.n.<key>``)."""
     if n is None:
         return ""
     counted = (REGISTRY[key].n or _N_NOUNS.get(key, "orders")).split(" (")[0]
-    return f"n = {n:,} {counted}"
+    noun = i18n.worded(f"finding.n.{key}", counted, locale)
+    return i18n.text("finding.n", locale, n=i18n.format_count(n, locale), noun=noun)
 
 
 def _trend_finding(doc: dict[str, Any], key: str, which: str) -> Finding | None:
@@ -178,23 +176,29 @@ def _trend_finding(doc: dict[str, Any], key: str, which: str) -> Finding | None:
     other = trend.get(which)
     if not other or not other.get("significant") or trend.get("mature") is False:
         return None
-    kpi, currency = REGISTRY[key], doc.get("currency", "")
+    kpi, currency, locale = REGISTRY[key], doc.get("currency", ""), _locale(doc)
     value, base, change = trend.get("value"), other.get("value"), other.get("change")
     if value is None or base is None or change is None:
         return None
     evidence = ", ".join(
         part
         for part in (
-            _n_words(key, trend.get("n")),
-            _interval_words(other.get("low"), other.get("high"), kpi.unit, currency).lstrip("; "),
+            _n_words(key, trend.get("n"), locale),
+            _interval_words(other.get("low"), other.get("high"), kpi.unit, currency, locale),
         )
         if part
     )
-    sentence = (
-        f"{kpi.label} {_change_words(change, kpi.unit, currency)} in {trend.get('period')} "
-        f"against {other.get('period')} ({_WHICH[which]}), from "
-        f"{_fmt(base, kpi.unit, currency)} to {_fmt(value, kpi.unit, currency)}"
-        + (f" ({evidence})." if evidence else ".")
+    sentence = i18n.text(
+        "finding.trend." + ("up" if change > 0 else "down"),
+        locale,
+        label=i18n.kpi_label(key, locale),
+        amount=_change_words(change, kpi.unit, currency, locale),
+        period=trend.get("period"),
+        base_period=other.get("period"),
+        which=i18n.text("finding.which." + which, locale),
+        base=_fmt(base, kpi.unit, currency, locale),
+        value=_fmt(value, kpi.unit, currency, locale),
+        evidence=f" ({evidence})" if evidence else "",
     )
     money = abs(change) if kpi.unit == "money" and kpi.direction != "neutral" else None
     effect = abs(change) / abs(base) if base else None
@@ -224,11 +228,8 @@ def _trend_findings(doc: dict[str, Any]) -> Iterator[Finding]:
 
 # ------------------------------------------------------------------ bridge and effort
 
-_PARTS = {
-    "customers": "the number of customers",
-    "orders_per_customer": "orders per customer",
-    "aov": "average order value",
-}
+#: The bridge's parts, largest first in the sentence (``finding.part.<name>``).
+_PARTS = ("customers", "orders_per_customer", "aov")
 
 
 def _bridge_finding(doc: dict[str, Any], which: str) -> Finding | None:
@@ -237,10 +238,16 @@ def _bridge_finding(doc: dict[str, Any], which: str) -> Finding | None:
     if not bridge or not revenue_trend.get("significant"):
         return None
     currency, change = doc.get("currency", ""), bridge.get("change") or 0.0
+    locale = _locale(doc)
     parts = bridge.get("parts") or {}
     ranked = sorted(parts.items(), key=lambda kv: -abs(kv[1] or 0.0))
     split = ", ".join(
-        f"{'+' if (v or 0) >= 0 else '-'}{_fmt(abs(v or 0.0), 'money', currency)} from {_PARTS[k]}"
+        i18n.text(
+            "finding.bridge.part",
+            locale,
+            amount=("+" if (v or 0) >= 0 else "-") + _fmt(abs(v or 0.0), "money", currency, locale),
+            part=i18n.text("finding.part." + k, locale),
+        )
         for k, v in ranked
         if k in _PARTS
     )
@@ -249,15 +256,20 @@ def _bridge_finding(doc: dict[str, Any], which: str) -> Finding | None:
     evidence = ", ".join(
         part
         for part in (
-            _n_words("net_revenue", n),
-            _interval_words(low, high, "money", currency).lstrip("; "),
+            _n_words("net_revenue", n, locale),
+            _interval_words(low, high, "money", currency, locale),
         )
         if part
     )
-    sentence = (
-        f"Net revenue {'rose' if change > 0 else 'fell'} {_fmt(abs(change), 'money', currency)} "
-        f"in {bridge.get('period')} against {bridge.get('base_period')} ({_WHICH[which]}"
-        f"{', ' + evidence if evidence else ''}): {split}."
+    sentence = i18n.text(
+        "finding.bridge." + ("up" if change > 0 else "down"),
+        locale,
+        amount=_fmt(abs(change), "money", currency, locale),
+        period=bridge.get("period"),
+        base_period=bridge.get("base_period"),
+        which=i18n.text("finding.which." + which, locale),
+        evidence=", " + evidence if evidence else "",
+        split=split,
     )
     base = bridge.get("base_revenue")
     return Finding(
@@ -287,11 +299,19 @@ def _effort_findings(doc: dict[str, Any]) -> Iterator[Finding]:
     if not hours or hours <= 0 or not moved:
         return
     small = effort.get("small_order_hours") or 0.0
-    window = doc.get("window") or {}
-    sentence = (
-        f"Orders that moved online freed about {hours:,.0f} hours of the sales team's time "
-        f"from {window.get('start')} to {window.get('end')} ({small:,.0f} of them from small "
-        f"orders): {round(moved):,} orders at {effort.get('offline_order_minutes'):g} minutes each."
+    window, locale = doc.get("window") or {}, _locale(doc)
+    dates = {
+        side: None if window.get(side) is None else i18n.format_date(str(window[side]), locale)
+        for side in ("start", "end")
+    }
+    sentence = i18n.text(
+        "finding.effort",
+        locale,
+        hours=i18n.format_decimal(hours, locale, 0),
+        small=i18n.format_decimal(small, locale, 0),
+        orders=i18n.format_count(round(moved), locale),
+        minutes=i18n.format_plain(effort["offline_order_minutes"], locale),
+        **dates,
     )
     offline = (doc.get("kpis") or {}).get("orders") or 0
     yield Finding(
@@ -311,12 +331,15 @@ def _no_clear_change(doc: dict[str, Any], key: str) -> Finding | None:
     previous = trend.get("previous")
     if not previous or previous.get("significant") or trend.get("value") is None:
         return None
-    kpi = REGISTRY[key]
-    n = trend.get("n")
-    evidence = f" ({_n_words(key, n)})" if n is not None else ""
-    sentence = (
-        f"{kpi.label}: no clear change in {trend.get('period')} against "
-        f"{previous.get('period')}{evidence}."
+    n, locale = trend.get("n"), _locale(doc)
+    evidence = f" ({_n_words(key, n, locale)})" if n is not None else ""
+    sentence = i18n.text(
+        "finding.no_clear_change",
+        locale,
+        label=i18n.kpi_label(key, locale),
+        period=trend.get("period"),
+        base_period=previous.get("period"),
+        evidence=evidence,
     )
     return Finding(
         "no_clear_change",

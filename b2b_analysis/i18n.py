@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,13 @@ __all__ = [
     "format_decimal",
     "format_money",
     "format_percent",
+    "format_plain",
+    "format_signed",
     "kpi_label",
     "language",
+    "plural",
     "text",
+    "worded",
 ]
 
 #: The locale of a params file without a ``locale`` key.
@@ -117,13 +122,24 @@ def kpi_label(key: str, locale: str = DEFAULT) -> str:
     """
     from b2b_analysis.registry import REGISTRY
 
+    info = REGISTRY.get(key)
+    english = info.label if info is not None else key.replace("_", " ").capitalize()
+    return worded(f"kpi.{key}", english, locale)
+
+
+def worded(key: str, english: str, locale: str = DEFAULT) -> str:
+    """``english`` in the language of ``locale``: for a word whose English lives in the
+    code (a registry label, a column's label), other languages hold ``key``.
+
+    >>> worded("kpi.orders", "Orders", "de-DE"), worded("kpi.orders", "Orders")
+    ('Bestellungen', 'Orders')
+    """
     lang = language(locale)
     if lang != "en":
-        found = catalogue(lang).get(f"kpi.{key}")
+        found = catalogue(lang).get(key)
         if found is not None:
             return found
-    info = REGISTRY.get(key)
-    return info.label if info is not None else key.replace("_", " ").capitalize()
+    return english
 
 
 def format_decimal(value: float, locale: str = DEFAULT, digits: int = 1) -> str:
@@ -136,6 +152,29 @@ def format_decimal(value: float, locale: str = DEFAULT, digits: int = 1) -> str:
         return f"{value:,.{digits}f}"
     pattern = _digits_pattern(_locale(locale).decimal_formats[None].pattern, digits)
     return babel.numbers.format_decimal(value, format=pattern, locale=_locale(locale))
+
+
+def format_signed(value: float, locale: str = DEFAULT, digits: int = 1) -> str:
+    """``value`` with its sign always written (``+1,234.5``, ``-0.3``; ``+1.234,5`` in German).
+
+    >>> format_signed(1234.5), format_signed(-0.25, "es-ES", 2), format_signed(-0.0)
+    ('+1,234.5', '-0,25', '-0.0')
+    """
+    if _is_default(locale):
+        return f"{value:+,.{digits}f}"
+    sign = "-" if math.copysign(1.0, value) < 0 else "+"
+    return sign + format_decimal(abs(value), locale, digits)
+
+
+def format_plain(value: float, locale: str = DEFAULT) -> str:
+    """A number with as few fraction digits as it needs (``7.5``, ``15``; ``7,5`` in German).
+
+    >>> format_plain(7.5), format_plain(15.0), format_plain(7.5, "de-DE")
+    ('7.5', '15', '7,5')
+    """
+    if _is_default(locale):
+        return f"{value:g}"
+    return babel.numbers.format_decimal(value, locale=_locale(locale))
 
 
 def format_count(value: float, locale: str = DEFAULT) -> str:
@@ -264,3 +303,18 @@ def text(key: str, locale: str = DEFAULT, /, **fields: Any) -> str:
     if found is None:
         found = catalogue("en")[key]
     return found.format(**fields) if fields else found
+
+
+def plural(key: str, count: float, locale: str = DEFAULT, /, **fields: Any) -> str:
+    """The report text ``key.one`` or ``key.other``, by the plural rule (CLDR, via babel)
+    of ``locale``'s language for ``count``; ``{n}`` is ``count`` written as a whole number
+    (:func:`format_count`) unless ``fields`` give it.
+
+    >>> plural("accounts.count", 1, "de-DE"), plural("accounts.count", 1200, "de-DE")
+    ('1 Kunde', '1.200 Kunden')
+    >>> plural("accounts.count", 1), plural("accounts.count", 0)
+    ('1 account', '0 accounts')
+    """
+    form = _locale(locale).plural_form(abs(count))
+    fields.setdefault("n", format_count(count, locale))
+    return text(f"{key}.{'one' if form == 'one' else 'other'}", locale, **fields)

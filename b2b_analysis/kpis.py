@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from b2b_analysis import accounts as acc
+from b2b_analysis import i18n
 from b2b_analysis import metrics as m
 from b2b_analysis import trends as tr
 from b2b_analysis.bridge import Drivers, drivers
@@ -159,28 +160,32 @@ def _json_value(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class _Dated:
-    """How a table's rows are placed in time and what they are worth, for its note."""
+    """How a table's rows are placed in time and what they are worth, for its note
+    (its words are the catalogues' ``note.outside.*``, :mod:`b2b_analysis.i18n`)."""
 
     date: str
+    #: the rows, counted (``note.outside.table.<name>``, a plural)
     noun: str
     value: str | None = None
-    #: how the value is written: ``{amount}`` is the value with its currency
-    worth: str = "{amount}"
-    after: str = ""
+    #: how the value is written (``{amount}`` is the value with its currency), or
+    #: ``None`` for the amount alone
+    worth: str | None = None
+    #: what is said when rows lie before the window
+    after: str | None = None
 
 
 #: The tables whose rows outside the window get a note, by name (the note's key).
 OUTSIDE_WINDOW: dict[str, _Dated] = {
     "orders": _Dated(
         "order_date",
-        "order",
+        "note.outside.table.orders",
         "revenue",
-        "gross value {amount}",
-        " (orders before the window still count as customer history)",
+        "note.outside.gross",
+        "note.outside.history",
     ),
-    "visits": _Dated("visit_date", "visit"),
-    "surveys": _Dated("response_date", "survey response"),
-    "investments": _Dated("date", "investment", "amount"),
+    "visits": _Dated("visit_date", "note.outside.table.visits"),
+    "surveys": _Dated("response_date", "note.outside.table.surveys"),
+    "investments": _Dated("date", "note.outside.table.investments", "amount"),
 }
 
 
@@ -197,25 +202,58 @@ def _outside(frame: pl.LazyFrame, dated: _Dated, lo: dt.date, hi: dt.date) -> pl
     )
 
 
+def _side(
+    rows: int, first: dt.date, last: dt.date, value: Any, dated: _Dated, currency: str, locale: str
+) -> str:
+    """``12 orders (gross value 1,234.50 EUR) from 2023-12-01 to 2023-12-31``."""
+    worth = ""
+    if dated.value is not None:
+        amount = f"{value:,.2f} {currency}"  # the toolkit's own style, to the character
+        if locale != i18n.DEFAULT:
+            amount = i18n.format_money(value, currency, locale)
+        worth = " (" + (i18n.text(dated.worth, locale, amount=amount) if dated.worth else amount)
+        worth += ")"
+    if first == last:
+        span = i18n.text("note.outside.on", locale, day=i18n.format_date(first, locale))
+    else:
+        span = i18n.text(
+            "note.outside.span",
+            locale,
+            first=i18n.format_date(first, locale),
+            last=i18n.format_date(last, locale),
+        )
+    return f"{i18n.plural(dated.noun, rows, locale)}{worth} {span}"
+
+
 def _note(
-    sides: pl.DataFrame, dated: _Dated, lo: dt.date, hi: dt.date, currency: str
+    sides: pl.DataFrame,
+    dated: _Dated,
+    lo: dt.date,
+    hi: dt.date,
+    currency: str,
+    locale: str = i18n.DEFAULT,
 ) -> str | None:
-    """One sentence on the rows outside the window, or ``None`` when there are none."""
-    parts = []
-    for _after, rows, first, last, value in sides.iter_rows():
-        noun = dated.noun + ("s" if rows != 1 else "")
-        worth = ""
-        if dated.value is not None:
-            worth = " (" + dated.worth.format(amount=f"{value:,.2f} {currency}") + ")"
-        span = f"on {first}" if first == last else f"from {first} to {last}"
-        parts.append(f"{rows:,} {noun}{worth} {span}")
+    """One sentence on the rows outside the window, or ``None`` when there are none,
+    in the language and number formats of ``locale``."""
+    parts = [
+        _side(rows, first, last, value, dated, currency, locale)
+        for _after, rows, first, last, value in sides.iter_rows()
+    ]
     if not parts:
         return None
-    verb = "is" if sides.get_column("rows").sum() == 1 else "are"
-    history = dated.after if not sides.get_column("after").all() else ""
-    return (
-        f"{' and '.join(parts)} {verb} outside the analysis window ({lo} to {hi}) "
-        f"and left out of its KPIs{history}."
+    if len(parts) == 2:
+        parts = [i18n.text("note.outside.both", locale, before=parts[0], after=parts[1])]
+    history = ""
+    if dated.after is not None and not sides.get_column("after").all():
+        history = " " + i18n.text(dated.after, locale)
+    return i18n.plural(
+        "note.outside",
+        int(sides.get_column("rows").sum()),
+        locale,
+        rows=parts[0],
+        start=i18n.format_date(lo, locale),
+        end=i18n.format_date(hi, locale),
+        history=history,
     )
 
 
@@ -231,7 +269,7 @@ def window_notes(data: ClientData[Any], lo: dt.date, hi: dt.date) -> dict[str, s
     queries = [_outside(frame, OUTSIDE_WINDOW[name], lo, hi) for name, frame in present.items()]
     notes = {}
     for name, sides in zip(present, pl.collect_all(queries, engine=data.engine), strict=True):
-        note = _note(sides, OUTSIDE_WINDOW[name], lo, hi, data.params.currency)
+        note = _note(sides, OUTSIDE_WINDOW[name], lo, hi, data.params.currency, data.params.locale)
         if note is not None:
             notes[name] = note
     return notes

@@ -49,10 +49,9 @@ SCORECARD_LABELS = {
     "customer_retention_rate": "scorecard.repeat_rate",
 }
 #: KPIs the scorecard presents by their window value only (no period, no arrow), with
-#: what the sentence says they are.
+#: the catalogue entry of what the sentence says they are.
 WINDOW_ONLY = {
-    "customer_retention_rate": "the articles' customer retention rate: customers with 2+ "
-    "orders in the window / customers with 1+, not a rate per period",
+    "customer_retention_rate": "sentence.window_only.customer_retention_rate",
 }
 
 
@@ -84,21 +83,30 @@ def format_value(value: Any, unit: str, currency: str = "", locale: str = i18n.D
     return i18n.format_decimal(value, locale, 1)
 
 
-def _signed(value: float, unit: str) -> str:
-    """A bound of a change's interval, signed, in the KPI's unit (rates in points)."""
+def _signed(value: float, unit: str, currency: str = "", locale: str = i18n.DEFAULT) -> str:
+    """A bound of a change's interval, signed, in the KPI's unit (rates in points); an
+    amount carries its currency except in the default locale (the bounds' end does)."""
     if unit == "rate":
-        return f"{value * 100:+.1f}"
-    if unit == "money":
-        return f"{value:+,.2f}"
-    if unit == "count":
-        return f"{value:+,.0f}"
-    return f"{value:+,.1f}"
+        return i18n.format_signed(value * 100, locale, 1)
+    if unit == "money" and locale != i18n.DEFAULT:
+        return ("-" if value < 0 else "+") + i18n.format_money(abs(value), currency, locale)
+    digits = {"money": 2, "count": 0}.get(unit, 1)
+    return i18n.format_signed(value, locale, digits)
+
+
+def _bounds(comparison: dict[str, Any], unit: str, currency: str, locale: str) -> str:
+    """The 95 % interval of a change: ``+17 to +63``, ``+1.20 to +3.40 EUR``."""
+    low, high = (_signed(comparison[k], unit, currency, locale) for k in ("low", "high"))
+    bounds = i18n.text("sentence.bounds", locale, low=low, high=high)
+    if unit == "money" and locale == i18n.DEFAULT:
+        bounds += f" {currency}".rstrip()
+    return bounds
 
 
 def _change_text(change: float, unit: str, currency: str, locale: str = i18n.DEFAULT) -> str:
     size = abs(change)
     if unit == "rate":
-        return f"{i18n.format_decimal(size * 100, locale, 1)} points"
+        return i18n.text("unit.points", locale, n=i18n.format_decimal(size * 100, locale, 1))
     if unit == "money":
         return i18n.format_money(size, currency, locale)
     if unit == "count":
@@ -134,53 +142,92 @@ NONE = "\u2013"
 _ARROWS = {"up": "\u25b2", "down": "\u25bc", "flat": "\u25b6"}
 
 
-def _n_text(key: str, n: Any) -> str:
+#: The words before a sample size, by the KPI's interval kind (other kinds: "from").
+_N_WORDS = {"wilson": "sentence.n.of", None: "sentence.n.over"}
+#: The clause when a comparison has no period to compare with.
+_NOTHING_TO_COMPARE = {
+    "previous": "sentence.previous.none",
+    "year_earlier": "sentence.year_earlier.none",
+}
+
+
+def _n_text(key: str, n: Any, locale: str = i18n.DEFAULT) -> str:
     """The sample size: " of 1,830 orders" (a proportion), " over 1,830 orders" (money),
     " from 80 answers" (a score or median); nothing for a count (it is its own n)."""
     info = REGISTRY[key]
     if n is None or info.unit == "count":
         return ""
-    word = "of" if info.interval == "wilson" else "over" if info.interval is None else "from"
-    return f" {word} {int(n):,} {N_NOUNS.get(key, 'cases')}"
+    if key in N_NOUNS:
+        noun = i18n.worded(f"n.{key}", N_NOUNS[key], locale)
+    else:
+        noun = i18n.text("n.cases", locale)
+    words = _N_WORDS.get(info.interval, "sentence.n.from")
+    return " " + i18n.text(words, locale, n=i18n.format_count(int(n), locale), noun=noun)
 
 
-def _comparison_text(key: str, comparison: dict[str, Any] | None, what: str, currency: str) -> str:
-    """One clause on a comparison: a change only when its interval excludes 0."""
+def _comparison_text(
+    key: str, comparison: dict[str, Any] | None, which: str, currency: str, locale: str
+) -> str:
+    """One clause on a comparison (``which``: ``previous`` or ``year_earlier``): a change
+    only when its interval excludes 0."""
     unit = REGISTRY[key].unit
     if comparison is None:
-        return f"no {what} to compare"
+        return i18n.text(_NOTHING_TO_COMPARE[which], locale)
     period = comparison["period"]
+    size = _change_text(comparison["change"], unit, currency, locale)
     if comparison["low"] is None or comparison["high"] is None:
-        size = _change_text(comparison["change"], unit, currency)
-        return f"{comparison['direction']} {size} on {period} (no interval: not tested)"
+        return i18n.text(
+            "sentence.untested." + comparison["direction"], locale, size=size, period=period
+        )
     if not comparison["significant"]:
-        return f"no clear change on {period}"
-    size = _change_text(comparison["change"], unit, currency)
-    bounds = f"{_signed(comparison['low'], unit)} to {_signed(comparison['high'], unit)}"
-    bounds += f" {currency}".rstrip() if unit == "money" else ""
-    return f"{comparison['direction']} {size} on {period} (95% interval {bounds})"
+        return i18n.text("sentence.no_clear_change", locale, period=period)
+    bounds = _bounds(comparison, unit, currency, locale)
+    return i18n.text(
+        "sentence.change." + comparison["direction"],
+        locale,
+        size=size,
+        period=period,
+        bounds=bounds,
+    )
 
 
-def _immature_text(doc: dict[str, Any], key: str) -> str:
+def _immature_text(doc: dict[str, Any], key: str, locale: str = i18n.DEFAULT) -> str:
     """The clause naming the KPI's immature periods, or ``""``."""
     entry = (doc.get("maturity") or {}).get("kpis", {}).get(key) or {}
     periods = entry.get("immature_periods") or []
     if not periods:
         return ""
-    which = f"{periods[0]} is" if len(periods) == 1 else f"{periods[0]} to {periods[-1]} are"
     days = entry.get("follow_up_days")
-    return f"{which} immature (under {days} days of follow-up) and not compared"
+    if days is not None and locale != i18n.DEFAULT:
+        days = i18n.format_count(days, locale)
+    if len(periods) == 1:
+        return i18n.text("sentence.immature.one", locale, period=periods[0], days=days)
+    return i18n.text(
+        "sentence.immature.span", locale, first=periods[0], last=periods[-1], days=days
+    )
 
 
-def _window_text(doc: dict[str, Any], key: str, value: Any) -> str:
-    """The window-wide value, labelled as such."""
+def _date(value: Any, locale: str) -> str:
+    """A window's date as the locale writes it (``None`` as such)."""
+    return str(value) if value is None else i18n.format_date(str(value), locale)
+
+
+def _window_span(doc: dict[str, Any], key: str, value: Any, locale: str) -> str:
+    """The window and its value: ``2024-01-01 to 2024-03-31: 120`` (and its sample size,
+    and whether immature periods are in it)."""
     info, window = REGISTRY[key], doc.get("window", {})
     n = (doc.get("intervals") or {}).get(key, {}).get("n")
-    text = (
-        f"over the window {window.get('start')} to {window.get('end')}: "
-        f"{format_value(value, info.unit, doc.get('currency', ''))}{_n_text(key, n)}"
+    span = i18n.text(
+        "sentence.window.span",
+        locale,
+        start=_date(window.get("start"), locale),
+        end=_date(window.get("end"), locale),
+        value=format_value(value, info.unit, doc.get("currency", ""), locale),
+        n=_n_text(key, n, locale),
     )
-    return text + (" (immature periods included)" if headline_immature(doc, key) else "")
+    if headline_immature(doc, key):
+        span += " " + i18n.text("sentence.immature_included", locale)
+    return span
 
 
 def kpi_sentence(doc: dict[str, Any], key: str) -> str:
@@ -203,27 +250,38 @@ def kpi_sentence(doc: dict[str, Any], key: str) -> str:
     """
     info = REGISTRY[key]
     currency = doc.get("currency", "")
+    locale = doc.get("locale", i18n.DEFAULT)
     value = doc["kpis"].get(key) if info.headline else None
     entry = trend(doc, key) if key not in WINDOW_ONLY else None
     if key in WINDOW_ONLY and value is not None:
-        window_value = _window_text(doc, key, value).removeprefix("over the window ")
-        label = i18n.text(SCORECARD_LABELS[key], i18n.DEFAULT)
-        return f"{label} {window_value}; {WINDOW_ONLY[key]}."
+        return i18n.text(
+            "sentence.window_only",
+            locale,
+            label=i18n.text(SCORECARD_LABELS[key], locale),
+            span=_window_span(doc, key, value, locale),
+            what=i18n.text(WINDOW_ONLY[key], locale),
+        )
+    label = i18n.kpi_label(key, locale)
     if value is None and entry is None:
-        reason = doc.get("notes", {}).get(key, "no complete period with a value")
-        return f"{info.label} is not available: {reason}."
+        notes = doc.get("notes", {})
+        reason = notes[key] if key in notes else i18n.text("sentence.no_period", locale)
+        return i18n.text("sentence.unavailable", locale, label=label, reason=reason)
     parts = []
     if entry is not None:
-        shown = format_value(entry["value"], info.unit, currency)
+        shown = format_value(entry["value"], info.unit, currency, locale)
+        n = _n_text(key, entry["n"], locale)
         parts += [
-            f"{shown}{_n_text(key, entry['n'])} in {entry['period']}",
-            _comparison_text(key, entry["previous"], "previous period", currency),
-            _comparison_text(key, entry["year_earlier"], "year-earlier period", currency),
+            i18n.text("sentence.value", locale, value=shown, n=n, period=entry["period"]),
+            *(
+                _comparison_text(key, entry[which], which, currency, locale)
+                for which in ("previous", "year_earlier")
+            ),
         ]
-    parts.append(_immature_text(doc, key))
+    parts.append(_immature_text(doc, key, locale))
     if value is not None:
-        parts.append(_window_text(doc, key, value))
-    return f"{info.label}: " + "; ".join(p for p in parts if p) + "."
+        span = _window_span(doc, key, value, locale)
+        parts.append(i18n.text("sentence.window", locale, span=span))
+    return i18n.text("sentence.kpi", locale, label=label, parts="; ".join(p for p in parts if p))
 
 
 def _arrow(
@@ -259,7 +317,7 @@ def _scorecard_row(doc: dict[str, Any], key: str) -> dict[str, Any]:
         last, period = format_value(entry["value"], info.unit, currency, locale), entry["period"]
     window = format_value(value, info.unit, currency, locale) if info.headline else NONE
     if value is not None and headline_immature(doc, key):
-        window += " (immature)"
+        window += " " + i18n.text("scorecard.immature", locale)
     label = i18n.kpi_label(key, locale)
     if key in SCORECARD_LABELS:
         label = i18n.text(SCORECARD_LABELS[key], locale)

@@ -89,15 +89,34 @@ def client_page(result: ClientResult) -> str:
     )
 
 
-def account_sections(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The "Accounts to call" section of a client's page: per account list of the
-    document's ``accounts`` (none for a ``kpis.json`` without it), its title, count,
-    revenue at stake and its top accounts as rows of formatted cells."""
-    from b2b_analysis.accounts import COLUMNS, LISTS, cell_text
+def _list_heading(entry: dict[str, Any], title: str, currency: str, locale: str) -> str:
+    """``Reverted to offline: 2 accounts, 750.00 EUR a year (median 16 days to revert)``."""
     from b2b_analysis.narrative import format_value
+
+    heading = i18n.text(
+        "accounts.list_heading",
+        locale,
+        title=title,
+        count=i18n.plural("accounts.count", entry["count"], locale),
+        stake=format_value(entry["revenue_at_stake"], "money", currency, locale),
+    )
+    median = entry.get("median_days")
+    if median is not None:
+        days = format_value(median, "days", "", locale)
+        heading += " " + i18n.text("accounts.median", locale, days=days)
+    return heading
+
+
+def account_sections(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The "Accounts to call" section of a client's page, in the client's ``locale``:
+    per account list of the document's ``accounts`` (none for a ``kpis.json`` without
+    it), its heading (title, count, revenue at stake), description and its top accounts
+    as rows of formatted cells."""
+    from b2b_analysis.accounts import COLUMNS, LISTS, cell_text
 
     found = doc.get("accounts") or {}
     currency = str(doc.get("currency", ""))
+    locale = str(doc.get("locale", i18n.DEFAULT))
     sections = []
     for name, kind in LISTS.items():
         if name not in found:
@@ -105,18 +124,21 @@ def account_sections(doc: dict[str, Any]) -> list[dict[str, Any]]:
         entry = found[name]
         top = entry.get("top", [])
         columns = list(top[0]) if top else []
-        median = entry.get("median_days")
+        title = i18n.worded(f"accounts.title.{name}", kind.title, locale)
         sections.append(
             {
                 "name": name,
-                "title": kind.title,
-                "description": kind.description,
-                "count": f"{entry['count']:,} account{'' if entry['count'] == 1 else 's'}",
-                "stake": format_value(entry["revenue_at_stake"], "money", currency),
-                "median_days": None if median is None else format_value(median, "days"),
-                "headers": [COLUMNS[c][0] for c in columns],
+                "heading": _list_heading(entry, title, currency, locale),
+                "description": i18n.worded(
+                    f"accounts.description.{name}", kind.description, locale
+                ),
+                "headers": [
+                    i18n.worded(f"accounts.column.{c}", COLUMNS[c][0], locale) for c in columns
+                ],
                 "numeric": [COLUMNS[c][1] not in ("text", "date") for c in columns],
-                "rows": [[cell_text(row[c], COLUMNS[c][1]) for c in columns] for row in top],
+                "rows": [
+                    [cell_text(row[c], COLUMNS[c][1], locale) for c in columns] for row in top
+                ],
             }
         )
     return sections

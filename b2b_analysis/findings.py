@@ -18,7 +18,7 @@ change (with their sample sizes) rather than promote noise.
 >>> doc = {"currency": "EUR", "accounts": {"reverted": {"count": 12,
 ...        "revenue_at_stake": 184000.0, "median_days": 34}}}
 >>> [f["sentence"] for f in findings(doc)]  # doctest: +NORMALIZE_WHITESPACE
-['12 accounts with 184,000.00 EUR of revenue at stake went back to ordering offline after
+['12 accounts with 184,000 EUR of revenue at stake went back to ordering offline after
   trying the webshop (median 34 days).']
 """
 
@@ -74,8 +74,12 @@ def _locale(doc: dict[str, Any]) -> str:
 
 
 def _fmt(value: float | int | None, unit: str, currency: str, locale: str) -> str:
+    """A value for a finding: as the scorecard writes it, but amounts in whole units
+    (a finding is read at a glance; the cents are in the scorecard and the JSON)."""
     from b2b_analysis.narrative import format_value
 
+    if unit == "money" and value is not None:
+        return i18n.format_money(value, currency, locale, digits=0)
     return format_value(value, unit, currency, locale)
 
 

@@ -173,26 +173,26 @@ ACCOUNTS = {
 ACCOUNT_FINDINGS = {
     "de-DE": {
         "overdue": "Überfällig gegenüber ihrem üblichen Bestellrhythmus: 1 Kunde mit "
-        f"520.000,50{NB}€ Umsatz auf dem Spiel.",
+        f"520.000{NB}€ Umsatz auf dem Spiel.",
         "reverted": "Nach einem Versuch mit dem Webshop zurück zur Offline-Bestellung (Median "
-        f"34 Tage): 12 Kunden mit 184.000,00{NB}€ Umsatz auf dem Spiel.",
-        "reactivated": f"Nach einer Pause in 2025-06 zurückgekehrt: 3 Kunden mit 4.500,00{NB}€ "
+        f"34 Tage): 12 Kunden mit 184.000{NB}€ Umsatz auf dem Spiel.",
+        "reactivated": f"Nach einer Pause in 2025-06 zurückgekehrt: 3 Kunden mit 4.500{NB}€ "
         "Umsatz.",
-        "adopters": f"Erste Online-Bestellung in 2025-06: 2 Kunden mit 1.234,50{NB}€ Umsatz, "
+        "adopters": f"Erste Online-Bestellung in 2025-06: 2 Kunden mit 1.234{NB}€ Umsatz, "
         "ein Anlass zum Nachfassen beim Onboarding.",
-        "lapsed": "In 2025-05 bestellt, in 2025-06 nicht mehr: 1.200 Kunden (900,00\xa0€ Umsatz "
+        "lapsed": "In 2025-05 bestellt, in 2025-06 nicht mehr: 1.200 Kunden (900\xa0€ Umsatz "
         "auf dem Spiel).",
     },
     "es-ES": {
         "overdue": "Con retraso respecto a su ciclo habitual de pedidos: 1 cliente con "
-        f"520.000,50{NB}€ de ingresos en juego.",
+        f"520.000{NB}€ de ingresos en juego.",
         "reverted": "Volvieron a pedir offline tras probar la tienda online (mediana 34 días): "
-        f"12 clientes con 184.000,00{NB}€ de ingresos en juego.",
-        "reactivated": "Volvieron en 2025-06 tras una pausa: 3 clientes con 4.500,00\xa0€ de "
+        f"12 clientes con 184.000{NB}€ de ingresos en juego.",
+        "reactivated": "Volvieron en 2025-06 tras una pausa: 3 clientes con 4.500\xa0€ de "
         "ingresos.",
-        "adopters": f"Primer pedido online en 2025-06: 2 clientes con 1.234,50{NB}€ de ingresos, "
+        "adopters": f"Primer pedido online en 2025-06: 2 clientes con 1.234{NB}€ de ingresos, "
         "un buen momento para el seguimiento de la incorporación.",
-        "lapsed": "Pidieron en 2025-05 y no en 2025-06: 1.200 clientes (900,00\xa0€ de ingresos "
+        "lapsed": "Pidieron en 2025-05 y no en 2025-06: 1.200 clientes (900\xa0€ de ingresos "
         "en juego).",
     },
 }
@@ -235,18 +235,18 @@ def test_trend_and_no_clear_change_findings(locale: str) -> None:
 BRIDGE = {
     "de-DE": (
         "Der Nettoumsatz sank in 2025-05 gegenüber 2025-04 (die Vorperiode, n = 950 "
-        f"Bestellungen, 95-%-Intervall der Änderung -15.000,00{NB}€ bis -5.000,00{NB}€) um "
-        f"10.000,00{NB}€: -12.000,00{NB}€ aus der Zahl der Kunden, +1.500,00{NB}€ aus dem "
-        f"durchschnittlichen Bestellwert, +500,00{NB}€ aus den Bestellungen je Kunde.",
+        f"Bestellungen, 95-%-Intervall der Änderung -15.000{NB}€ bis -5.000{NB}€) um "
+        f"10.000{NB}€: -12.000{NB}€ aus der Zahl der Kunden, +1.500{NB}€ aus dem "
+        f"durchschnittlichen Bestellwert, +500{NB}€ aus den Bestellungen je Kunde.",
         "Bestellungen, die zu online wechselten, sparten dem Vertrieb vom 01.01.2025 bis "
         "30.06.2025 etwa 1.234 Stunden (457 davon durch kleine Bestellungen): 3.703 "
         "Bestellungen zu je 7,5 Minuten.",
     ),
     "es-ES": (
-        f"Los ingresos netos bajaron 10.000,00{NB}€ en 2025-05 respecto a 2025-04 (el periodo "
-        f"anterior, n = 950 pedidos, intervalo del 95 % del cambio -15.000,00{NB}€ a "
-        f"-5.000,00{NB}€): -12.000,00{NB}€ por el número de clientes, +1.500,00{NB}€ por el "
-        f"valor medio del pedido, +500,00{NB}€ por los pedidos por cliente.",
+        f"Los ingresos netos bajaron 10.000{NB}€ en 2025-05 respecto a 2025-04 (el periodo "
+        f"anterior, n = 950 pedidos, intervalo del 95 % del cambio -15.000{NB}€ a "
+        f"-5.000{NB}€): -12.000{NB}€ por el número de clientes, +1.500{NB}€ por el "
+        f"valor medio del pedido, +500{NB}€ por los pedidos por cliente.",
         "Los pedidos que pasaron a online liberaron unas 1.234 horas del equipo de ventas del "
         "1 ene 2025 al 30 jun 2025 (457 de ellas por pedidos pequeños): 3.703 pedidos a 7,5 "
         "minutos cada uno.",

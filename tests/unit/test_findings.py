@@ -96,12 +96,11 @@ def test_accounts_sentences_and_money_first_ranking() -> None:
         ("trend", "online_order_share"),  # no money: after every amount
     ]
     assert out[1]["sentence"] == (
-        "12 accounts with 184,000.00 EUR of revenue at stake went back to ordering offline "
+        "12 accounts with 184,000 EUR of revenue at stake went back to ordering offline "
         "after trying the webshop (median 34 days)."
     )
     assert out[2]["sentence"] == (
-        "1 account that ordered in 2025-05 did not order in 2025-06 "
-        "(900.00 EUR of revenue at stake)."
+        "1 account that ordered in 2025-05 did not order in 2025-06 (900 EUR of revenue at stake)."
     )
 
 
@@ -128,10 +127,10 @@ def test_bridge_only_when_the_revenue_change_is_significant() -> None:
     # the bridge stands for net revenue: no second finding on the same change
     assert [f["kind"] for f in out] == ["bridge"]
     assert out[0]["sentence"] == (
-        "Net revenue fell 10,000.00 EUR in 2025-05 against 2025-04 (the period before, "
-        "n = 700 orders, 95% interval of the change -15,000.00 EUR to -5,000.00 EUR): "
-        "-12,000.00 EUR from the number of customers, +1,500.00 EUR from average order value, "
-        "+500.00 EUR from orders per customer."
+        "Net revenue fell 10,000 EUR in 2025-05 against 2025-04 (the period before, "
+        "n = 700 orders, 95% interval of the change -15,000 EUR to -5,000 EUR): "
+        "-12,000 EUR from the number of customers, +1,500 EUR from average order value, "
+        "+500 EUR from orders per customer."
     )
     assert (out[0]["amount"], out[0]["low"], out[0]["high"]) == (10000.0, -15000.0, -5000.0)
     weak = {**revenue, "previous": _comparison("2025-04", 100000.0, -10000.0, -25000.0, 5000.0)}

@@ -35,6 +35,9 @@ def _nav(current: str | None) -> list[dict[str, Any]]:
 
 @functools.cache
 def _exporter() -> Any:
+    from b2b_analysis.quickimport import import_jsonschema
+
+    import_jsonschema()
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
@@ -69,6 +72,9 @@ def export_html(nb_path: Path, html_path: Path, *, title: str, current: str | No
     (:func:`b2b_analysis.display.chart_html`); the page then carries the Vega
     runtime once, only when it has a chart.
     """
+    from b2b_analysis.quickimport import import_jsonschema
+
+    import_jsonschema()
     import nbformat
 
     from b2b_analysis.display import vega_runtime

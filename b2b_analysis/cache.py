@@ -147,10 +147,7 @@ def load(folder: Path, key: CacheKey) -> tuple[ClientData[Any], KpiReport] | Non
 
     try:
         saved = pickle.loads((folder / PICKLE).read_bytes())
-        frames = {
-            name: pl.read_ipc(folder / f"{name}.arrow", memory_map=False)
-            for name in manifest["tables"]
-        }
+        frames = {name: pl.read_ipc(folder / f"{name}.arrow") for name in manifest["tables"]}
         return ClientData(**saved["data"], **frames), saved["kpis"]
     except Exception:  # anything unreadable: the notebook computes instead
         return None

@@ -9,6 +9,7 @@ page, only when the page has a chart.
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from b2b_analysis.atomic import write_atomic
 from b2b_analysis.report.contents import NOTEBOOKS
 from b2b_analysis.templating import TEMPLATES, chart_script, stylesheet
 
-__all__ = ["TEMPLATE", "export_html"]
+__all__ = ["TEMPLATE", "export_html", "warm_up", "warm_up_in_background"]
 
 #: The nbconvert template (a folder of ``templates/``).
 TEMPLATE = "b2b_report"
@@ -77,18 +78,60 @@ def export_html(nb_path: Path, html_path: Path, *, title: str, current: str | No
     import_jsonschema()
     import nbformat
 
-    from b2b_analysis.display import vega_runtime
-
     nb = nbformat.read(nb_path, as_version=4)
-    charts = _inline_charts(nb)
-    resources = {
-        "metadata": {"name": title},
-        "b2b_nav": _nav(current),
-        "b2b_css": stylesheet("notebook"),
-        "b2b_vega_runtime": vega_runtime() if charts else "",
-        "b2b_chart_loader": chart_script(),
-    }
-    body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    data = body.encode("utf-8")
+    data = _render(nb, title=title, current=current).encode("utf-8")
     write_atomic(html_path, data)
     return len(data)
+
+
+#: Held while a page renders: a warm-up under way finishes before the first export.
+_RENDERING = threading.Lock()
+
+
+def _render(nb: Any, *, title: str, current: str | None) -> str:
+    """The HTML page of the notebook ``nb`` (its charts are inlined in place)."""
+    from b2b_analysis.display import vega_runtime
+
+    with _RENDERING:
+        charts = _inline_charts(nb)
+        resources = {
+            "metadata": {"name": title},
+            "b2b_nav": _nav(current),
+            "b2b_css": stylesheet("notebook"),
+            "b2b_vega_runtime": vega_runtime() if charts else "",
+            "b2b_chart_loader": chart_script(),
+        }
+        body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    return str(body)
+
+
+def warm_up() -> None:
+    """Pay a process's one-time export costs now (nbconvert's import and template, the
+    Vega runtime, about 2-3 s) by rendering a small notebook with a chart, a table and
+    Markdown; the report's workers do it in a background thread while their first task
+    runs. Errors are left for the real export to report.
+    """
+    from b2b_analysis.quickimport import import_jsonschema
+
+    import_jsonschema()
+    try:
+        import nbformat
+
+        from b2b_analysis.display import VEGALITE_MIME
+
+        spec = {"mark": "point", "data": {"values": [{"x": 1}]}}
+        output = nbformat.v4.new_output(
+            "display_data", data={VEGALITE_MIME: spec, "text/html": "<table></table>"}
+        )
+        cell = nbformat.v4.new_code_cell("chart", outputs=[output])
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# *a*"), cell])
+        _render(nb, title="warm-up", current=None)
+    except Exception:  # the real export reports any problem
+        pass
+
+
+def warm_up_in_background() -> threading.Thread:
+    """:func:`warm_up` in a daemon thread (started; returned for tests to join)."""
+    thread = threading.Thread(target=warm_up, daemon=True, name="b2b-export-warm-up")
+    thread.start()
+    return thread

@@ -147,8 +147,9 @@ def load(folder: Path, key: CacheKey) -> tuple[ClientData[Any], KpiReport] | Non
 
     try:
         saved = pickle.loads((folder / PICKLE).read_bytes())
-        frames = {name: pl.read_ipc(folder / f"{name}.arrow") for name in manifest["tables"]}
-        return ClientData(**saved["data"], **frames), saved["kpis"]
+        fields: dict[str, Any] = dict(saved["data"])
+        fields.update((name, pl.read_ipc(folder / f"{name}.arrow")) for name in manifest["tables"])
+        return ClientData(**fields), saved["kpis"]
     except Exception:  # anything unreadable: the notebook computes instead
         return None
 

@@ -19,7 +19,6 @@ from typing import Annotated, Any, Literal, TextIO
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 try:  # typer 0.2x carries its own copy of click; older releases use click itself
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -185,6 +184,8 @@ def _print_csv(doc: dict[str, Any], *, series: bool) -> None:
 
 
 def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
+    from rich.table import Table
+
     from b2b_analysis.registry import KPIS
 
     currency = doc["currency"]
@@ -214,6 +215,8 @@ def _print_series_table(doc: dict[str, Any], out: Console) -> None:
     Values are formatted by unit (rates in %, money without the currency code, which
     the title gives); a partial period's label is starred.
     """
+    from rich.table import Table
+
     from b2b_analysis.registry import REGISTRY, SERIES_KPIS
 
     rows = doc["series"]["rows"]

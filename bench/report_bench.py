@@ -406,9 +406,10 @@ def main(argv: list[str] | None = None) -> None:
         help="run report --jobs 1 only up to this many clients",
     )
     ap.add_argument("--skip-breakdown", action="store_true")
+    ap.add_argument("--startup-only", action="store_true", help="only the start-up timings")
     args = ap.parse_args(argv)
     counts = [int(c) for c in args.clients.split(",")]
-    files = ensure_clients(max(counts))
+    files = [] if args.startup_only else ensure_clients(max(counts))
     if args.toolkit_path:
         baseline_compare(files[:1], args.toolkit_path, args.baseline_runs, args.results)
         return
@@ -422,6 +423,8 @@ def main(argv: list[str] | None = None) -> None:
         results["startup"] = startup(args.startup_runs)
         args.results.parent.mkdir(parents=True, exist_ok=True)
         args.results.write_text(json.dumps(results, indent=1, default=str))
+    if args.startup_only:
+        return
     for n in counts:
         results["by_clients"][str(n)] = measure_clients(files[:n], args, out_root)
         args.results.parent.mkdir(parents=True, exist_ok=True)

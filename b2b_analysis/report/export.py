@@ -108,8 +108,8 @@ def _render(nb: Any, *, title: str, current: str | None) -> str:
 def warm_up() -> None:
     """Pay a process's one-time export costs now (nbconvert's import and template, the
     Vega runtime, about 2-3 s) by rendering a small notebook with a chart, a table and
-    Markdown; the report's workers do it in a background thread while their first task
-    runs. Errors are left for the real export to report.
+    Markdown; the report's workers do it in a background thread while their first notebook
+    runs (:func:`warm_up_in_background`). Errors are left for the real export to report.
     """
     from b2b_analysis.quickimport import import_jsonschema
 
@@ -130,8 +130,11 @@ def warm_up() -> None:
         pass
 
 
+@functools.cache
 def warm_up_in_background() -> threading.Thread:
-    """:func:`warm_up` in a daemon thread (started; returned for tests to join)."""
+    """:func:`warm_up` in a daemon thread, started on the first call in a process (later
+    calls return the same thread). The worker calls it when its first notebook starts:
+    while the kernel starts and runs, the worker process only waits for it."""
     thread = threading.Thread(target=warm_up, daemon=True, name="b2b-export-warm-up")
     thread.start()
     return thread

@@ -34,9 +34,8 @@ def worker_pool(jobs: int, log: Path) -> ProcessPoolExecutor:
 
 
 def _quiet_worker(log_path: str) -> None:
-    """Send a worker's (and its kernels') stdout/stderr to a log, not the terminal, end
-    the worker when the run that started it dies (see :func:`_exit_with_parent`), and
-    warm its HTML export up in the background (:func:`~b2b_analysis.report.export.warm_up`)."""
+    """Send a worker's (and its kernels') stdout/stderr to a log, not the terminal, and
+    end the worker when the run that started it dies (see :func:`_exit_with_parent`)."""
     # Ctrl-C in a terminal reaches the whole foreground process group: the run
     # decides what to do with it (stop_workers); the workers leave it to the run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -48,9 +47,6 @@ def _quiet_worker(log_path: str) -> None:
     threading.Thread(
         target=_exit_with_parent, args=(parent,), daemon=True, name="b2b-parent-watch"
     ).start()
-    from b2b_analysis.report.export import warm_up_in_background
-
-    warm_up_in_background()  # nbconvert and its template, while the first task runs
 
 
 def _exit_with_parent(parent: int, interval: float = 0.5) -> None:

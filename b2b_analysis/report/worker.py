@@ -19,7 +19,7 @@ from typing import Any
 from b2b_analysis import cache
 from b2b_analysis.atomic import write_atomic
 from b2b_analysis.report.contents import NOTEBOOKS
-from b2b_analysis.report.export import export_html
+from b2b_analysis.report.export import export_html, warm_up_in_background
 from b2b_analysis.report.parameters import RunParameters
 from b2b_analysis.report.results import NotebookResult
 
@@ -147,6 +147,7 @@ def run_notebook(
     out.mkdir(parents=True, exist_ok=True)
     final = out / f"{notebook}.ipynb"
     tmp = out / f".{notebook}.tmp.ipynb"
+    warm_up_in_background()  # the export's one-time costs, while the kernel works
     saved = out / cache.FOLDER  # the KPI step's tables and KPIs, for the kernel
     with cache.environment(saved if saved.is_dir() else None):
         error = _execute(source, tmp, params)

@@ -19,6 +19,7 @@ import polars as pl
 
 from b2b_analysis import bridge
 from b2b_analysis import metrics as m
+from b2b_analysis.cache import from_environment
 from b2b_analysis.config import load_params, parse_date
 from b2b_analysis.io import ClientData, load_client
 from b2b_analysis.kpis import KpiReport, compute_kpis
@@ -257,12 +258,16 @@ def open_analysis(
     end: str | dt.date | None = None,
     period: str | None = None,
 ) -> Analysis:
-    """Load a client and compute its KPIs: the first call of every notebook."""
+    """Load a client and compute its KPIs: the first call of every notebook.
+
+    In a ``report`` run the KPI step has done both already: the tables and KPIs it
+    saved for this params file and window are taken as they are
+    (:func:`b2b_analysis.cache.from_environment`; a notebook opened alone computes).
+    """
+    first, last = parse_date(start, "start"), parse_date(end, "end")
+    saved = from_environment(params_path, first, last, period)
+    if saved is not None:
+        return Analysis(data=saved[0], kpis=saved[1])
     data = load_client(load_params(params_path))
-    kpis = compute_kpis(
-        data,
-        start=parse_date(start, "start"),
-        end=parse_date(end, "end"),
-        period=period,  # type: ignore[arg-type]
-    )
+    kpis = compute_kpis(data, start=first, end=last, period=period)  # type: ignore[arg-type]
     return Analysis(data=data, kpis=kpis)

@@ -7,7 +7,9 @@ and returns an altair chart with tooltips. Charts only draw: they select, reshap
 for encoding and round, but never aggregate; each aggregation is a metric.
 Importing this module changes no global state: the theme is registered and
 enabled by :func:`use_theme` (called by :func:`b2b_analysis.display.setup`), or
-for a block with :func:`theme`.
+for a block with :func:`theme`. (altair's jsonschema is imported without the
+``iri`` format grammars, :func:`b2b_analysis.quickimport.import_jsonschema`: 2-3 s
+less per kernel.)
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-import altair as alt
-import polars as pl
+from b2b_analysis.quickimport import import_jsonschema
 
-from b2b_analysis import i18n, palette
-from b2b_analysis.registry import REGISTRY
+import_jsonschema()  # before altair imports it
+
+import altair as alt  # noqa: E402
+import polars as pl  # noqa: E402
+
+from b2b_analysis import i18n, palette  # noqa: E402
+from b2b_analysis.registry import REGISTRY  # noqa: E402
 
 __all__ = [
     "THEME",

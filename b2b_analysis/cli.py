@@ -15,11 +15,10 @@ import warnings
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 try:  # typer 0.2x carries its own copy of click; older releases use click itself
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -28,6 +27,9 @@ except ImportError:  # pragma: no cover
 
 from b2b_analysis.atomic import write_atomic
 from b2b_analysis.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 EXIT_INPUT = 2
 
@@ -180,6 +182,8 @@ def _print_csv(doc: dict[str, Any], *, series: bool) -> None:
 
 
 def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
+    from rich.table import Table
+
     from b2b_analysis.i18n import text
     from b2b_analysis.registry import KPIS
     from b2b_analysis.trends import headline_immature
@@ -217,6 +221,8 @@ def _print_series_table(doc: dict[str, Any], out: Console) -> None:
     the title gives); a partial period's label is starred, an immature value (its
     ``<kpi>_mature`` is false) marked with a degree sign.
     """
+    from rich.table import Table
+
     from b2b_analysis.registry import REGISTRY, SERIES_KPIS
 
     rows = doc["series"]["rows"]
@@ -363,6 +369,7 @@ def _accounts_table(found: Any, name: str) -> Table:
     """One list for the terminal: the columns' labels, values by kind, ids escaped."""
     from rich.box import SIMPLE_HEAD
     from rich.markup import escape
+    from rich.table import Table
 
     from b2b_analysis.accounts import COLUMNS, LISTS, STAKE, cell_text
 

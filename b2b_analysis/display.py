@@ -23,11 +23,14 @@ datasets by content hash), so nbval can compare them exactly.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import html
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 VEGALITE_MIME = "application/vnd.vegalite.v5+json"
@@ -83,12 +86,42 @@ def vega_runtime() -> str:
     """Vega, Vega-Lite and vega-embed as one script (about 900 KB), made offline.
 
     Safe to put inside ``<script>...</script>``: any ``</script`` is escaped.
+    Making it takes vl-convert 1.5-2 s of CPU (holding the GIL), so the first one
+    made is kept in the user's cache folder (:func:`runtime_file`) and read from
+    there by later processes.
     """
     import vl_convert
 
+    saved = runtime_file(getattr(vl_convert, "__version__", None))
+    if saved is not None and saved.is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            return saved.read_text(encoding="utf-8")
     # the stub omits the default of snippet (the default snippet sets window.vegaEmbed)
     bundle: str = vl_convert.javascript_bundle(vl_version=VL_VERSION)  # type: ignore[call-arg]
-    return bundle.replace("</script", "<\\/script")
+    bundle = bundle.replace("</script", "<\\/script")
+    if saved is not None:
+        from b2b_analysis.atomic import write_atomic
+
+        with contextlib.suppress(OSError):
+            write_atomic(saved, bundle)
+    return bundle
+
+
+def runtime_file(converter_version: str | None) -> Path | None:
+    """Where :func:`vega_runtime` keeps the script made by this vl-convert version:
+    ``$XDG_CACHE_HOME/b2b-analysis/`` (default ``~/.cache``); ``None`` when the
+    version is unknown (nothing is kept).
+
+    >>> runtime_file("1.9.0").name
+    'vega-runtime-vl5.21-vlconvert1.9.0.js'
+    >>> runtime_file(None) is None
+    True
+    """
+    if not converter_version:
+        return None
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    name = f"vega-runtime-vl{VL_VERSION}-vlconvert{converter_version}.js"
+    return Path(root) / "b2b-analysis" / name
 
 
 def _json_for_script(value: Any) -> str:

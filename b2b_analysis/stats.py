@@ -14,10 +14,12 @@ Which KPI gets which interval, and what its ``n`` counts, is its registry entry
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:  # imported where used: a notebook that reads saved KPIs never needs it
+    import numpy as np
 
 __all__ = [
     "RESAMPLES",
@@ -106,6 +108,8 @@ def bootstrap_interval(
     >>> bootstrap_interval([7.0], "mean") is None
     True
     """
+    import numpy as np
+
     data = np.sort(np.asarray(values, dtype=np.float64))
     if data.size < 2:
         return None
@@ -121,6 +125,8 @@ def bootstrap_interval(
 
 def _bootstrap_means(data: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """The means of ``resamples`` resamples, drawn a chunk at a time to bound memory."""
+    import numpy as np
+
     n = data.size
     means = np.empty(resamples, dtype=np.float64)
     chunk = max(1, min(resamples, _CHUNK_VALUES // n))
@@ -132,6 +138,8 @@ def _bootstrap_means(data: np.ndarray, resamples: int, rng: np.random.Generator)
 
 def _bootstrap_medians(ordered: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """The medians of ``resamples`` resamples of the sorted values ``ordered``."""
+    import numpy as np
+
     n = ordered.size
     k = (n + 1) // 2  # the (lower) middle position, 1-based
     lower = rng.beta(k, n - k + 1, size=resamples)

@@ -73,13 +73,23 @@ def ensure_clients(n: int = 10, orders: int = 100_000) -> list[Path]:
     return files
 
 
+def bench_env(toolkit_path: str | None = None) -> dict[str, str]:
+    """The environment of every timed command: the package from the checkout (or from
+    ``toolkit_path``) first on PYTHONPATH, for the command, its workers and kernels
+    alike, and bytecode caching on (``PYTHONDONTWRITEBYTECODE`` unset), as installed."""
+    import os
+
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = str(Path(toolkit_path).resolve() if toolkit_path else ROOT)
+    return env
+
+
 def run_toolkit(
     files: list[Path], jobs: int, out: Path, toolkit_path: str | None = None
 ) -> dict[str, Any]:
     """``b2b-analysis report``; with ``toolkit_path``, the package at a baseline revision
     (first on PYTHONPATH: the command, its workers and their kernels all import it)."""
-    import os
-
     shutil.rmtree(out, ignore_errors=True)
     cmd = [
         str(VENV_BIN / "b2b-analysis"),
@@ -92,11 +102,7 @@ def run_toolkit(
         "--notebooks",
         str(ROOT / "notebooks"),
     ]
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    if toolkit_path:
-        env["PYTHONPATH"] = str(Path(toolkit_path).resolve())
-    res = run_measured(cmd, cwd=ROOT, env=env)
+    res = run_measured(cmd, cwd=ROOT, env=bench_env(toolkit_path))
     ok = res["rc"] == 0
     return {"wall": res["wall"], "ok": ok, "error": None if ok else res["stderr"][-800:]}
 
@@ -135,13 +141,8 @@ def run_naive(
 ) -> dict[str, Any]:
     """papermill CLI then jupyter nbconvert per notebook, ``parallel`` at a time (with
     ``toolkit_path``, the kernels import the package at a baseline revision)."""
-    import os
-
     shutil.rmtree(out, ignore_errors=True)
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    if toolkit_path:
-        env["PYTHONPATH"] = str(Path(toolkit_path).resolve())
+    env = bench_env(toolkit_path)
     tasks = [(p, nb) for p in files for nb in NOTEBOOKS]
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=parallel) as pool:
@@ -227,6 +228,70 @@ def load_vs_compute(params: Path, runs: int = 3) -> dict[str, float]:
     return {k: statistics.median(g[k] for g in got) for k in ("load", "compute")}
 
 
+def ensure_small_client(orders: int = 10_000) -> Path:
+    """The 10k-order acme client of the start-up timings (CSV, generated once)."""
+    from b2b_analysis.demo import generate, params_yaml
+
+    folder = DATA / "startup"
+    params = folder / "acme.yaml"
+    if not params.exists():
+        generate(folder / "data", profile="acme", orders=orders, seed=0)
+        params.write_text(params_yaml("acme", "data"))
+    return params
+
+
+def startup_commands(params: Path) -> dict[str, list[str]]:
+    """The start-up commands, each a whole process: the toolkit's and its peers'."""
+    cli = str(VENV_BIN / "b2b-analysis")
+    data = params.parent / "data"
+    tables = [str(data / f"{t}.csv") for t in ("orders", "visits", "surveys", "investments")]
+    orders = str(data / "orders.csv")
+    duck = (
+        'import duckdb; duckdb.sql("select count(*), sum(revenue), '
+        f"count(distinct customer_id) from read_csv('{orders}')\").fetchall()"
+    )
+    return {
+        "b2b-analysis --help": [cli, "--help"],
+        "b2b-analysis kpis (table)": [cli, "kpis", str(params)],
+        "b2b-analysis kpis --format json": [cli, "kpis", str(params), "--format", "json"],
+        "python -c 'import polars'": [PYTHON, "-c", "import polars"],
+        "polars: read the 4 CSV tables": [
+            PYTHON,
+            "-c",
+            f"import polars as pl; [pl.read_csv(p) for p in {tables!r}]",
+        ],
+        "duckdb: 3 headline figures of orders.csv": [PYTHON, "-c", duck],
+        "python -c pass": [PYTHON, "-c", "pass"],
+    }
+
+
+def startup(runs: int) -> dict[str, Any]:
+    """Whole-process wall time of each start-up command, interleaved in rotating order
+    (after one untimed warm-up round, which also writes the bytecode caches)."""
+    params = ensure_small_client()
+    commands = startup_commands(params)
+    env = bench_env()
+    labels = list(commands)
+    walls: dict[str, list[float]] = {label: [] for label in labels}
+    for round_no in range(runs + 1):
+        shift = round_no % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            res = run_measured(commands[label], cwd=ROOT, env=env)
+            if res["rc"] != 0:
+                raise SystemExit(f"{label} failed: {res['stderr'][-800:]}")
+            if round_no:
+                walls[label].append(res["wall"])
+    median = {label: statistics.median(w) for label, w in walls.items()}
+    print("[startup] " + ", ".join(f"{k}: {v:.3f} s" for k, v in median.items()), flush=True)
+    return {"orders": 10_000, "runs": walls, "median": median, "load_average": _load()}
+
+
+def _load() -> list[float]:
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def baseline_compare(files: list[Path], toolkit_path: str, runs: int, results_path: Path) -> None:
     """report --jobs 2 on the checkout against the package at a baseline revision, and
     the naive chain (-P2) on the checkout, interleaved."""
@@ -260,6 +325,57 @@ def baseline_compare(files: list[Path], toolkit_path: str, runs: int, results_pa
     results_path.write_text(json.dumps(results, indent=1, default=str))
 
 
+def _configs(n: int, args: argparse.Namespace) -> list[tuple[str, str, int]]:
+    """The configurations timed with ``n`` clients: (label, kind, parallelism)."""
+    configs = [
+        ("report --jobs 1", "tk", 1),
+        ("report --jobs 2", "tk", 2),
+        ("naive -P1", "naive", 1),
+    ]
+    if not args.no_naive_parallel:
+        configs.append(("naive -P2", "naive", 2))
+    if n > 1 and args.naive_p1_max < n:
+        # the sequential naive chain at 10 clients is the slowest thing measured;
+        # naive -P2 against report --jobs 2 is the like-for-like (and stricter) ratio
+        configs = [c for c in configs if c[0] != "naive -P1"]
+    if n > args.jobs_1_max:
+        configs = [c for c in configs if c[0] != "report --jobs 1"]
+    return configs
+
+
+def _ratios(med: dict[str, float]) -> dict[str, float]:
+    """naive chain / report, for each pair timed."""
+    pairs = (
+        ("naive -P1", "report --jobs 1"),
+        ("naive -P1", "report --jobs 2"),
+        ("naive -P2", "report --jobs 2"),
+    )
+    return {f"{a} / {b}": med[a] / med[b] for a, b in pairs if a in med and b in med}
+
+
+def measure_clients(chosen: list[Path], args: argparse.Namespace, out_root: Path) -> dict[str, Any]:
+    """Each configuration on ``chosen`` clients, ``args.runs`` (1 client) or
+    ``args.runs_10`` rounds, interleaved in rotating order."""
+    n = len(chosen)
+    runs = args.runs if n == 1 else args.runs_10
+    configs = _configs(n, args)
+    timings: dict[str, list[dict[str, Any]]] = {c[0]: [] for c in configs}
+    for round_no in range(runs):
+        order = configs[round_no % len(configs) :] + configs[: round_no % len(configs)]
+        for label, kind, par in order:
+            out = out_root / f"{kind}{par}_{n}"
+            res = (run_toolkit if kind == "tk" else run_naive)(chosen, par, out)
+            timings[label].append(res)
+            status = "ok" if res["ok"] else f"FAILED {res['error']}"
+            print(
+                f"[report {n} client(s) round {round_no + 1}/{runs}] {label:16s} "
+                f"{res['wall']:7.1f} s {status}",
+                flush=True,
+            )
+    med = {label: statistics.median(r["wall"] for r in rs) for label, rs in timings.items()}
+    return {"median_wall": med, "runs": timings, "load_average": _load(), "ratios": _ratios(med)}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", default="1,10")
@@ -280,9 +396,20 @@ def main(argv: list[str] | None = None) -> None:
         "baseline revision exported to this folder",
     )
     ap.add_argument("--baseline-runs", type=int, default=3)
+    ap.add_argument(
+        "--startup-runs", type=int, default=7, help="rounds of the start-up timings (0: none)"
+    )
+    ap.add_argument(
+        "--jobs-1-max",
+        type=int,
+        default=10,
+        help="run report --jobs 1 only up to this many clients",
+    )
+    ap.add_argument("--skip-breakdown", action="store_true")
+    ap.add_argument("--startup-only", action="store_true", help="only the start-up timings")
     args = ap.parse_args(argv)
     counts = [int(c) for c in args.clients.split(",")]
-    files = ensure_clients(max(counts))
+    files = [] if args.startup_only else ensure_clients(max(counts))
     if args.toolkit_path:
         baseline_compare(files[:1], args.toolkit_path, args.baseline_runs, args.results)
         return
@@ -292,54 +419,21 @@ def main(argv: list[str] | None = None) -> None:
     results.update(machine=machine(), orders_per_client=100_000, notebooks=list(NOTEBOOKS))
     results.pop("fix_compare", None)  # the earlier patched-copy comparison (bench/run.sh)
     results.setdefault("by_clients", {})
-    for n in counts:
-        chosen = files[:n]
-        runs = args.runs if n == 1 else args.runs_10
-        configs = [
-            ("report --jobs 1", "tk", 1),
-            ("report --jobs 2", "tk", 2),
-            ("naive -P1", "naive", 1),
-        ]
-        if not args.no_naive_parallel:
-            configs.append(("naive -P2", "naive", 2))
-        if n > 1 and args.naive_p1_max < n:
-            # the sequential naive chain at 10 clients is the slowest thing measured;
-            # naive -P2 against report --jobs 2 is the like-for-like (and stricter) ratio
-            configs = [c for c in configs if c[0] != "naive -P1"]
-        timings: dict[str, list[dict[str, Any]]] = {c[0]: [] for c in configs}
-        for round_no in range(runs):
-            order = configs[round_no % len(configs) :] + configs[: round_no % len(configs)]
-            for label, kind, par in order:
-                out = out_root / f"{kind}{par}_{n}"
-                res = (run_toolkit if kind == "tk" else run_naive)(chosen, par, out)
-                timings[label].append(res)
-                status = "ok" if res["ok"] else f"FAILED {res['error']}"
-                print(
-                    f"[report {n} client(s) round {round_no + 1}/{runs}] {label:16s} "
-                    f"{res['wall']:7.1f} s {status}",
-                    flush=True,
-                )
-        med = {label: statistics.median(r["wall"] for r in rs) for label, rs in timings.items()}
-        entry: dict[str, Any] = {"median_wall": med, "runs": timings}
-        entry["ratios"] = {}
-        if "naive -P1" in med:
-            entry["ratios"]["naive -P1 / report --jobs 1"] = (
-                med["naive -P1"] / med["report --jobs 1"]
-            )
-            entry["ratios"]["naive -P1 / report --jobs 2"] = (
-                med["naive -P1"] / med["report --jobs 2"]
-            )
-        if "naive -P2" in med:
-            entry["ratios"]["naive -P2 / report --jobs 2"] = (
-                med["naive -P2"] / med["report --jobs 2"]
-            )
-        results["by_clients"][str(n)] = entry
+    if args.startup_runs:
+        results["startup"] = startup(args.startup_runs)
         args.results.parent.mkdir(parents=True, exist_ok=True)
         args.results.write_text(json.dumps(results, indent=1, default=str))
-    print("[report] breakdown ...", flush=True)
-    results["breakdown"] = breakdown(out_root / "tk1_1", files[:1])
-    results["breakdown"]["load_vs_compute"] = load_vs_compute(files[0])
-    args.results.write_text(json.dumps(results, indent=1, default=str))
+    if args.startup_only:
+        return
+    for n in counts:
+        results["by_clients"][str(n)] = measure_clients(files[:n], args, out_root)
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(results, indent=1, default=str))
+    if not args.skip_breakdown and (out_root / "tk1_1").exists():
+        print("[report] breakdown ...", flush=True)
+        results["breakdown"] = breakdown(out_root / "tk1_1", files[:1])
+        results["breakdown"]["load_vs_compute"] = load_vs_compute(files[0])
+        args.results.write_text(json.dumps(results, indent=1, default=str))
     print(f"[report] written to {args.results}", flush=True)
 
 

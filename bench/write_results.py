@@ -210,6 +210,27 @@ def report_tables(rep: dict[str, Any]) -> str:
             f"{_s(lc.get('load'))} s, compute_kpis {_s(lc.get('compute'))} s. First HTML export "
             f"in a process (nbconvert import, template): {_s(b.get('html_export_first_call'))} s."
         )
+    if rep.get("startup"):
+        lines += ["", startup_table(rep["startup"])]
+    return "\n".join(lines)
+
+
+def startup_table(st: dict[str, Any]) -> str:
+    """Start-up: each command a whole process, interleaved, medians."""
+    med = st["median"]
+    polars = med.get("python -c 'import polars'")
+    lines = [
+        f"Start-up ({st['orders']:,}-order client, CSV; each command a whole process, "
+        f"{len(next(iter(st['runs'].values())))} interleaved rounds, medians; load average "
+        f"after: {', '.join(f'{x:.1f}' for x in st.get('load_average', []))}):",
+        "",
+        "| command | median s | vs `import polars` | runs (s) |",
+        "|---|---:|---:|---|",
+    ]
+    for label, value in med.items():
+        ratio = f"{value / polars:.2f}x" if polars else "—"
+        runs = ", ".join(_s(x) for x in st["runs"][label])
+        lines.append(f"| `{label}` | {value:.3f} | {ratio} | {runs} |")
     return "\n".join(lines)
 
 

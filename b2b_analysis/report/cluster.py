@@ -240,11 +240,15 @@ def _unreadable(paths: Sequence[str]) -> str | None:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder``: relative POSIX path to bytes."""
+    """Every file under ``folder`` but the notebooks' cache of loaded tables and KPIs
+    (:mod:`b2b_analysis.cache`: never published, so never shipped back): relative POSIX
+    path to bytes."""
+    from b2b_analysis.cache import FOLDER
+
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.relative_to(folder).parts[0] != FOLDER
     }
 
 

@@ -9,6 +9,7 @@ page, only when the page has a chart.
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from b2b_analysis.atomic import write_atomic
 from b2b_analysis.report.contents import NOTEBOOKS
 from b2b_analysis.templating import TEMPLATES, chart_script, stylesheet
 
-__all__ = ["TEMPLATE", "export_html"]
+__all__ = ["TEMPLATE", "export_html", "warm_up", "warm_up_in_background"]
 
 #: The nbconvert template (a folder of ``templates/``).
 TEMPLATE = "b2b_report"
@@ -51,6 +52,9 @@ def _locale_of(folder: Path) -> str:
 
 @functools.cache
 def _exporter() -> Any:
+    from b2b_analysis.quickimport import import_jsonschema
+
+    import_jsonschema()
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
@@ -85,25 +89,74 @@ def export_html(nb_path: Path, html_path: Path, *, title: str, current: str | No
     (:func:`b2b_analysis.display.chart_html`); the page then carries the Vega
     runtime once, only when it has a chart.
     """
+    from b2b_analysis.quickimport import import_jsonschema
+
+    import_jsonschema()
     import nbformat
 
+    nb = nbformat.read(nb_path, as_version=4)
+    page = _render(nb, title=title, current=current, locale=_locale_of(html_path.parent))
+    data = page.encode("utf-8")
+    write_atomic(html_path, data)
+    return len(data)
+
+
+#: Held while a page renders: a warm-up under way finishes before the first export.
+_RENDERING = threading.Lock()
+
+
+def _render(nb: Any, *, title: str, current: str | None, locale: str = i18n.DEFAULT) -> str:
+    """The HTML page of the notebook ``nb`` (its charts are inlined in place), its
+    navigation and title in the client's ``locale``."""
     from b2b_analysis.display import vega_runtime
     from b2b_analysis.report.pages import notebook_title
 
-    nb = nbformat.read(nb_path, as_version=4)
-    charts = _inline_charts(nb)
-    locale = _locale_of(html_path.parent)
     if current in NOTEBOOKS and " · " in title:  # the client's name, then the page's
         title = f"{title.rsplit(' · ', 1)[0]} · {notebook_title(current, locale)}"
-    resources = {
-        "metadata": {"name": title},
-        "language_code": i18n.language(locale),
-        "b2b_nav": _nav(current, locale),
-        "b2b_css": stylesheet("notebook"),
-        "b2b_vega_runtime": vega_runtime() if charts else "",
-        "b2b_chart_loader": chart_script(),
-    }
-    body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    data = body.encode("utf-8")
-    write_atomic(html_path, data)
-    return len(data)
+    with _RENDERING:
+        charts = _inline_charts(nb)
+        resources = {
+            "metadata": {"name": title},
+            "language_code": i18n.language(locale),
+            "b2b_nav": _nav(current, locale),
+            "b2b_css": stylesheet("notebook"),
+            "b2b_vega_runtime": vega_runtime() if charts else "",
+            "b2b_chart_loader": chart_script(),
+        }
+        body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    return str(body)
+
+
+def warm_up() -> None:
+    """Pay a process's one-time export costs now (nbconvert's import and template, the
+    Vega runtime, about 2-3 s) by rendering a small notebook with a chart, a table and
+    Markdown; the report's workers do it in a background thread while their first notebook
+    runs (:func:`warm_up_in_background`). Errors are left for the real export to report.
+    """
+    from b2b_analysis.quickimport import import_jsonschema
+
+    import_jsonschema()
+    try:
+        import nbformat
+
+        from b2b_analysis.display import VEGALITE_MIME
+
+        spec = {"mark": "point", "data": {"values": [{"x": 1}]}}
+        output = nbformat.v4.new_output(
+            "display_data", data={VEGALITE_MIME: spec, "text/html": "<table></table>"}
+        )
+        cell = nbformat.v4.new_code_cell("chart", outputs=[output])
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# *a*"), cell])
+        _render(nb, title="warm-up", current=None)
+    except Exception:  # the real export reports any problem
+        pass
+
+
+@functools.cache
+def warm_up_in_background() -> threading.Thread:
+    """:func:`warm_up` in a daemon thread, started on the first call in a process (later
+    calls return the same thread). The worker calls it when its first notebook starts:
+    while the kernel starts and runs, the worker process only waits for it."""
+    thread = threading.Thread(target=warm_up, daemon=True, name="b2b-export-warm-up")
+    thread.start()
+    return thread

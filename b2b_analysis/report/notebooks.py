@@ -19,6 +19,9 @@ DEFAULT_NOTEBOOKS = Path(__file__).resolve().parent.parent.parent / "notebooks"
 
 def check_notebooks(notebooks_dir: Path, names: Iterable[str] = NOTEBOOKS) -> dict[str, Path]:
     """Each notebook exists and declares exactly the parameters the runner injects."""
+    from b2b_analysis.quickimport import import_jsonschema
+
+    import_jsonschema()
     import papermill
 
     found: dict[str, Path] = {}

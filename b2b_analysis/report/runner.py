@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from b2b_analysis import cache
 from b2b_analysis.atomic import write_atomic
 from b2b_analysis.config import SLUG_PATTERN, load_params
 from b2b_analysis.errors import InputError
@@ -208,7 +209,9 @@ def run_tasks(run: Run, schedule: Schedule) -> None:
 def publish_client(result: ClientResult, staging: Path) -> None:
     """Finish a client: its ``status.json`` and ``index.html`` go into the staging
     folder, which then replaces ``out/<slug>/`` (two renames). A client's folder is
-    always one whole run, never a mix of an old and a new one."""
+    always one whole run, never a mix of an old and a new one. The KPI step's
+    saved tables and KPIs (:data:`b2b_analysis.cache.FOLDER`) are removed first."""
+    remove(staging / cache.FOLDER)
     status = json.dumps(status_document(result), indent=2, ensure_ascii=False) + "\n"
     write_atomic(staging / "status.json", status)
     write_atomic(staging / "index.html", client_page(result))

@@ -2,7 +2,8 @@
 
 :func:`run_notebook` executes one notebook with papermill (a fresh kernel, in the
 notebook's folder) and exports it to HTML; :func:`run_kpis` writes the client's
-``kpis.json`` and ``accounts.xlsx``. A failed cell does not raise: the partial executed
+``kpis.json`` and ``accounts.xlsx``, and saves its tables and KPIs for its notebooks
+(:mod:`b2b_analysis.cache`). A failed cell does not raise: the partial executed
 notebook is kept and exported, and the result names the cell (:func:`failed_cell`). The cells
 papermill adds get fixed ids (:func:`stable_cell_ids`), so the same inputs give
 the same files.
@@ -15,9 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from b2b_analysis import cache
 from b2b_analysis.atomic import write_atomic
 from b2b_analysis.report.contents import NOTEBOOKS
-from b2b_analysis.report.export import export_html
+from b2b_analysis.report.export import export_html, warm_up_in_background
 from b2b_analysis.report.parameters import RunParameters
 from b2b_analysis.report.results import NotebookResult
 
@@ -101,6 +103,9 @@ def stable_cell_ids(nb_path: Path) -> None:
 
 def _execute(source: str, target: Path, params: RunParameters) -> str | None:
     """Run ``source`` into ``target`` with papermill; the failed cell, or ``None``."""
+    from b2b_analysis.quickimport import import_jsonschema
+
+    import_jsonschema()
     import papermill
 
     try:
@@ -142,7 +147,10 @@ def run_notebook(
     out.mkdir(parents=True, exist_ok=True)
     final = out / f"{notebook}.ipynb"
     tmp = out / f".{notebook}.tmp.ipynb"
-    error = _execute(source, tmp, params)
+    warm_up_in_background()  # the export's one-time costs, while the kernel works
+    saved = out / cache.FOLDER  # the KPI step's tables and KPIs, for the kernel
+    with cache.environment(saved if saved.is_dir() else None):
+        error = _execute(source, tmp, params)
     if tmp.exists():
         stable_cell_ids(tmp)
         tmp.replace(final)  # kept even when a cell failed: the partial run
@@ -155,13 +163,20 @@ def run_notebook(
 
 def run_kpis(params: RunParameters, out_dir: str) -> dict[str, Any]:
     """Compute and write the client's ``kpis.json`` and ``accounts.xlsx`` (one sheet per
-    account list, for the sales team); returns the document."""
+    account list, for the sales team); returns the document.
+
+    The loaded tables and the KPIs are saved for the client's notebooks
+    (:mod:`b2b_analysis.cache`, in ``out_dir``; the runner removes them before
+    publishing), so that a run loads a client and computes its KPIs once.
+    """
     from b2b_analysis.accounts import xlsx_bytes
     from b2b_analysis.analysis import open_analysis
+    from b2b_analysis.config import parse_date
 
-    analysis = open_analysis(
-        params.params_path, start=params.start, end=params.end, period=params.period
-    )
+    with cache.environment(None):  # computed here, never taken from a cache
+        analysis = open_analysis(
+            params.params_path, start=params.start, end=params.end, period=params.period
+        )
     doc = analysis.kpis.to_dict()
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     write_atomic(Path(out_dir) / "kpis.json", text)
@@ -169,4 +184,7 @@ def run_kpis(params: RunParameters, out_dir: str) -> dict[str, Any]:
     write_atomic(
         Path(out_dir) / "accounts.xlsx", xlsx_bytes(report.account_lists, currency=report.currency)
     )
+    first, last = parse_date(params.start, "start"), parse_date(params.end, "end")
+    key = cache.CacheKey.of(params.params_path, first, last, params.period)
+    cache.save(Path(out_dir) / cache.FOLDER, key, analysis.data, analysis.kpis)
     return doc

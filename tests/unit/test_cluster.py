@@ -79,3 +79,15 @@ def test_a_failed_kpi_step_is_a_result_with_the_local_message_and_no_notebook(
     assert out.failure is not None and out.failure.startswith("InputError: ")
     assert "orders.csv" in out.failure
     assert out.kpis is None and out.notebooks == [] and out.files == {}
+
+
+def test_a_client_task_ships_back_its_outputs_but_not_the_notebooks_cache(tmp_path: Path) -> None:
+    from b2b_analysis.cache import FOLDER
+    from b2b_analysis.report.cluster import _files
+
+    (tmp_path / "kpis.json").write_text("{}")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "page.html").write_bytes(b"<p>")
+    (tmp_path / FOLDER).mkdir()
+    (tmp_path / FOLDER / "orders.arrow").write_bytes(b"tables")
+    assert _files(tmp_path) == {"kpis.json": b"{}", "sub/page.html": b"<p>"}

@@ -1089,12 +1089,17 @@ BRIDGE_SCALE = alt.Scale(
 )
 
 
-#: How the bridge's steps are named, by ``part`` of :func:`b2b_analysis.bridge.waterfall`
-#: (the base and current steps are named by their period).
-_BRIDGE_PARTS = ("customers", "orders_per_customer", "aov")
+#: Below this width (a phone) the bridge writes its amounts compact and each step's
+#: name one word a line.
+NARROW = 560
+#: d3 format of the bridge's amounts on a phone: three significant digits and an SI
+#: prefix (593k), the axis naming the currency.
+BRIDGE_NARROW = ".3~s"
 
 
 def _bridge_names(locale: str) -> dict[str, str]:
+    """The names of the bridge's parts (``part`` of :func:`b2b_analysis.bridge.waterfall`;
+    the base and current steps are named by their period)."""
     return {
         "customers": _t("chart.bridge.customers", locale),
         "orders_per_customer": _t("chart.bridge.orders_per_customer", locale),
@@ -1104,9 +1109,10 @@ def _bridge_names(locale: str) -> dict[str, str]:
 
 def _bridge_title(steps: pl.DataFrame, against: str, locale: str) -> alt.Title:
     labels = dict(steps.select("part", "label").iter_rows())
+    text = _t("chart.bridge.title", locale, period=labels["current"], base=labels["base"])
+    # short lines: a phone's width cuts a longer title
     key = {"previous": "chart.bridge.previous", "year_earlier": "chart.bridge.year_earlier"}
-    text = _t(key[against], locale, period=labels["current"], base=labels["base"])
-    return alt.Title(text, subtitle=_t("chart.bridge.subtitle", locale))
+    return alt.Title(text, subtitle=_t(key[against], locale))
 
 
 def revenue_bridge_chart(
@@ -1142,8 +1148,12 @@ def revenue_bridge_chart(
         pl.min_horizontal("bar_start", "bar_end").alias("bottom"),
     )
     order = steps.get_column("label").to_list()
+    # room above the highest bar for its label
+    headroom = 1.12 * max(1.0, float(steps.get_column("top").max()))  # type: ignore[arg-type]
     step_title = _t("chart.bridge.step", locale)
     amount = f"{_t('chart.bridge.amount', locale)} {currency}".strip()
+    narrow = f"width < {NARROW}"
+    wide = MONEY_AXIS if currency else ",.0f"
     base = _chart(steps).encode(
         x=alt.X(
             "label:N",
@@ -1152,17 +1162,22 @@ def revenue_bridge_chart(
             # one line on a page, one word a line on a phone
             axis=alt.Axis(
                 labelAngle=0,
-                labelExpr="width < 560 ? split(datum.label, ' ') : datum.label",
+                labelExpr=f"{narrow} ? split(datum.label, ' ') : datum.label",
+                labelFontSize=alt.ExprRef(f"{narrow} ? 10 : 11"),
                 labelLimit=240,
             ),
         )
     )
+    # the chart's title names the net revenue: no axis title (room for the bars on a phone)
+    y_labels = (
+        f"{narrow} ? format(datum.value, '{'$' if currency else ''}{BRIDGE_NARROW}') : datum.label"
+    )
     bars = base.mark_bar(width=alt.RelativeBandSize(0.6)).encode(
         y=alt.Y(
             "bar_start:Q",
-            title=_t("chart.bridge.axis", locale),
-            axis=alt.Axis(format=MONEY_AXIS if currency else ",.0f"),
-            scale=alt.Scale(zero=True),
+            title=None,
+            axis=alt.Axis(format=wide, labelExpr=y_labels),
+            scale=alt.Scale(zero=True, domainMax=headroom, nice=True),
         ),
         y2="bar_end:Q",
         color=alt.Color("kind:N", legend=None, scale=BRIDGE_SCALE),
@@ -1171,24 +1186,26 @@ def revenue_bridge_chart(
             alt.Tooltip("amount:Q", title=amount, format=MONEY_TIP if currency else ",.2f"),
         ],
     )
-    money = MONEY_AXIS if currency else ",.0f"
-    # smaller labels on a phone, so that an amount stays inside its band
-    size = alt.ExprRef("width < 560 ? 9 : 12")
-    text = {"color": INK, "fontSize": size}
+    # each amount: whole amounts in the currency on a page, compact on a phone (the axis
+    # names the currency there); a part with its sign
+    sign = "(datum.kind == 'total' || datum.amount < 0 ? '' : '+')"
+    written = f"{sign} + format(datum.amount, {narrow} ? '{BRIDGE_NARROW}' : '{wide}')"
+    labelled = base.transform_calculate(written=written)
+    text: dict[str, Any] = {"color": INK, "fontSize": alt.ExprRef(f"{narrow} ? 10 : 12")}
     totals = (
-        base.transform_filter("datum.kind == 'total'")
+        labelled.transform_filter("datum.kind == 'total'")
         .mark_text(baseline="bottom", dy=-4, fontWeight=600, **text)
-        .encode(y="top:Q", text=alt.Text("amount:Q", format=money))
+        .encode(y="top:Q", text="written:N")
     )
     rises = (
-        base.transform_filter("datum.kind == 'increase'")
+        labelled.transform_filter("datum.kind == 'increase'")
         .mark_text(baseline="bottom", dy=-4, **text)
-        .encode(y="top:Q", text=alt.Text("amount:Q", format="+" + money))
+        .encode(y="top:Q", text="written:N")
     )
     falls = (
-        base.transform_filter("datum.kind == 'decrease'")
+        labelled.transform_filter("datum.kind == 'decrease'")
         .mark_text(baseline="top", dy=4, **text)
-        .encode(y="bottom:Q", text=alt.Text("amount:Q", format=money))
+        .encode(y="bottom:Q", text="written:N")
     )
     chart = alt.layer(
         bars, totals, rises, falls, title=_bridge_title(steps, against, locale)
@@ -1214,7 +1231,7 @@ def sales_effort_chart(
         "small_orders_moved_online",
         "small_order_hours",
     )
-    measures = ["hours"]
+    measures: list[Any] = ["hours"]
     if effort.get_column("small_order_hours").null_count() < effort.height:
         measures.append("small_order_hours")
     names = {
@@ -1225,13 +1242,11 @@ def sales_effort_chart(
         f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in names.items()
     )
     hours = _t("chart.effort.axis", locale)
+    title: str | alt.Title = _t("chart.effort.title", locale)
+    if effort.get_column("is_partial").any():
+        title = alt.Title(title, subtitle=_t("chart.effort.subtitle", locale))
     chart = (
-        _chart(
-            effort,
-            title=alt.Title(
-                _t("chart.effort.title", locale), subtitle=_t("chart.effort.subtitle", locale)
-            ),
-        )
+        _chart(effort, title=title)
         .transform_fold(measures, as_=["measure", "value"])
         .mark_bar()
         .encode(

@@ -431,17 +431,26 @@ def test_revenue_bridge_is_one_full_width_chart_per_comparison_in_the_clients_lo
         bars, totals, rises, falls = spec["layer"]
         # whole amounts in the currency on the axis (from zero) and on the bars; parts signed
         assert bars["encoding"]["y"]["axis"]["format"] == "$,.0f"
-        assert bars["encoding"]["y"]["scale"] == {"zero": True}
-        assert bars["encoding"]["y"]["title"] == "Nettoumsatz"
-        assert totals["encoding"]["text"]["format"] == "$,.0f"
-        assert rises["encoding"]["text"]["format"] == "+$,.0f"
-        assert falls["encoding"]["text"]["format"] == "$,.0f"
+        assert bars["encoding"]["y"]["scale"]["zero"] is True
+        assert bars["encoding"]["y"]["title"] is None  # the chart's title names it
+        # the amounts: whole amounts in the currency on a page, 3 digits (593k) on a phone;
+        # a part with its sign
+        for layer in (totals, rises, falls):
+            assert layer["encoding"]["text"] == {"field": "written", "type": "nominal"}
+        (written,) = [t for t in totals["transform"] if "calculate" in t]
+        assert written["calculate"] == (
+            "(datum.kind == 'total' || datum.amount < 0 ? '' : '+') + "
+            "format(datum.amount, width < 560 ? '.3~s' : '$,.0f')"
+        )
+        assert bars["encoding"]["y"]["axis"]["labelExpr"] == (
+            "width < 560 ? format(datum.value, '$.3~s') : datum.label"
+        )
         # a rise's label above its bar, a fall's below
         assert rises["encoding"]["y"]["field"] == "top" and rises["mark"]["baseline"] == "bottom"
         assert falls["encoding"]["y"]["field"] == "bottom" and falls["mark"]["baseline"] == "top"
         assert bars["encoding"]["color"]["legend"] is None
     prev, year = (_layer_rows(specs[k]) for k in ("previous", "year_earlier"))
-    names = ["Kunden", "Bestellungen pro Kunde", "Durchschnittlicher Bestellwert"]
+    names = ["Kunden", "Bestellungen pro Kunde", "Bestellwert (Ø)"]
     assert [r["label"] for r in prev] == ["2024-02", *names, "2024-03"]
     assert [r["label"] for r in year] == ["2023-03", *names, "2024-03"]
     assert [r["amount"] for r in prev] == [1200.0, 740.0, 640.0, -660.0, 1920.0]
@@ -449,13 +458,16 @@ def test_revenue_bridge_is_one_full_width_chart_per_comparison_in_the_clients_lo
     # each bar spans its step: the fall of AOV from 2,580 down to 1,920
     assert (prev[3]["top"], prev[3]["bottom"]) == (2580.0, 1920.0)
     assert specs["previous"]["title"] == {
-        "text": "Nettoumsatz 2024-03 gegenüber der Vorperiode (2024-02)",
-        "subtitle": "Die Veränderung aufgeteilt auf Kunden, Bestellungen pro Kunde und "
-        "durchschnittlichen Bestellwert; die Teile ergeben zusammen die Veränderung",
+        "text": "Nettoumsatz 2024-03 gegenüber 2024-02",
+        "subtitle": "Gegenüber der Vorperiode",
     }
-    assert specs["year_earlier"]["title"]["text"] == (
-        "Nettoumsatz 2024-03 gegenüber derselben Periode ein Jahr zuvor (2023-03)"
-    )
+    assert specs["year_earlier"]["title"] == {
+        "text": "Nettoumsatz 2024-03 gegenüber 2023-03",
+        "subtitle": "Gegenüber derselben Periode ein Jahr zuvor",
+    }
+    # room above the highest bar for its label: 2,580 before AOV's fall, 1,920 a year earlier
+    tops = [specs[k]["layer"][0]["encoding"]["y"]["scale"]["domainMax"] for k in specs]
+    assert tops == pytest.approx([1.12 * 2580, 1.12 * 1920])
 
 
 def test_revenue_bridge_in_english_without_a_currency() -> None:
@@ -463,8 +475,14 @@ def test_revenue_bridge_in_english_without_a_currency() -> None:
     bars = spec["layer"][0]
     assert bars["encoding"]["y"]["axis"]["format"] == ",.0f"
     labels = [r["label"] for r in _layer_rows(spec)]
-    assert labels == ["2024-02", "Customers", "Orders per customer", "Average order value", "2024-03"]
-    assert spec["title"]["text"] == "Net revenue 2024-03 against the period before (2024-02)"
+    assert labels == [
+        "2024-02",
+        "Customers",
+        "Orders per customer",
+        "Average order value",
+        "2024-03",
+    ]
+    assert spec["title"]["text"] == "Net revenue 2024-03 against 2024-02"
     # without that comparison: an empty chart whose title says so
     empty = charts.revenue_bridge_chart(bridge=_bridge_steps().clear(), locale="es-ES").to_dict()
     assert empty["title"] == "Puente de ingresos: ningún periodo completo que comparar"
@@ -491,13 +509,22 @@ def test_sales_effort_chart_draws_hours_and_the_small_orders_part() -> None:
     # the small orders' bar in front of all orders' bar, not stacked on it
     assert enc["y"]["stack"] is None and enc["y"]["title"] == "Horas liberadas"
     assert enc["order"] == {"field": "measure", "sort": "ascending", "type": "nominal"}
-    assert "pedidos pequeños" in enc["color"]["legend"]["labelExpr"]
-    assert spec["title"]["text"] == "Esfuerzo comercial liberado"
+    assert enc["color"]["legend"]["labelExpr"] == (
+        '{"hours": "todos los pedidos", "small_order_hours": "pedidos pequeños"}[datum.label]'
+        " || datum.label"
+    )
+    # a partial period: the subtitle says what its pale bar means
+    assert spec["title"] == {
+        "text": "Horas comerciales liberadas por periodo",
+        "subtitle": "Barras pálidas: periodos que la ventana corta",
+    }
     assert spec["usermeta"]["embedOptions"]["formatLocale"]["decimal"] == ","
     # without a threshold only all orders are drawn
     no_small = effort.with_columns(
-        pl.lit(None, pl.Float64).alias(c) for c in ("small_order_hours", "small_orders_moved_online")
+        pl.lit(None, pl.Float64).alias(c)
+        for c in ("small_order_hours", "small_orders_moved_online")
     )
-    spec = charts.sales_effort_chart(frame=no_small).to_dict()
+    spec = charts.sales_effort_chart(frame=no_small.filter(~pl.col("is_partial"))).to_dict()
     assert spec["transform"][0]["fold"] == ["hours"]
+    assert spec["title"] == "Sales team hours freed per period"
     assert spec["encoding"]["color"]["scale"]["domain"] == ["hours"]

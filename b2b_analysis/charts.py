@@ -1109,10 +1109,13 @@ def _bridge_names(locale: str) -> dict[str, str]:
 
 def _bridge_title(steps: pl.DataFrame, against: str, locale: str) -> alt.Title:
     labels = dict(steps.select("part", "label").iter_rows())
-    text = _t("chart.bridge.title", locale, period=labels["current"], base=labels["base"])
-    # short lines: a phone's width cuts a longer title
+    # the period in the title, its base in the subtitle: short lines, which a phone's
+    # width does not cut (fiscal labels such as "FY2025/26 Q2" are long)
     key = {"previous": "chart.bridge.previous", "year_earlier": "chart.bridge.year_earlier"}
-    return alt.Title(text, subtitle=_t(key[against], locale))
+    return alt.Title(
+        _t("chart.bridge.title", locale, period=labels["current"]),
+        subtitle=_t(key[against], locale, base=labels["base"]),
+    )
 
 
 def revenue_bridge_chart(

@@ -458,12 +458,12 @@ def test_revenue_bridge_is_one_full_width_chart_per_comparison_in_the_clients_lo
     # each bar spans its step: the fall of AOV from 2,580 down to 1,920
     assert (prev[3]["top"], prev[3]["bottom"]) == (2580.0, 1920.0)
     assert specs["previous"]["title"] == {
-        "text": "Nettoumsatz 2024-03 gegenüber 2024-02",
-        "subtitle": "Gegenüber der Vorperiode",
+        "text": "Nettoumsatz 2024-03",
+        "subtitle": "Gegenüber 2024-02, der Vorperiode",
     }
     assert specs["year_earlier"]["title"] == {
-        "text": "Nettoumsatz 2024-03 gegenüber 2023-03",
-        "subtitle": "Gegenüber derselben Periode ein Jahr zuvor",
+        "text": "Nettoumsatz 2024-03",
+        "subtitle": "Gegenüber 2023-03, derselben Periode ein Jahr zuvor",
     }
     # room above the highest bar for its label: 2,580 before AOV's fall, 1,920 a year earlier
     tops = [specs[k]["layer"][0]["encoding"]["y"]["scale"]["domainMax"] for k in specs]
@@ -482,7 +482,10 @@ def test_revenue_bridge_in_english_without_a_currency() -> None:
         "Average order value",
         "2024-03",
     ]
-    assert spec["title"]["text"] == "Net revenue 2024-03 against 2024-02"
+    assert spec["title"] == {
+        "text": "Net revenue 2024-03",
+        "subtitle": "Against 2024-02, the period before",
+    }
     # without that comparison: an empty chart whose title says so
     empty = charts.revenue_bridge_chart(bridge=_bridge_steps().clear(), locale="es-ES").to_dict()
     assert empty["title"] == "Puente de ingresos: ningún periodo completo que comparar"

@@ -215,14 +215,65 @@ class Analysis:
             return bridge.waterfall(bridge.Drivers(None, None, pl.DataFrame(), 0.0))
         return bridge.waterfall(self.kpis.drivers)
 
+    def revenue_bridge_view(self, against: str) -> Any:
+        """The waterfall of one comparison of the bridge (``previous`` or
+        ``year_earlier``: :func:`charts.revenue_bridge_chart`), or a sentence saying why
+        there is none. Without any comparison the sentence is given once, for
+        ``previous`` (``year_earlier`` then shows nothing)."""
+        from b2b_analysis import charts
+        from b2b_analysis.display import Note
+
+        steps = self.revenue_bridge()
+        if not steps.filter(pl.col("against") == against).is_empty():
+            return charts.revenue_bridge_chart(
+                bridge=steps,
+                against=against,  # type: ignore[arg-type]
+                currency=self.currency,
+                locale=self.locale,
+            )
+        if steps.is_empty():
+            return Note(self.t("note.bridge.none")) if against == "previous" else None
+        # only the year-earlier comparison can be missing beside the period before's
+        period = steps.filter(pl.col("part") == "current").get_column("label").item(0)
+        key = "note.bridge.week_53" if period.endswith("W53") else "note.bridge.year_earlier"
+        return Note(self.t(key, period=period))
+
     def sales_effort(self) -> pl.DataFrame:
         """The sales effort freed per period (:func:`bridge.sales_effort`): orders moved
-        online and the hours they free, all and small orders."""
-        columns = ["period_label", "orders_moved_online", "hours"]
+        online and the hours they free, all and small orders; ``is_partial`` marks a
+        period the window cuts."""
+        columns = ["period_label", "is_partial", "orders_moved_online", "hours"]
         columns += ["small_orders_moved_online", "small_order_hours"]
         if self.kpis.drivers is None:
             return pl.DataFrame(schema=columns)
         return self.kpis.drivers.effort.select(columns)
+
+    def sales_effort_total(self) -> Any:
+        """One sentence (Markdown) with the window's sales effort freed: hours, orders
+        moved online, minutes per offline order and the small orders' hours."""
+        from IPython.display import Markdown
+
+        from b2b_analysis.i18n import format_count, format_date, format_decimal
+
+        doc = self.kpis.drivers.to_dict()["sales_effort"] if self.kpis.drivers else None
+        if not doc or not doc["orders_moved_online"]:
+            return Markdown(self.t("nb.overview.effort_zero"))
+
+        def hours(value: float) -> str:
+            return format_decimal(value, self.locale, 0 if abs(value) >= 10 else 1)
+
+        minutes = doc["offline_order_minutes"]
+        fields = {
+            "start": format_date(self.start, self.locale),
+            "end": format_date(self.end, self.locale),
+            "hours": hours(doc["hours"]),
+            "orders": format_count(round(doc["orders_moved_online"]), self.locale),
+            "minutes": format_decimal(minutes, self.locale, 0 if minutes == int(minutes) else 1),
+        }
+        if doc["small_order_hours"] is None:
+            return Markdown(self.t("nb.overview.effort_total", **fields))
+        small = hours(doc["small_order_hours"])
+        return Markdown(self.t("nb.overview.effort_total_small", small=small, **fields))
 
     def aov_shift_bands(self) -> pl.LazyFrame:
         """:func:`metrics.change_bands` of each new online customer's AOV after / before."""

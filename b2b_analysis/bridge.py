@@ -541,9 +541,11 @@ def _factors(rows: dict[int, dict[str, Any]], key: int, calendar: Calendar) -> F
 
 def waterfall(drivers: Drivers) -> pl.DataFrame:
     """The bridge as the steps of a waterfall chart, one block per available comparison:
-    ``comparison`` (e.g. "2024-06 vs 2024-05 (the period before)"), ``step`` (0-4),
-    ``label``, ``kind`` (``total``, ``increase``, ``decrease``), ``amount``,
-    ``bar_start``, ``bar_end``.
+    ``against`` (the comparison's key: ``previous`` or ``year_earlier``), ``comparison``
+    (e.g. "2024-06 vs 2024-05 (the period before)"), ``step`` (0-4), ``part``
+    (``base``, ``customers``, ``orders_per_customer``, ``aov``, ``current``), ``label``
+    (the period's label for ``base`` and ``current``), ``kind`` (``total``,
+    ``increase``, ``decrease``), ``amount``, ``bar_start``, ``bar_end``.
 
     Steps: the base period's revenue, the customers, orders per customer and AOV parts
     (each starting where the previous ended), the period's revenue.
@@ -554,6 +556,8 @@ def waterfall(drivers: Drivers) -> pl.DataFrame:
     [('2024-02', 'total', 0.0, 1200.0), ('Customers', 'increase', 1200.0, 1940.0), \
 ('Orders per customer', 'increase', 1940.0, 2580.0), ('AOV', 'decrease', 2580.0, 1920.0), \
 ('2024-03', 'total', 0.0, 1920.0)]
+    >>> waterfall(d).get_column("part").to_list()
+    ['base', 'customers', 'orders_per_customer', 'aov', 'current']
     """
     rows = []
     for name in COMPARISONS:
@@ -563,21 +567,23 @@ def waterfall(drivers: Drivers) -> pl.DataFrame:
         title = f"{bridge['period']} vs {bridge['base_period']} ({_AGAINST[name]})"
         parts = bridge["parts"]
         steps = [
-            (bridge["base_period"], bridge["base_revenue"], "total"),
-            ("Customers", parts["customers"], None),
-            ("Orders per customer", parts["orders_per_customer"], None),
-            ("AOV", parts["aov"], None),
-            (bridge["period"], bridge["revenue"], "total"),
+            ("base", bridge["base_period"], bridge["base_revenue"], "total"),
+            ("customers", "Customers", parts["customers"], None),
+            ("orders_per_customer", "Orders per customer", parts["orders_per_customer"], None),
+            ("aov", "AOV", parts["aov"], None),
+            ("current", bridge["period"], bridge["revenue"], "total"),
         ]
         level = 0.0
-        for step, (label, amount, kind) in enumerate(steps):
+        for step, (part, label, amount, kind) in enumerate(steps):
             begin = 0.0 if kind == "total" else level
             level = amount if kind == "total" else level + amount
             kind = kind or ("increase" if amount >= 0 else "decrease")
-            rows.append((title, step, label, kind, amount, begin, level))
+            rows.append((name, title, step, part, label, kind, amount, begin, level))
     schema = {
+        "against": pl.String,
         "comparison": pl.String,
         "step": pl.Int64,
+        "part": pl.String,
         "label": pl.String,
         "kind": pl.String,
         "amount": pl.Float64,

@@ -47,6 +47,7 @@ __all__ = [
     "returning_visits_chart",
     "revenue_bridge_chart",
     "reverted_customers_chart",
+    "sales_effort_chart",
     "satisfaction_period_retention_chart",
     "satisfaction_retention_chart",
     "small_orders_chart",
@@ -1094,63 +1095,198 @@ BRIDGE_SCALE = alt.Scale(
 )
 
 
+#: Below this width (a phone) the bridge writes its amounts compact and each step's
+#: name one word a line.
+NARROW = 560
+#: d3 format of the bridge's amounts on a phone: three significant digits and an SI
+#: prefix (593k), the axis naming the currency.
+BRIDGE_NARROW = ".3~s"
+
+
+def _bridge_names(locale: str) -> dict[str, str]:
+    """The names of the bridge's parts (``part`` of :func:`b2b_analysis.bridge.waterfall`;
+    the base and current steps are named by their period)."""
+    return {
+        "customers": _t("chart.bridge.customers", locale),
+        "orders_per_customer": _t("chart.bridge.orders_per_customer", locale),
+        "aov": _t("chart.bridge.aov", locale),
+    }
+
+
+def _bridge_title(steps: pl.DataFrame, against: str, locale: str) -> alt.Title:
+    labels = dict(steps.select("part", "label").iter_rows())
+    # the period in the title, its base in the subtitle: short lines, which a phone's
+    # width does not cut (fiscal labels such as "FY2025/26 Q2" are long)
+    key = {"previous": "chart.bridge.previous", "year_earlier": "chart.bridge.year_earlier"}
+    return alt.Title(
+        _t("chart.bridge.title", locale, period=labels["current"]),
+        subtitle=_t(key[against], locale, base=labels["base"]),
+    )
+
+
 def revenue_bridge_chart(
-    *, bridge: pl.DataFrame | pl.LazyFrame, currency: str = "", locale: str = i18n.DEFAULT
-) -> alt.Chart | alt.FacetChart:
-    """Waterfall of the revenue bridge: the base period's net revenue, the customers,
-    orders per customer and AOV parts of the change, the period's net revenue; one
-    panel per comparison (the period before, the same period a year earlier), each bar
-    labelled with its amount.
+    *,
+    bridge: pl.DataFrame | pl.LazyFrame,
+    against: Literal["previous", "year_earlier"] = "previous",
+    currency: str = "",
+    locale: str = i18n.DEFAULT,
+) -> alt.Chart | alt.LayerChart:
+    """Waterfall of one comparison of the revenue bridge (``against``: the period
+    before or the same period a year earlier): the base period's net revenue, the
+    customers, orders per customer and AOV parts of the change, the period's net
+    revenue, each bar labelled with its amount in the client's currency (whole amounts;
+    a part with its sign, above a rise and below a fall).
 
     From :func:`b2b_analysis.bridge.waterfall` (each step's ``bar_start`` and
-    ``bar_end``); without a comparison the chart is empty and its title says so.
+    ``bar_end``). The chart takes the page's width. Without that comparison the chart
+    is empty and its title says so (:meth:`b2b_analysis.analysis.Analysis.revenue_bridge_view`
+    shows a sentence instead).
     """
-    frame = _eager(bridge).select(
-        "comparison", "step", "label", "kind", "amount", "bar_start", "bar_end"
+    steps = (
+        _eager(bridge)
+        .filter(pl.col("against") == against)
+        .select("step", "part", "label", "kind", "amount", "bar_start", "bar_end")
+        .sort("step")
     )
-    if frame.is_empty():
-        return _chart(frame, title="Revenue bridge: no complete period to compare").mark_bar()
-    panels = frame.get_column("comparison").unique(maintain_order=True).to_list()
-    money = f"Net revenue {currency}".strip()
-    base = _chart(frame).encode(
+    if steps.is_empty():
+        return _chart(steps, title=_t("chart.bridge.empty", locale)).mark_bar()
+    names = _bridge_names(locale)
+    steps = steps.with_columns(
+        pl.col("part").replace_strict(names, default=pl.col("label")).alias("label"),
+        pl.max_horizontal("bar_start", "bar_end").alias("top"),
+        pl.min_horizontal("bar_start", "bar_end").alias("bottom"),
+    )
+    order = steps.get_column("label").to_list()
+    # room above the highest bar for its label
+    headroom = 1.12 * max(1.0, float(steps.get_column("top").max()))  # type: ignore[arg-type]
+    step_title = _t("chart.bridge.step", locale)
+    amount = f"{_t('chart.bridge.amount', locale)} {currency}".strip()
+    narrow = f"width < {NARROW}"
+    wide = MONEY_AXIS if currency else ",.0f"
+    base = _chart(steps).encode(
         x=alt.X(
             "label:N",
-            sort=alt.SortField("step"),
+            sort=order,
             title=None,
-            # two lines, so that the five labels fit side by side
+            # one line on a page, one word a line on a phone
             axis=alt.Axis(
-                labelAngle=0, labelExpr="split(replace(datum.label, ' per ', ' per|'), '|')"
+                labelAngle=0,
+                labelExpr=f"{narrow} ? split(datum.label, ' ') : datum.label",
+                labelFontSize=alt.ExprRef(f"{narrow} ? 10 : 11"),
+                labelLimit=240,
             ),
         )
     )
-    bars = base.mark_bar().encode(
-        y=alt.Y("bar_start:Q", title=money, axis=alt.Axis(format=",.0f")),
+    # the chart's title names the net revenue: no axis title (room for the bars on a phone)
+    y_labels = (
+        f"{narrow} ? format(datum.value, '{'$' if currency else ''}{BRIDGE_NARROW}') : datum.label"
+    )
+    bars = base.mark_bar(width=alt.RelativeBandSize(0.6)).encode(
+        y=alt.Y(
+            "bar_start:Q",
+            title=None,
+            axis=alt.Axis(format=wide, labelExpr=y_labels),
+            scale=alt.Scale(zero=True, domainMax=headroom, nice=True),
+        ),
         y2="bar_end:Q",
-        color=alt.Color("kind:N", title=None, scale=BRIDGE_SCALE),
+        color=alt.Color("kind:N", legend=None, scale=BRIDGE_SCALE),
         tooltip=[
-            alt.Tooltip("comparison:N", title="Comparison"),
-            alt.Tooltip("label:N", title="Step"),
-            alt.Tooltip("amount:Q", title=f"Amount {currency}".strip(), format=",.2f"),
+            alt.Tooltip("label:N", title=step_title),
+            alt.Tooltip("amount:Q", title=amount, format=MONEY_TIP if currency else ",.2f"),
         ],
     )
-    top = base.transform_calculate(top="max(datum.bar_start, datum.bar_end)").encode(
-        y=alt.Y("top:Q")
+    # each amount: whole amounts in the currency on a page, compact on a phone (the axis
+    # names the currency there); a part with its sign
+    sign = "(datum.kind == 'total' || datum.amount < 0 ? '' : '+')"
+    written = f"{sign} + format(datum.amount, {narrow} ? '{BRIDGE_NARROW}' : '{wide}')"
+    labelled = base.transform_calculate(written=written)
+    text: dict[str, Any] = {"color": INK, "fontSize": alt.ExprRef(f"{narrow} ? 10 : 12")}
+    totals = (
+        labelled.transform_filter("datum.kind == 'total'")
+        .mark_text(baseline="bottom", dy=-4, fontWeight=600, **text)
+        .encode(y="top:Q", text="written:N")
     )
-    totals = top.transform_filter("datum.kind == 'total'").mark_text(dy=-6, color=INK)
-    parts = top.transform_filter("datum.kind != 'total'").mark_text(dy=-6, color=INK)
-    chart = (
-        alt.layer(
-            bars,
-            totals.encode(text=alt.Text("amount:Q", format=",.0f")),
-            parts.encode(text=alt.Text("amount:Q", format="+,.0f")),
-        )
-        .facet(
-            column=alt.Column("comparison:N", title=None, sort=panels),
-            title=alt.Title(
-                "What drove the change in net revenue",
-                subtitle="Shapley split into customers, orders per customer and AOV",
-            ),
-        )
-        .resolve_scale(x="independent")
+    rises = (
+        labelled.transform_filter("datum.kind == 'increase'")
+        .mark_text(baseline="bottom", dy=-4, **text)
+        .encode(y="top:Q", text="written:N")
     )
+    falls = (
+        labelled.transform_filter("datum.kind == 'decrease'")
+        .mark_text(baseline="top", dy=4, **text)
+        .encode(y="bottom:Q", text="written:N")
+    )
+    chart = alt.layer(
+        bars, totals, rises, falls, title=_bridge_title(steps, against, locale)
+    ).properties(height=260)
     return localized(chart, locale=locale, currency=currency)  # type: ignore[no-any-return]
+
+
+def sales_effort_chart(
+    *, frame: pl.DataFrame | pl.LazyFrame, locale: str = i18n.DEFAULT
+) -> alt.Chart:
+    """Hours of sales effort freed per period, the small orders' part drawn darker in
+    front of all orders' bar; a partial period (the window cuts it) is pale.
+
+    From the drivers' effort frame (:func:`b2b_analysis.bridge.sales_effort`, as
+    :meth:`b2b_analysis.analysis.Analysis.sales_effort` selects it). Without a
+    small-order threshold (``small_order_hours`` all null) only all orders are drawn.
+    """
+    effort = _eager(frame).select(
+        "period_label",
+        "is_partial",
+        "orders_moved_online",
+        "hours",
+        "small_orders_moved_online",
+        "small_order_hours",
+    )
+    measures: list[Any] = ["hours"]
+    if effort.get_column("small_order_hours").null_count() < effort.height:
+        measures.append("small_order_hours")
+    names = {
+        "hours": _t("chart.effort.all", locale),
+        "small_order_hours": _t("chart.effort.small", locale),
+    }
+    expr = ", ".join(
+        f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in names.items()
+    )
+    hours = _t("chart.effort.axis", locale)
+    title: str | alt.Title = _t("chart.effort.title", locale)
+    if effort.get_column("is_partial").any():
+        title = alt.Title(title, subtitle=_t("chart.effort.subtitle", locale))
+    chart = (
+        _chart(effort, title=title)
+        .transform_fold(measures, as_=["measure", "value"])
+        .mark_bar()
+        .encode(
+            x=_period_band(_t("chart.period", locale)),
+            y=alt.Y("value:Q", title=hours, stack=None, scale=alt.Scale(zero=True)),
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                sort=measures,
+                scale=alt.Scale(domain=measures, range=[palette.HYBRID, ONLINE][: len(measures)]),
+                legend=alt.Legend(labelExpr=f"{{{expr}}}[datum.label] || datum.label"),
+            ),
+            order=alt.Order("measure:N", sort="ascending"),
+            opacity=alt.condition(alt.datum.is_partial, alt.value(0.45), alt.value(1.0)),
+            tooltip=[
+                alt.Tooltip("period_label:N", title=_t("chart.period", locale)),
+                alt.Tooltip("hours:Q", title=hours, format=",.1f"),
+                alt.Tooltip(
+                    "orders_moved_online:Q", title=_t("chart.effort.orders", locale), format=",.1f"
+                ),
+                alt.Tooltip(
+                    "small_order_hours:Q",
+                    title=_t("chart.effort.small_hours", locale),
+                    format=",.1f",
+                ),
+                alt.Tooltip(
+                    "small_orders_moved_online:Q",
+                    title=_t("chart.effort.small_orders", locale),
+                    format=",.1f",
+                ),
+            ],
+        )
+    )
+    return localized(chart, locale=locale)  # type: ignore[no-any-return]

@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from b2b_analysis import charts
+from b2b_analysis.analysis import Analysis
 from b2b_analysis.bridge import (
     Drivers,
     Factors,
@@ -31,6 +32,7 @@ from b2b_analysis.bridge import (
     waterfall,
 )
 from b2b_analysis.config import ClientParams
+from b2b_analysis.display import Note
 from b2b_analysis.io import ClientData
 from b2b_analysis.kpis import compute_kpis
 from b2b_analysis.periods import Calendar
@@ -408,3 +410,80 @@ def test_offline_order_minutes_defaults_to_10_and_must_be_positive() -> None:
     for bad in (0, -5, 481):
         with pytest.raises(ValueError, match="offline_order_minutes"):
             ClientParams.model_validate({**base, "offline_order_minutes": bad})
+
+
+# ------------------------------------------------------------------ the overview's views
+
+
+def hand_analysis(orders: pl.LazyFrame | None = None, **window: str) -> Analysis:
+    """The hand-worked client in German (de-DE, EUR): threshold 130, 12 minutes an order."""
+    params = ClientParams.model_validate(
+        {
+            "client": "Hand",
+            "data": {"orders": "orders.csv"},
+            "window": {"start": "2024-01-01", "end": "2024-03-31", **window},
+            "small_order_threshold": 130,
+            "offline_order_minutes": 12,
+            "currency": "EUR",
+            "locale": "de-DE",
+        }
+    )
+    orders = hand_client() if orders is None else orders
+    data = ClientData(params=params, orders=orders.collect())
+    return Analysis(data=data, kpis=compute_kpis(data))
+
+
+def test_the_waterfall_names_its_comparisons_and_parts_and_its_bars_join_up() -> None:
+    steps = waterfall(hand_drivers())
+    assert steps.get_column("against").to_list() == ["previous"] * 5 + ["year_earlier"] * 5
+    parts = ["base", "customers", "orders_per_customer", "aov", "current"]
+    assert steps.get_column("part").to_list() == parts * 2
+    for block in steps.partition_by("against"):
+        ends = block.get_column("bar_end").to_list()
+        starts = block.get_column("bar_start").to_list()
+        # each part starts where the step before ended; the last part ends at 2024-03's 720
+        assert starts[1:4] == ends[0:3]
+        assert ends[3] == pytest.approx(720.0) and ends[4] == 720.0
+
+
+def test_the_bridge_view_draws_each_comparison_or_says_why_not() -> None:
+    a = hand_analysis()
+    specs = [a.revenue_bridge_view(k).to_dict() for k in ("previous", "year_earlier")]
+    for spec, base, revenue in zip(specs, ("2024-02", "2023-03"), (300.0, 100.0), strict=True):
+        assert spec["width"] == "container" and len(spec["layer"]) == 4
+        data = spec["datasets"][spec["data"]["name"]]
+        assert [r["label"] for r in data][::4] == [base, "2024-03"]
+        assert [r["amount"] for r in data][::4] == [revenue, 720.0]
+    # the orders start in 2024-02: no year-earlier base, a sentence instead
+    recent = hand_analysis(hand_client().filter(pl.col("order_date") >= D(2024, 2, 1)))
+    assert recent.revenue_bridge_view("previous").to_dict()["width"] == "container"
+    note = recent.revenue_bridge_view("year_earlier")
+    assert isinstance(note, Note)
+    assert note.text == (
+        "Kein Vergleich mit derselben Periode ein Jahr zuvor: Die Bestellungen reichen nicht "
+        "ein Jahr vor 2024-03 zurück."
+    )
+    # no complete period: one sentence for both
+    short = hand_analysis(start="2024-03-02", end="2024-03-20")
+    assert isinstance(short.revenue_bridge_view("previous"), Note)
+    assert short.revenue_bridge_view("previous").text.startswith("Keine Umsatzbrücke:")
+    assert short.revenue_bridge_view("year_earlier") is None
+
+
+def test_the_sales_effort_chart_and_sentence_of_the_hand_worked_client() -> None:
+    a = hand_analysis()
+    assert a.kpis.drivers is not None
+    spec = charts.sales_effort_chart(frame=a.sales_effort(), locale=a.locale).to_dict()
+    drawn = pl.DataFrame(spec["datasets"][spec["data"]["name"]])
+    expected = a.kpis.drivers.effort.select(drawn.columns)
+    assert drawn.to_dicts() == expected.to_dicts()
+    assert drawn.get_column("hours").to_list() == pytest.approx([0.2, 0.0, 0.4])
+    # 3 orders moved (1 in 2024-01, 2 in 2024-03) x 12 minutes = 0.6 hours, 0.4 on small orders
+    sentence = a.sales_effort_total().data
+    assert sentence == (
+        "Von 01.01.2024 bis 31.03.2024 haben die online gewanderten Bestellungen etwa "
+        "**0,6 Stunden** Vertriebszeit frei gemacht: 3 Bestellungen zu je 12 Minuten; "
+        "0,4 Stunden davon bei kleinen Bestellungen."
+    )
+    quiet = hand_analysis(hand_client().filter(~pl.col("is_online")))
+    assert quiet.sales_effort_total().data.startswith("Im Zeitraum sind keine Bestellungen")

@@ -393,3 +393,141 @@ def test_change_chart_has_no_log_axis_and_names_bands_as_percentages() -> None:
     names = [r["change"] for r in rows(spec)]
     assert names[0] == "< -50%" and names[3] == "-10% … +10%" and names[-1] == "≥ +100%"
     assert [r["customers"] for r in rows(spec)] == [1, 0, 0, 1, 0, 0, 0, 1]
+
+
+def _layer_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data rows of a layer spec (shared at the top or in its first layer)."""
+    return rows(spec) if "data" in spec else rows(spec["layer"][0])
+
+
+def _bridge_steps() -> pl.DataFrame:
+    """Both comparisons of the bridge, hand-worked (the Shapley split's docstring example).
+
+    The period before: 10 customers x 2 orders x 60 = 1,200 -> 16 x 3 x 40 = 1,920,
+    parts 740 (customers), 640 (orders per customer), -660 (AOV).
+    A year earlier: 16 x 2 x 40 = 1,280 -> 1,920, only orders per customer changed:
+    the whole 640 is its part.
+    """
+    from b2b_analysis.bridge import Drivers, Factors, compare, waterfall
+
+    current = Factors("2024-03", 16, 48, 1920.0)
+    previous = compare(Factors("2024-02", 10, 20, 1200.0), current)
+    year = compare(Factors("2023-03", 16, 32, 1280.0), current)
+    return waterfall(Drivers(previous, year, pl.DataFrame(), 10.0))
+
+
+def test_revenue_bridge_is_one_full_width_chart_per_comparison_in_the_clients_locale() -> None:
+    steps = _bridge_steps()
+    specs = {
+        against: charts.revenue_bridge_chart(
+            bridge=steps, against=against, currency="EUR", locale="de-DE"
+        ).to_dict()
+        for against in ("previous", "year_earlier")
+    }
+    for spec in specs.values():
+        assert "layer" in spec and "facet" not in spec and spec["width"] == "container"
+        embed = spec["usermeta"]["embedOptions"]["formatLocale"]
+        assert embed["decimal"] == "," and embed["currency"] == ["", "\u00a0€"]
+        bars, totals, rises, falls = spec["layer"]
+        # whole amounts in the currency on the axis (from zero) and on the bars; parts signed
+        assert bars["encoding"]["y"]["axis"]["format"] == "$,.0f"
+        assert bars["encoding"]["y"]["scale"]["zero"] is True
+        assert bars["encoding"]["y"]["title"] is None  # the chart's title names it
+        # the amounts: whole amounts in the currency on a page, 3 digits (593k) on a phone;
+        # a part with its sign
+        for layer in (totals, rises, falls):
+            assert layer["encoding"]["text"] == {"field": "written", "type": "nominal"}
+        (written,) = [t for t in totals["transform"] if "calculate" in t]
+        assert written["calculate"] == (
+            "(datum.kind == 'total' || datum.amount < 0 ? '' : '+') + "
+            "format(datum.amount, width < 560 ? '.3~s' : '$,.0f')"
+        )
+        assert bars["encoding"]["y"]["axis"]["labelExpr"] == (
+            "width < 560 ? format(datum.value, '$.3~s') : datum.label"
+        )
+        # a rise's label above its bar, a fall's below
+        assert rises["encoding"]["y"]["field"] == "top" and rises["mark"]["baseline"] == "bottom"
+        assert falls["encoding"]["y"]["field"] == "bottom" and falls["mark"]["baseline"] == "top"
+        assert bars["encoding"]["color"]["legend"] is None
+    prev, year = (_layer_rows(specs[k]) for k in ("previous", "year_earlier"))
+    names = ["Kunden", "Bestellungen pro Kunde", "Bestellwert (Ø)"]
+    assert [r["label"] for r in prev] == ["2024-02", *names, "2024-03"]
+    assert [r["label"] for r in year] == ["2023-03", *names, "2024-03"]
+    assert [r["amount"] for r in prev] == [1200.0, 740.0, 640.0, -660.0, 1920.0]
+    assert [r["amount"] for r in year] == [1280.0, 0.0, 640.0, 0.0, 1920.0]
+    # each bar spans its step: the fall of AOV from 2,580 down to 1,920
+    assert (prev[3]["top"], prev[3]["bottom"]) == (2580.0, 1920.0)
+    assert specs["previous"]["title"] == {
+        "text": "Nettoumsatz 2024-03",
+        "subtitle": "Gegenüber 2024-02, der Vorperiode",
+    }
+    assert specs["year_earlier"]["title"] == {
+        "text": "Nettoumsatz 2024-03",
+        "subtitle": "Gegenüber 2023-03, derselben Periode ein Jahr zuvor",
+    }
+    # room above the highest bar for its label: 2,580 before AOV's fall, 1,920 a year earlier
+    tops = [specs[k]["layer"][0]["encoding"]["y"]["scale"]["domainMax"] for k in specs]
+    assert tops == pytest.approx([1.12 * 2580, 1.12 * 1920])
+
+
+def test_revenue_bridge_in_english_without_a_currency() -> None:
+    spec = charts.revenue_bridge_chart(bridge=_bridge_steps(), against="previous").to_dict()
+    bars = spec["layer"][0]
+    assert bars["encoding"]["y"]["axis"]["format"] == ",.0f"
+    labels = [r["label"] for r in _layer_rows(spec)]
+    assert labels == [
+        "2024-02",
+        "Customers",
+        "Orders per customer",
+        "Average order value",
+        "2024-03",
+    ]
+    assert spec["title"] == {
+        "text": "Net revenue 2024-03",
+        "subtitle": "Against 2024-02, the period before",
+    }
+    # without that comparison: an empty chart whose title says so
+    empty = charts.revenue_bridge_chart(bridge=_bridge_steps().clear(), locale="es-ES").to_dict()
+    assert empty["title"] == "Puente de ingresos: ningún periodo completo que comparar"
+
+
+def test_sales_effort_chart_draws_hours_and_the_small_orders_part() -> None:
+    effort = pl.DataFrame(
+        {
+            "period_label": ["2024-01", "2024-02", "2024-03"],
+            "is_partial": [False, False, True],
+            "orders_moved_online": [4.0, 0.0, 2.0],
+            "hours": [0.8, 0.0, 0.4],
+            "small_orders_moved_online": [1.0, 0.0, 2.0],
+            "small_order_hours": [0.2, 0.0, 0.4],
+        }
+    )
+    spec = charts.sales_effort_chart(frame=effort, locale="es-ES").to_dict()
+    assert spec["width"] == "container" and spec["mark"]["type"] == "bar"
+    assert rows(spec) == effort.to_dicts()
+    assert spec["transform"] == [
+        {"fold": ["hours", "small_order_hours"], "as": ["measure", "value"]}
+    ]
+    enc = spec["encoding"]
+    # the small orders' bar in front of all orders' bar, not stacked on it
+    assert enc["y"]["stack"] is None and enc["y"]["title"] == "Horas liberadas"
+    assert enc["order"] == {"field": "measure", "sort": "ascending", "type": "nominal"}
+    assert enc["color"]["legend"]["labelExpr"] == (
+        '{"hours": "todos los pedidos", "small_order_hours": "pedidos pequeños"}[datum.label]'
+        " || datum.label"
+    )
+    # a partial period: the subtitle says what its pale bar means
+    assert spec["title"] == {
+        "text": "Horas comerciales liberadas por periodo",
+        "subtitle": "Barras pálidas: periodos que la ventana corta",
+    }
+    assert spec["usermeta"]["embedOptions"]["formatLocale"]["decimal"] == ","
+    # without a threshold only all orders are drawn
+    no_small = effort.with_columns(
+        pl.lit(None, pl.Float64).alias(c)
+        for c in ("small_order_hours", "small_orders_moved_online")
+    )
+    spec = charts.sales_effort_chart(frame=no_small.filter(~pl.col("is_partial"))).to_dict()
+    assert spec["transform"][0]["fold"] == ["hours"]
+    assert spec["title"] == "Sales team hours freed per period"
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["hours"]

@@ -121,13 +121,18 @@ def visible_files(folder: Path) -> list[Path]:
 
 
 def assert_complete_file(path: Path) -> None:
-    """A visible output is whole: JSON parses, a notebook validates, a page is closed."""
+    """A visible output is whole: JSON parses, a notebook validates, a page is closed,
+    a workbook opens."""
     if path.suffix == ".json":
         json.loads(path.read_text(encoding="utf-8"))
     elif path.suffix == ".ipynb":
         nbformat.validate(nbformat.read(path, as_version=4))
     elif path.suffix == ".html":
         assert path.read_text(encoding="utf-8").rstrip().endswith("</html>"), path
+    elif path.suffix == ".xlsx":
+        import openpyxl
+
+        openpyxl.load_workbook(path)  # a workbook cut short is not a zip that opens
     else:
         pytest.fail(f"unexpected output {path}")
 

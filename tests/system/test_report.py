@@ -15,6 +15,7 @@ import nbformat
 import openpyxl
 import pytest
 
+from b2b_analysis import i18n
 from b2b_analysis.accounts import LISTS
 from b2b_analysis.report import NOTEBOOKS, PARAMETERS
 from tests.support.reportkit import Built
@@ -60,7 +61,8 @@ def test_client_folders_hold_every_output(built: Built) -> None:
             assert book[name].max_row == 1 + entry["count"], (slug, name)
             for row in entry["top"]:
                 assert f"<td>{html.escape(row['customer_id'])}</td>" in index
-        assert "<h2>Accounts to call</h2>" in index and 'href="accounts.xlsx"' in index
+        heading = i18n.text("accounts.heading", doc["locale"])  # in the client's language
+        assert f"<h2>{heading}</h2>" in index and 'href="accounts.xlsx"' in index
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ print(json.dumps({
 }, default=str))
 """
 PUBLISHED = sorted(
-    ["index.html", "kpis.json", "status.json"]
+    ["accounts.xlsx", "index.html", "kpis.json", "status.json"]
     + [f"{name}.{ext}" for name in NOTEBOOKS for ext in ("ipynb", "html")]
 )
 

@@ -99,4 +99,6 @@ def test_portfolio_compares_every_client(built: Built) -> None:
     page = (built.out / "index.html").read_text(encoding="utf-8")
     for slug in built.clients:
         assert f'href="{slug}/index.html"' in page
-    assert page.count('data-kpi="online_order_share"') == len(built.clients) + 1
+    # a table cell per client and for the broken one, and the KPI's strip
+    assert page.count('data-kpi="online_order_share"') == len(built.clients) + 1 + 1
+    assert page.count('<div class="strip" data-kpi="online_order_share">') == 1

@@ -198,19 +198,40 @@ def _has_facet(spec: Any) -> bool:
     )
 
 
+#: The width of a single or layered chart in a notebook (JupyterLab); pages use theirs.
+NOTEBOOK_WIDTH = 720
+
+
+def page_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A chart's Vega-Lite spec as a report page draws it: a view marked
+    ``usermeta.b2bWidth = "container"`` (:func:`localized`) takes the page's width.
+
+    >>> page_spec({"width": 720, "usermeta": {"b2bWidth": "container"}})["width"]
+    'container'
+    >>> page_spec({"width": 300})["width"]
+    300
+    """
+    if (spec.get("usermeta") or {}).get("b2bWidth") == "container":
+        return {**spec, "width": "container"}
+    return spec
+
+
 def localized(chart: Any, *, locale: str = i18n.DEFAULT, currency: str = "") -> Any:
     """``chart`` drawn in ``locale`` and at the width of the page.
 
     The locale's number and date formats (and the currency of ``$`` formats) go
     into ``usermeta.embedOptions`` (vega-embed's ``formatLocale`` and
     ``timeFormatLocale``: JupyterLab and the report pages read them). A single or
-    layered view takes the width of its container (``width="container"``); a
-    faceted one is marked ``usermeta.b2bFill`` and the report's chart script
-    sizes it to the page.
+    layered view is :data:`NOTEBOOK_WIDTH` wide in a notebook and marked
+    ``usermeta.b2bWidth = "container"``: the report's pages give it the width of the
+    page (:func:`page_spec`). JupyterLab itself gets no container width: with several
+    such charts in one notebook it kept resizing them and the page hung. A faceted
+    view is marked ``usermeta.b2bFill`` and the report's chart script sizes it.
     """
     meta: dict[str, Any] = {"embedOptions": i18n.embed_options(locale, currency)}
     if isinstance(chart, alt.LayerChart | alt.Chart) and not _has_facet(chart):
-        return chart.properties(width="container", usermeta=meta)
+        meta["b2bWidth"] = "container"
+        return chart.properties(width=NOTEBOOK_WIDTH, usermeta=meta)
     meta["b2bFill"] = True
     return chart.properties(usermeta=meta)
 
@@ -1161,7 +1182,10 @@ def revenue_bridge_chart(
     headroom = 1.12 * max(1.0, float(steps.get_column("top").max()))  # type: ignore[arg-type]
     step_title = _t("chart.bridge.step", locale)
     amount = f"{_t('chart.bridge.amount', locale)} {currency}".strip()
-    narrow = f"width < {NARROW}"
+    # the container's width, not the plot's: the plot's width shrinks as the labels grow,
+    # and labels that change with it could resize the chart in a loop; 0 (no container:
+    # a static render) counts as wide
+    narrow = f"(containerSize()[0] || {NARROW}) < {NARROW}"
     wide = MONEY_AXIS if currency else ",.0f"
     base = _chart(steps).encode(
         x=alt.X(

@@ -68,7 +68,9 @@ def _exporter() -> Any:
 
 
 def _inline_charts(nb: Any) -> int:
-    """Replace (in memory) each Vega-Lite output by its HTML fallback; the count."""
+    """Replace (in memory) each Vega-Lite output by its HTML fallback, at the page's
+    width (:func:`b2b_analysis.charts.page_spec`); the count."""
+    from b2b_analysis.charts import page_spec
     from b2b_analysis.display import VEGALITE_MIME, chart_html
 
     charts = 0
@@ -76,7 +78,7 @@ def _inline_charts(nb: Any) -> int:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if VEGALITE_MIME in data:
-                out["data"] = {"text/html": chart_html(data[VEGALITE_MIME])}
+                out["data"] = {"text/html": chart_html(page_spec(data[VEGALITE_MIME]))}
                 out.get("metadata", {}).pop(VEGALITE_MIME, None)
                 charts += 1
     return charts

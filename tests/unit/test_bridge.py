@@ -450,13 +450,13 @@ def test_the_bridge_view_draws_each_comparison_or_says_why_not() -> None:
     a = hand_analysis()
     specs = [a.revenue_bridge_view(k).to_dict() for k in ("previous", "year_earlier")]
     for spec, base, revenue in zip(specs, ("2024-02", "2023-03"), (300.0, 100.0), strict=True):
-        assert spec["width"] == "container" and len(spec["layer"]) == 4
+        assert spec["usermeta"]["b2bWidth"] == "container" and len(spec["layer"]) == 4
         data = spec["datasets"][spec["data"]["name"]]
         assert [r["label"] for r in data][::4] == [base, "2024-03"]
         assert [r["amount"] for r in data][::4] == [revenue, 720.0]
     # the orders start in 2024-02: no year-earlier base, a sentence instead
     recent = hand_analysis(hand_client().filter(pl.col("order_date") >= D(2024, 2, 1)))
-    assert recent.revenue_bridge_view("previous").to_dict()["width"] == "container"
+    assert recent.revenue_bridge_view("previous").to_dict()["usermeta"]["b2bWidth"] == "container"
     note = recent.revenue_bridge_view("year_earlier")
     assert isinstance(note, Note)
     assert note.text == (

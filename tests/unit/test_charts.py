@@ -345,7 +345,7 @@ def test_charts_carry_the_clients_locale_and_take_the_page_width() -> None:
         }
     )
     spec = charts.aov_by_channel_chart(frame=aov, currency="EUR", locale="de-DE").to_dict()
-    assert spec["width"] == "container"
+    assert spec["usermeta"]["b2bWidth"] == "container"
     embed = spec["usermeta"]["embedOptions"]
     assert embed["formatLocale"]["decimal"] == "," and embed["formatLocale"]["thousands"] == "."
     assert embed["formatLocale"]["currency"] == ["", "\u00a0€"]
@@ -425,7 +425,9 @@ def test_revenue_bridge_is_one_full_width_chart_per_comparison_in_the_clients_lo
         for against in ("previous", "year_earlier")
     }
     for spec in specs.values():
-        assert "layer" in spec and "facet" not in spec and spec["width"] == "container"
+        assert (
+            "layer" in spec and "facet" not in spec and spec["usermeta"]["b2bWidth"] == "container"
+        )
         embed = spec["usermeta"]["embedOptions"]["formatLocale"]
         assert embed["decimal"] == "," and embed["currency"] == ["", "\u00a0€"]
         bars, totals, rises, falls = spec["layer"]
@@ -440,10 +442,10 @@ def test_revenue_bridge_is_one_full_width_chart_per_comparison_in_the_clients_lo
         (written,) = [t for t in totals["transform"] if "calculate" in t]
         assert written["calculate"] == (
             "(datum.kind == 'total' || datum.amount < 0 ? '' : '+') + "
-            "format(datum.amount, width < 560 ? '.3~s' : '$,.0f')"
+            "format(datum.amount, (containerSize()[0] || 560) < 560 ? '.3~s' : '$,.0f')"
         )
         assert bars["encoding"]["y"]["axis"]["labelExpr"] == (
-            "width < 560 ? format(datum.value, '$.3~s') : datum.label"
+            "(containerSize()[0] || 560) < 560 ? format(datum.value, '$.3~s') : datum.label"
         )
         # a rise's label above its bar, a fall's below
         assert rises["encoding"]["y"]["field"] == "top" and rises["mark"]["baseline"] == "bottom"
@@ -503,7 +505,7 @@ def test_sales_effort_chart_draws_hours_and_the_small_orders_part() -> None:
         }
     )
     spec = charts.sales_effort_chart(frame=effort, locale="es-ES").to_dict()
-    assert spec["width"] == "container" and spec["mark"]["type"] == "bar"
+    assert spec["usermeta"]["b2bWidth"] == "container" and spec["mark"]["type"] == "bar"
     assert rows(spec) == effort.to_dicts()
     assert spec["transform"] == [
         {"fold": ["hours", "small_order_hours"], "as": ["measure", "value"]}

@@ -563,6 +563,42 @@ def _activity_keys(orders: pl.LazyFrame, calendar: Calendar, end: dt.date) -> pl
     )
 
 
+def customer_orders(
+    orders: pl.LazyFrame, calendar: Calendar = MONTHLY
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The orders that count per customer (``customer``, a code; ``orders``), and per
+    customer and period (with ``period``): the frames :func:`customers` and
+    :func:`customer_retention_rate` reduce to (a customer is a row, a repeat customer a
+    row with 2 or more orders). Counted on one packed Int64 key per order rather than
+    on the (customer, period) pair, and per customer from those counts.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b", "b"],
+    ...     "order_date": [dt.date(2024, 1, 5), dt.date(2024, 2, 1), dt.date(2024, 2, 2),
+    ...                    dt.date(2024, 2, 9)], "is_valid": [True] * 4})
+    >>> per_customer, per_period = customer_orders(o)
+    >>> per_customer.sort("customer").collect().get_column("orders").to_list()
+    [2, 2]
+    >>> per_period.sort("period", "orders").select("period", "orders").collect().rows()
+    [(24288, 1), (24289, 1), (24289, 2)]
+    """
+    period = calendar.key("order_date").cast(pl.Int64) + _PERIOD_OFFSET
+    key = pl.col("key")
+    per_period = (
+        orders.filter(pl.col("is_valid"))
+        .select((customer_code(orders) * _PERIOD_SPAN + period).alias("key"))
+        .group_by("key")
+        .agg(pl.len().cast(pl.Int64).alias("orders"))
+        .select(
+            (key // _PERIOD_SPAN).alias("customer"),
+            (key % _PERIOD_SPAN - _PERIOD_OFFSET).cast(pl.Int32).alias("period"),
+            "orders",
+        )
+    )
+    per_customer = per_period.group_by("customer").agg(pl.col("orders").sum())
+    return per_customer, per_period
+
+
 def period_retention(
     orders: pl.LazyFrame,
     *,

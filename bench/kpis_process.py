@@ -8,8 +8,9 @@ b2b_analysis | tar -x -C DIR``). Per size: a check run (the DuckDB peer against 
 toolkit's KPI suite, ``kpi_bench.check_run``; every ``kpis --format json`` output of the
 checkout and of the baseline must be byte-identical, in every round), then ``--runs``
 rounds with the order of the three commands rotating. Each command is its own process,
-timed whole (interpreter start and imports included) with its peak RSS from
-``/usr/bin/time``. Results in ``bench/results/kpis_process.json``.
+timed whole (interpreter start and imports included) with its CPU time (user + system)
+and peak RSS from ``/usr/bin/time``: on a shared machine the CPU seconds vary much less
+than the wall time. Results in ``bench/results/kpis_process.json``.
 
 The DuckDB peer is ``bench.worker duckdb`` (see ``engines.run_duckdb``): it computes the
 headline KPIs, the cohort matrix, the channel transitions and the per-customer AOV
@@ -52,7 +53,7 @@ def _run(engine: str, cmd: list[str], baseline: Path, out: Path) -> dict[str, An
     with tempfile.NamedTemporaryFile("r", suffix=".time") as stamp, out.open("wb") as sink:
         began = time.perf_counter()
         proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", stamp.name, *cmd],
+            ["/usr/bin/time", "-f", "%M %U %S", "-o", stamp.name, *cmd],
             stdout=sink,
             stderr=subprocess.PIPE,
             env=env,
@@ -60,11 +61,12 @@ def _run(engine: str, cmd: list[str], baseline: Path, out: Path) -> dict[str, An
             check=False,
         )
         wall = time.perf_counter() - began
-        peak_kib = int(Path(stamp.name).read_text().split()[-1])
+        peak_kib, user, system = Path(stamp.name).read_text().split()[-3:]
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
         raise SystemExit(f"{engine} failed (rc={proc.returncode}): {' | '.join(tail)}")
-    return {"engine": engine, "wall": wall, "peak_mib": peak_kib / 1024}
+    cpu = float(user) + float(system)
+    return {"engine": engine, "wall": wall, "cpu": cpu, "peak_mib": int(peak_kib) / 1024}
 
 
 def bench_size(size: str, runs: int, baseline: Path, work: Path) -> dict[str, Any]:
@@ -103,6 +105,7 @@ def bench_size(size: str, runs: int, baseline: Path, work: Path) -> dict[str, An
     medians = {
         e: {
             "wall": statistics.median(s["wall"] for s in runs_),
+            "cpu": statistics.median(s["cpu"] for s in runs_),
             "peak_mib": statistics.median(s["peak_mib"] for s in runs_),
         }
         for e, runs_ in samples.items()

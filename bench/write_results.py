@@ -387,7 +387,7 @@ def kpis_process_section() -> list[str]:
         f"`python -m bench.kpis_process` ({doc['started']} to {doc['finished']} UTC; load "
         f"average {load} before, {load_after} after; the machine was shared with other "
         f"jobs). Each command is its own process, timed whole (interpreter start and "
-        f"imports included), peak RSS from `/usr/bin/time`; {doc['runs']} rounds with "
+        f"imports included), CPU time and peak RSS from `/usr/bin/time`; {doc['runs']} rounds with "
         f"the three commands interleaved in rotating order; medians. Baseline: the "
         f"package at `{doc['baseline']}`. Every round's kpis.json of the checkout and of "
         f"the baseline was byte-identical, and the DuckDB peer agreed with the toolkit "
@@ -400,8 +400,9 @@ def kpis_process_section() -> list[str]:
         "bridge and sales effort, the window notes and findings, nor the data "
         "contract's checks. The toolkit's ratio to it is therefore a ratio of unequal "
         "work, in DuckDB's favour.\n",
-        "| size | command | median s | runs (s) | peak MiB | / DuckDB | / baseline |",
-        "|---|---|---:|---|---:|---:|---:|",
+        "| size | command | median s | runs (s) | CPU s (median) | peak MiB | / DuckDB | "
+        "/ baseline | CPU / baseline |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     names = {
         "toolkit_baseline": "kpis, baseline package",
@@ -412,11 +413,13 @@ def kpis_process_section() -> list[str]:
         med = res["medians"]
         for engine, label in names.items():
             runs = ", ".join(f"{r['wall']:.2f}" for r in res["samples"][engine])
+            cpu, cpu_base = med[engine].get("cpu"), med["toolkit_baseline"].get("cpu")
             parts.append(
                 f"| {size} | {label} | {med[engine]['wall']:.2f} | {runs} | "
-                f"{med[engine]['peak_mib']:.0f} | "
+                f"{_s(cpu)} | {med[engine]['peak_mib']:.0f} | "
                 f"{med[engine]['wall'] / med['duckdb']['wall']:.2f}x | "
-                f"{med[engine]['wall'] / med['toolkit_baseline']['wall']:.2f}x |"
+                f"{med[engine]['wall'] / med['toolkit_baseline']['wall']:.2f}x | "
+                + (f"{cpu / cpu_base:.2f}x |" if cpu and cpu_base else "- |")
             )
     return [*parts, ""]
 

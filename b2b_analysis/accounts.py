@@ -203,6 +203,33 @@ def reverted(
     return _finish(adoption.join(since, on="customer_id"), orders, end, columns)
 
 
+#: The packed (customer, day) key of :func:`_order_days`: days since 1970 plus
+#: ``_DAY_OFFSET`` fill the low 20 bits (dates from the year 535 to 3405).
+_DAY_SPAN = 1 << 20
+_DAY_OFFSET = 1 << 19
+
+
+def _order_days(orders: pl.LazyFrame, start: dt.date, end: dt.date) -> pl.LazyFrame:
+    """Each distinct (customer, day) with an order that counts in ``start..end``, sorted
+    by customer then day, with ``gap``: the days since the customer's previous order day
+    (null on their first). Sorted on one packed Int64 key, the duplicates are the rows
+    equal to the one before: no hashing of the (customer, day) pair."""
+    day = pl.col("order_date").cast(pl.Int32).cast(pl.Int64) + _DAY_OFFSET
+    key, previous = pl.col("key"), pl.col("key").shift(1)
+    return (
+        _valid(orders, end)
+        .filter(pl.col("order_date") >= start)
+        .select(
+            "customer_id", "order_date", (m.customer_code(orders) * _DAY_SPAN + day).alias("key")
+        )
+        .sort("key")
+        .filter((key != previous).fill_null(True))
+        .with_columns(
+            pl.when(key // _DAY_SPAN == previous // _DAY_SPAN).then(key - previous).alias("gap")
+        )
+    )
+
+
 def overdue(
     orders: pl.LazyFrame,
     *,
@@ -227,20 +254,14 @@ def overdue(
     [('b', datetime.date(2024, 1, 3), 3, 1.0, 28, 27.0, 300.0)]
     """
     rule = rule or Overdue()
-    days = (
-        _valid(orders, end)
-        .filter(pl.col("order_date") >= start)
-        .select("customer_id", "order_date")
-        .unique()
-    )
-    gap = pl.col("order_date").sort().diff().dt.total_days()
     since = (pl.lit(end) - pl.col("last_order_date")).dt.total_days()
     per_customer = (
-        days.group_by("customer_id")
+        _order_days(orders, start, end)
+        .group_by("customer_id")
         .agg(
             pl.col("order_date").max().alias("last_order_date"),
             pl.len().cast(pl.Int64).alias("order_days"),
-            gap.median().cast(pl.Float64).alias("usual_cycle_days"),
+            pl.col("gap").median().cast(pl.Float64).alias("usual_cycle_days"),
         )
         .filter(pl.col("order_days") >= rule.min_order_days)
         .with_columns(since.cast(pl.Int64).alias("days_since_last_order"))

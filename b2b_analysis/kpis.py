@@ -285,10 +285,9 @@ def _counts(key: str, flags: pl.Expr) -> list[pl.Expr]:
 
 
 def _order_aggs(threshold: float | None, profit: pl.Expr | None) -> list[pl.Expr]:
+    # customers and customer_retention_rate: the "customers" plan (_customer_aggs)
     aggs = [
-        m.customers(),
         m.order_count(),
-        m.customer_retention_rate(),
         m.average_order_value(),
         m.gross_merchandise_value(),
         m.net_revenue(),
@@ -296,7 +295,6 @@ def _order_aggs(threshold: float | None, profit: pl.Expr | None) -> list[pl.Expr
         m.online_average_order_value(),
         m.offline_average_order_value(),
         (pl.col("is_online") & pl.col("is_valid")).sum().cast(pl.Int64).alias("_online_orders"),
-        *_counts("customer_retention_rate", m.repeat_customer_flags()),
         *_counts("online_order_share", m.online_order_flags()),
         *tr.spread_aggs(profit),
     ]
@@ -311,6 +309,19 @@ def _order_aggs(threshold: float | None, profit: pl.Expr | None) -> list[pl.Expr
     else:
         aggs.append(pl.lit(None, pl.Float64).alias("online_gross_profit"))
     return aggs
+
+
+def _customer_aggs() -> tuple[pl.Expr, ...]:
+    """:func:`~b2b_analysis.metrics.customers` and
+    :func:`~b2b_analysis.metrics.customer_retention_rate` with their counts, over the
+    frames of :func:`~b2b_analysis.metrics.customer_orders` (a row per customer)."""
+    repeat = (pl.col("orders") >= 2).sum()
+    return (
+        pl.len().cast(pl.Int64).alias("customers"),
+        m.ratio(repeat, pl.len()).alias("customer_retention_rate"),
+        repeat.cast(pl.Int64).alias("_customer_retention_rate_k"),
+        pl.len().cast(pl.Int64).alias("customer_retention_rate_n"),
+    )
 
 
 def _profit_expr(data: ClientData[Any], notes: dict[str, str]) -> pl.Expr | None:
@@ -352,6 +363,9 @@ class Plan:
     frame: pl.LazyFrame
     aggs: tuple[pl.Expr, ...] = ()
     date: str | None = None
+    #: a frame already keyed by ``period`` that the per-period query groups, when it is
+    #: not ``frame`` (e.g. ``frame`` a row per customer, this one per customer and period)
+    periods: pl.LazyFrame | None = None
 
     def queries(self, key: Callable[[str], pl.Expr]) -> list[pl.LazyFrame]:
         """The window's one-row query, then the per-period one (grouped on ``period``)."""
@@ -360,7 +374,9 @@ class Plan:
         # the window is one group: a select is several times faster than a group-by on
         # a constant key, and gives one row of empty aggregates when nothing is in it
         queries = [self.frame.select(*self.aggs)]
-        if self.date is not None:
+        if self.periods is not None:
+            queries.append(self.periods.group_by("period").agg(*self.aggs))
+        elif self.date is not None:
             by_period = self.frame.with_columns(key(self.date).alias("period"))
             queries.append(by_period.group_by("period").agg(*self.aggs))
         return queries
@@ -493,7 +509,11 @@ def _plans(
     all_orders = data.orders.lazy()
     orders = all_orders.filter(pl.col("order_date").is_between(lo, hi))
     adoption = m.online_adoption(all_orders, start=lo, end=hi)
-    plans = {"orders": Plan(orders, tuple(order_aggs), "order_date")}
+    per_customer, per_period = m.customer_orders(orders, calendar)
+    plans = {
+        "orders": Plan(orders, tuple(order_aggs), "order_date"),
+        "customers": Plan(per_customer, _customer_aggs(), periods=per_period),
+    }
     samples: dict[str, Sample] = {}
     if data.visits is not None:
         plans.update(_visit_plans(data.visits.lazy(), all_orders, lo, hi))

@@ -146,9 +146,10 @@ def maturity_inputs(orders: pl.LazyFrame, *, end: dt.date) -> pl.LazyFrame:
     """
     upto = orders.filter(pl.col("order_date") <= end)
     # one Int64 per (customer, order day): the customer's code in the high bits, the day
-    # (offset to stay positive) in the low 20; unique and sorted, consecutive keys of the
-    # same customer differ by the gap (a packed key sorts several times faster than the
-    # pair: 0.2 s against 1.2 s at 1M orders)
+    # (offset to stay positive) in the low 20; sorted, a duplicate equals the key before
+    # it and consecutive keys of the same customer differ by the gap (a packed key sorts
+    # several times faster than the pair: 0.2 s against 1.2 s at 1M orders; dropping the
+    # equal neighbours after the sort is cheaper than hashing for a unique first)
     customer = pl.col("customer_id")
     if isinstance(orders.collect_schema()["customer_id"], pl.Categorical | pl.Enum):
         code = customer.to_physical().cast(pl.Int64)
@@ -159,8 +160,8 @@ def maturity_inputs(orders: pl.LazyFrame, *, end: dt.date) -> pl.LazyFrame:
     gaps = (
         upto.filter(pl.col("is_valid"))
         .select((code * _DAY_SPAN + day).alias("key"))
-        .unique()
         .sort("key")
+        .filter((key != previous).fill_null(True))
         .select(
             pl.when(key // _DAY_SPAN == previous // _DAY_SPAN).then(key - previous).alias("gap")
         )

@@ -81,11 +81,20 @@ def _show_warning(
 
 
 def _format_value(value: Any, unit: str, currency: str, locale: str = "en-US") -> str:
-    """A value of the terminal tables, written as the client's ``locale`` writes numbers."""
+    """A value of the terminal tables: the numbers as the client's ``locale`` writes
+    them, the words in English like the rest of the table (the tables are the
+    consultant's; the client reads the report).
+
+    >>> _format_value(26.0, "days", "", "de-DE"), _format_value(1234.5, "money", "EUR", "de-DE")
+    ('26 days', '1.234,50\xa0€')
+    """
     if value is None:
         return "—"
+    from b2b_analysis import i18n
     from b2b_analysis.narrative import format_value
 
+    if unit == "days":
+        return i18n.text("unit.days", i18n.DEFAULT, n=i18n.format_decimal(value, locale, 0))
     return format_value(value, unit, currency, locale)
 
 
@@ -205,7 +214,7 @@ def _print_headline_table(doc: dict[str, Any], out: Console) -> None:
         value = _format_value(doc["kpis"][key], info.unit, currency, locale)
         if doc["kpis"][key] is not None and headline_immature(doc, key):
             # includes periods too recent to be final (docs/kpis.md)
-            value += " " + text("scorecard.immature", locale)
+            value += " " + text("scorecard.immature", "en-US")
         table.add_row(info.label, value, definition)
     out.print(table)
 

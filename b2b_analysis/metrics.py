@@ -1326,6 +1326,18 @@ def channel_state_counts(
     )
 
 
+def _adoption_outcome() -> pl.Expr:
+    """What became of a new online customer (``retained_online``, ``reverted_to_offline``
+    of :func:`online_adoption`): retained online, reverted to offline, or no later order."""
+    return (
+        pl.when(pl.col("retained_online"))
+        .then(pl.lit("retained online"))
+        .when(pl.col("reverted_to_offline"))
+        .then(pl.lit("reverted to offline"))
+        .otherwise(pl.lit("no later order"))
+    )
+
+
 def adoption_outcomes(adoption: pl.LazyFrame) -> pl.LazyFrame:
     """New online customers per calendar month of their first online order, by outcome.
 
@@ -1345,13 +1357,7 @@ def adoption_outcomes(adoption: pl.LazyFrame) -> pl.LazyFrame:
     [('no later order', 1, 0.3333333333333333), ('retained online', 1, 0.3333333333333333),
      ('reverted to offline', 1, 0.3333333333333333)]
     """
-    outcome = (
-        pl.when(pl.col("retained_online"))
-        .then(pl.lit("retained online"))
-        .when(pl.col("reverted_to_offline"))
-        .then(pl.lit("reverted to offline"))
-        .otherwise(pl.lit("no later order"))
-    )
+    outcome = _adoption_outcome()
     return (
         adoption.with_columns(
             pl.col("first_online_date").dt.truncate("1mo").alias("month"), outcome.alias("outcome")
@@ -1385,13 +1391,7 @@ def adoption_outcomes_by_period(
     ...     "period_label", "outcome", "customers", "share").rows()
     [('2024 Q1', 'retained online', 1, 0.5), ('2024 Q1', 'reverted to offline', 1, 0.5)]
     """
-    outcome = (
-        pl.when(pl.col("retained_online"))
-        .then(pl.lit("retained online"))
-        .when(pl.col("reverted_to_offline"))
-        .then(pl.lit("reverted to offline"))
-        .otherwise(pl.lit("no later order"))
-    )
+    outcome = _adoption_outcome()
     return (
         adoption.with_columns(
             calendar.key("first_online_date").alias("period"), outcome.alias("outcome")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import os
 import sys
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
 import typer
-from rich.console import Console
 
 try:  # typer 0.2x carries its own copy of click; older releases use click itself
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -29,6 +29,7 @@ from b2b_analysis.atomic import write_atomic
 from b2b_analysis.errors import InputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
 EXIT_INPUT = 2
@@ -41,7 +42,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@functools.cache
+def _err() -> Console:
+    """The console of the messages on stderr, made on first use (``--help`` and
+    ``kpis --format json`` do not import rich)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
@@ -151,7 +160,8 @@ def kpis(
 
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     loaded = load_params(params)
-    err.print(f"Loading {loaded.params.client}{' (streaming)' if streaming else ''} ...")
+    # plain text: the client's name is data, never console markup
+    sys.stderr.write(f"Loading {loaded.params.client}{' (streaming)' if streaming else ''} ...\n")
     data = load_client(loaded, streaming=streaming)
     report = compute_kpis(
         data,
@@ -167,7 +177,10 @@ def kpis(
         return
     if output_format is OutputFormat.csv:
         _print_csv(doc, series=series)
-    elif series:
+        return
+    from rich.console import Console
+
+    if series:
         _print_series_table(doc, Console(highlight=False))
     else:
         _print_headline_table(doc, Console(highlight=False))
@@ -356,13 +369,15 @@ def _emit(data: str | bytes, out: Path | None) -> None:
             sys.stdout.write(data)
         return
     write_atomic(out, data)
-    err.print(f"Wrote {out}", markup=False)
+    _err().print(f"Wrote {out}", markup=False)
 
 
 def _emit_table(table: Table, out: Path | None) -> None:
     """Print ``table`` at least as wide as its values need (a value is never cut short:
     a narrower terminal wraps the lines), to stdout or, as plain text, to ``out``."""
     import io
+
+    from rich.console import Console
 
     buffer = io.StringIO()
     console = Console(highlight=False) if out is None else Console(file=buffer, color_system=None)
@@ -445,9 +460,9 @@ def generate(
             params_file,
             gen.params_yaml(name, data_dir.as_posix(), fmt=fmt, with_lines=lines),
         )
-        err.print(f"Wrote {params_file}")
+        _err().print(f"Wrote {params_file}")
     for table, path in written.items():
-        err.print(f"Wrote {table}: {path}")
+        _err().print(f"Wrote {table}: {path}")
 
 
 def _writable_folder(out: Path) -> None:
@@ -480,7 +495,7 @@ def _generate_with_progress(out: Path, **kwargs: Any) -> dict[str, Path]:
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
-        console=err,
+        console=_err(),
         transient=True,
     ) as bar:
         task = bar.add_task(f"Generating {kwargs['profile']}", total=None)
@@ -544,12 +559,12 @@ def report(
     failed = [r for r in results if not r.ok]
     for r in results:  # names and paths are data: escaped, never read as console markup
         status = "[green]ok[/]" if r.ok else "[red]FAILED[/]"
-        err.print(f"{status} {escape(r.slug)}: {escape(str(r.out_dir))}/index.html", markup=True)
+        _err().print(f"{status} {escape(r.slug)}: {escape(str(r.out_dir))}/index.html", markup=True)
         for problem in r.problems():
-            err.print(f"    {problem}", markup=False)
+            _err().print(f"    {problem}", markup=False)
         if not r.ok and r.worker:
-            err.print(f"    ran on worker {r.worker}", markup=False)
-    err.print(f"Portfolio: {out / 'index.html'}", markup=False)
+            _err().print(f"    ran on worker {r.worker}", markup=False)
+    _err().print(f"Portfolio: {out / 'index.html'}", markup=False)
     if failed:
         raise typer.Exit(1)
 
@@ -583,7 +598,7 @@ def _run_reports(
 def _progress() -> Iterator[Callable[[Any], None]]:
     """What ``report`` calls after each finished step: with a terminal, a progress bar
     (failures printed above it); without one (CI, a log), the step's line, flushed."""
-    if not err.is_terminal:
+    if not _err().is_terminal:
 
         def line(step: Any) -> None:
             sys.stderr.write(step.line() + "\n")
@@ -596,7 +611,7 @@ def _progress() -> Iterator[Callable[[Any], None]]:
 
     columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     text = (TextColumn("[bold]Reports"), *columns, TextColumn("{task.description}"))
-    with Progress(*text, console=err, transient=False) as bar:
+    with Progress(*text, console=_err(), transient=False) as bar:
         task = bar.add_task("", total=None)
 
         def advance(step: Any) -> None:
@@ -638,7 +653,7 @@ def demo(
         params_file = params_dir / f"{slug}.yaml"
         if not params_file.exists():
             write_atomic(params_file, gen.params_yaml(slug, f"data/{slug}"))
-        err.print(f"[bold]{slug}[/]: data in {escape(str(target))}", markup=True)
+        _err().print(f"[bold]{slug}[/]: data in {escape(str(target))}", markup=True)
         files.append(params_file)
     report(files, False, params_dir, jobs, out, None, None)
 
@@ -677,17 +692,17 @@ def init(
         )
     proposal = propose(folder, target)
     write_params_file(target, proposal.text, force=force)
-    err.print(f"Wrote {target}", markup=False)
+    _err().print(f"Wrote {target}", markup=False)
     for table, (path, rows) in proposal.tables.items():
-        err.print(f"  {table}: {path} ({rows:,} rows)", markup=False, soft_wrap=False)
+        _err().print(f"  {table}: {path} ({rows:,} rows)", markup=False, soft_wrap=False)
     for name, why in proposal.unused.items():
-        err.print(f"  not used: {name} ({why})", markup=False, soft_wrap=False)
+        _err().print(f"  not used: {name} ({why})", markup=False, soft_wrap=False)
     if proposal.todos:
-        err.print(f"{len(proposal.todos)} TODO(s) to settle in {target}:", markup=False)
+        _err().print(f"{len(proposal.todos)} TODO(s) to settle in {target}:", markup=False)
         for todo in proposal.todos:
-            err.print(f"  {todo}", markup=False, soft_wrap=False)
+            _err().print(f"  {todo}", markup=False, soft_wrap=False)
     else:
-        err.print(f"Nothing to settle; run: b2b-analysis check {target}", markup=False)
+        _err().print(f"Nothing to settle; run: b2b-analysis check {target}", markup=False)
 
 
 @app.command()
@@ -701,6 +716,8 @@ def check(
     ] = CheckFormat.table,
 ) -> None:
     """Load every table of a params file and report rows, refusals, dates and labels (no KPIs)."""
+    from rich.console import Console
+
     from b2b_analysis.config import load_params
     from b2b_analysis.onboard.check import check_params, print_check
 

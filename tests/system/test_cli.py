@@ -89,3 +89,13 @@ def test_cli_bad_window_end_is_one_error_line(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         "error: --start must be a date as YYYY-MM-DD, not '2024-13-01'"
     ]
+
+
+def test_kpis_writes_the_clients_name_as_is(tmp_path: Path) -> None:
+    """A client's name is data: brackets in it are not console markup (a name with
+    ``[/y]`` stopped ``kpis`` with an internal error, ``[b]`` vanished from the line)."""
+    orders = [["o1", "c1", "2024-01-05", "web", "100", "placed"]]
+    params = write_client(tmp_path, {"orders": (ORDER_HEADER, orders)}, client="Acme [b] [/y]")
+    result = run_cli("kpis", str(params), "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == "Loading Acme [b] [/y] ..."

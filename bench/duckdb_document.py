@@ -91,8 +91,12 @@ def _check(con: duckdb.DuckDBPyConnection, table: str, checks: dict[str, str]) -
 
 
 def _unique(con: duckdb.DuckDBPyConnection, table: str, key: str) -> None:
-    row = con.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {table}").fetchall()[0]
-    assert row is not None
+    """Refuse duplicate ``key`` values: distinct 64-bit hashes first (cheaper to count
+    than the strings), the strings themselves only when two hashes collide."""
+    count = f"SELECT count(*) - count(DISTINCT {{}}) FROM {table}"
+    if not con.execute(count.format(f"hash({key})")).fetchall()[0][0]:
+        return
+    row = con.execute(count.format(key)).fetchall()[0]
     if row[0]:
         raise ContractError(f"{table}: {row[0]} duplicate {key} value(s)")
 
@@ -299,12 +303,20 @@ def order_aggs(threshold: float | None, profit: str | None) -> str:
 def _window_and_periods(
     sql: Sql, source: str, aggs: str, date: str | None
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """The window's one row and, with ``date``, the per-period frame of ``aggs``."""
-    window = sql.frame(f"SELECT {aggs} FROM {source}")
+    """The window's one row and, with ``date``, the per-period frame of ``aggs``: one
+    scan with grouping sets (the window is the empty grouping)."""
     if date is None:
-        return window, None
-    periods = sql.frame(f"SELECT {sql.key(date)} AS period, {aggs} FROM {source} GROUP BY 1")
-    return window, periods
+        return sql.frame(f"SELECT {aggs} FROM {source}"), None
+    both = sql.frame(
+        f"SELECT grouping(_period) AS _whole, _period::INTEGER AS _key, {aggs} FROM "
+        f"(SELECT *, {sql.key(date)} AS _period FROM {source}) "
+        "GROUP BY GROUPING SETS ((), (_period))"
+    )
+    both = both.rename({"_key": "period"}).with_columns(pl.col("period").cast(pl.Int32))
+    window = both.filter(pl.col("_whole") == 1).drop("_whole", "period")
+    if window.is_empty():  # no rows at all: the window's one row of empty aggregates
+        window = sql.frame(f"SELECT {aggs} FROM {source}")
+    return window, both.filter(pl.col("_whole") == 0).drop("_whole")
 
 
 def plans(
@@ -392,8 +404,7 @@ def _visits(sql: Sql) -> tuple[pl.DataFrame, pl.DataFrame]:
         "count(*) FILTER (is_returning) / nullif(count(*), 0) AS returning_visit_share, "
         + _wilson_counts("returning_visit_share", "count(*) FILTER (is_returning)", "count(*)")
     )
-    sql.con.execute(f"CREATE OR REPLACE TEMP TABLE vw AS SELECT * FROM {source}", sql.params(source))
-    return _window_and_periods(sql, "vw", aggs, "visit_date")  # type: ignore[return-value]
+    return _window_and_periods(sql, source, aggs, "visit_date")  # type: ignore[return-value]
 
 
 def _visitors(sql: Sql) -> pl.DataFrame:
@@ -585,16 +596,18 @@ def account_lists(sql: Sql, rule: Any) -> dict[str, pl.DataFrame]:
                    online_orders_last_period, revenue_last_period
             FROM new JOIN in_last USING (customer_id)""",
     }
-    stake = f"""(SELECT customer_id, round(sum(revenue), 2) AS revenue_12m FROM {valid} r
-                 WHERE order_date > $year GROUP BY 1)"""
-    year = acc.year_before(sql.hi)
+    sql.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE stake AS
+        SELECT customer_id, round(sum(revenue), 2) AS revenue_12m FROM {valid} r
+        WHERE order_date > $year GROUP BY 1""",
+        {"hi": sql.hi, "year": acc.year_before(sql.hi)},
+    )
     out = {}
     for name, query in lists.items():
         out[name] = sql.frame(
             f"""SELECT a.*, coalesce(s.revenue_12m, 0.0)::DOUBLE AS revenue_12m
-            FROM ({query}) a LEFT JOIN {stake} s USING (customer_id)
-            ORDER BY revenue_12m DESC, customer_id""",
-            year=year,
+            FROM ({query}) a LEFT JOIN stake s USING (customer_id)
+            ORDER BY revenue_12m DESC, customer_id"""
         )
     return out
 

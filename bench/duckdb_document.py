@@ -63,14 +63,13 @@ def period_sql(calendar: Calendar, column: str) -> str:
 
 
 def _labels(con: duckdb.DuckDBPyConnection, path: str, column: str) -> list[str]:
-    """The distinct trimmed, non-empty values of a label column."""
-    rows = con.execute(
-        f"SELECT DISTINCT nullif(trim({column}), '') FROM read_parquet($p)", {"p": path}
-    ).fetchall()
+    """The distinct raw values of a label column (mapped by their trimmed lower case)."""
+    rows = con.execute(f"SELECT DISTINCT {column} FROM read_parquet($p)", {"p": path}).fetchall()
     return [r[0] for r in rows if r[0] is not None]
 
 
 def _classes(values: list[str], classes: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Per class, the raw values whose trimmed lower case is one of its labels."""
     wanted = {name: {label_key(x) for x in labels} for name, labels in classes.items()}
     return {name: [v for v in values if label_key(v) in keys] for name, keys in wanted.items()}
 
@@ -80,105 +79,135 @@ def _sql_list(values: list[str]) -> str:
     return f"[{quoted}]::VARCHAR[]"
 
 
-def _check(con: duckdb.DuckDBPyConnection, table: str, checks: dict[str, str]) -> None:
-    """Count each check's failing rows in one pass; raise for the first that fails."""
-    cols = ", ".join(f"count(*) FILTER ({cond})" for cond in checks.values())
-    counts = con.execute(f"SELECT {cols} FROM {table}").fetchall()[0]
-    assert counts is not None
-    for (what, _), n in zip(checks.items(), counts, strict=True):
-        if n:
-            raise ContractError(f"{table}: {n} row(s) fail the check: {what}")
+def _blank(column: str) -> str:
+    return f"({column} IS NULL OR trim({column}) = '')"
 
 
-def _unique(con: duckdb.DuckDBPyConnection, table: str, key: str) -> None:
-    """Refuse duplicate ``key`` values: distinct 64-bit hashes first (cheaper to count
-    than the strings), the strings themselves only when two hashes collide."""
-    count = f"SELECT count(*) - count(DISTINCT {{}}) FROM {table}"
-    if not con.execute(count.format(f"hash({key})")).fetchall()[0][0]:
+def _check(
+    con: duckdb.DuckDBPyConnection, source: str, checks: dict[str, str], **params: Any
+) -> dict[str, Any]:
+    """Count each check's failing rows in one pass over ``source``; raise for the first that
+    fails. A check named ``?name`` is a value returned, not a failure (``SELECT`` text)."""
+    cols = ", ".join(
+        cond if what.startswith("?") else f"count(*) FILTER ({cond})"
+        for what, cond in checks.items()
+    )
+    counts = con.execute(f"SELECT {cols} FROM {source}", params).fetchall()[0]
+    values = {}
+    for what, n in zip(checks, counts, strict=True):
+        if what.startswith("?"):
+            values[what[1:]] = n
+        elif n:
+            raise ContractError(f"{source}: {n} row(s) fail the check: {what}")
+    return values
+
+
+def _unique_sql(key: str) -> str:
+    """Rows minus distinct 64-bit hashes of the trimmed ids: 0 when the ids are unique
+    (hashes are cheaper to count than strings; a collision only sends to the exact check)."""
+    return f"count(*) - count(DISTINCT hash(trim({key})))"
+
+
+def _refuse_duplicates(con: duckdb.DuckDBPyConnection, path: str, key: str, hashed: int) -> None:
+    if not hashed:
         return
-    row = con.execute(count.format(key)).fetchall()[0]
+    row = con.execute(
+        f"SELECT count(*) - count(DISTINCT trim({key})) FROM read_parquet($p)", {"p": path}
+    ).fetchall()[0]
     if row[0]:
-        raise ContractError(f"{table}: {row[0]} duplicate {key} value(s)")
+        raise ContractError(f"{path}: {row[0]} duplicate {key} value(s)")
+
+
+def _customer(trim: bool) -> str:
+    """The customer id as loaded: trimmed (blank as null) only when some id needs it."""
+    return "nullif(trim(customer_id), '')" if trim else "customer_id"
 
 
 def load_orders(con: duckdb.DuckDBPyConnection, loaded: LoadedParams, calendar: Calendar) -> bool:
-    """``o``: the orders, trimmed, mapped (``is_online``, ``is_valid``, positive values of
-    returned orders) and keyed by period; the contract's checks. Whether it has ``cost``."""
+    """``o``: the orders, mapped (``is_online``, ``is_valid``, positive values of returned
+    orders) and keyed by period, after the contract's checks in one pass over the file.
+    Labels are mapped on their distinct values. Whether the orders have ``cost``."""
     p = loaded.params
     path = str(loaded.resolve("orders"))
-    names = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet($p)", {"p": path}).fetchall()}
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet($p)", {"p": path}).fetchall()
+    names = {r[0] for r in described}
     channels = _classes(_labels(con, path, "channel"), p.channels.classes())
-    known = channels["online"] + channels["offline"]
-    has_status = "status" in names
+    has_status, has_cost = "status" in names, "cost" in names
     statuses = _classes(_labels(con, path, "status"), p.statuses.classes()) if has_status else {}
-    has_cost = "cost" in names
-    online = (
-        f"NOT list_contains({_sql_list(channels['offline'])}, channel)"
-        if p.channels.unmapped == "online"
-        else f"list_contains({_sql_list(channels['online'])}, channel)"
+    returned = (
+        f"coalesce(list_contains({_sql_list(statuses['returned'])}, status), false)"
+        if has_status
+        else "false"
     )
-    if has_status:
-        status = (
-            f"CASE WHEN list_contains({_sql_list(statuses['cancelled'])}, status) THEN 'c' "
-            f"WHEN list_contains({_sql_list(statuses['returned'])}, status) THEN 'r' "
-            "ELSE 'p' END"
-        )
-        placed = [x for labels in statuses.values() for x in labels]
-    else:
-        status, placed = "'p'", []
-    value = "CASE WHEN st = 'r' THEN abs({0}) ELSE {0} END AS {0}"
-    cost = f", {value.format('cost')}" if has_cost else ""
-    raw_cost = ", cost" if has_cost else ""
-    trimmed_status = "nullif(trim(status), '')" if has_status else "NULL::VARCHAR"
-    con.execute(
-        f"""CREATE TEMP TABLE o AS
-        WITH raw AS (
-          SELECT nullif(trim(order_id), '') AS order_id,
-                 nullif(trim(customer_id), '') AS customer_id,
-                 order_date::DATE AS order_date,
-                 nullif(trim(channel), '') AS channel,
-                 revenue::DOUBLE AS revenue{raw_cost},
-                 {trimmed_status} AS status
-          FROM read_parquet($p)),
-        mapped AS (SELECT *, {status} AS st FROM raw)
-        SELECT order_id, customer_id, order_date, channel, status, st,
-               revenue AS raw_revenue, {value.format("revenue")}{cost},
-               {online} AS is_online, st = 'p' AS is_valid,
-               {period_sql(calendar, "order_date")} AS period
-        FROM mapped""",
-        {"p": path},
+    valid = (
+        "NOT coalesce(list_contains("
+        f"{_sql_list(statuses['cancelled'] + statuses['returned'])}, status), false)"
+        if has_status
+        else "true"
     )
     checks = {
-        "order_id, customer_id, order_date, channel and revenue are required": (
-            "order_id IS NULL OR customer_id IS NULL OR order_date IS NULL "
-            "OR channel IS NULL OR raw_revenue IS NULL"
+        "order_id, customer_id, order_date and revenue are required": (
+            f"{_blank('order_id')} OR {_blank('customer_id')} OR order_date IS NULL "
+            "OR revenue IS NULL"
         ),
-        "revenue is a finite number": "isnan(raw_revenue) OR isinf(raw_revenue)",
-        "negative revenue only on returned orders": "raw_revenue < 0 AND st <> 'r'",
+        "revenue is a finite number": "isnan(revenue) OR isinf(revenue)",
+        "negative revenue only on returned orders": f"revenue < 0 AND NOT {returned}",
+        "?duplicates": _unique_sql("order_id"),
+        "?trim": "bool_or(customer_id <> trim(customer_id))",
     }
+    if has_cost:
+        checks["cost is a finite number"] = "isnan(cost) OR isinf(cost)"
+        checks["negative cost only on returned orders"] = f"cost < 0 AND NOT {returned}"
     if p.channels.unmapped == "error":
-        checks["channel label in the mapping"] = f"NOT list_contains({_sql_list(known)}, channel)"
-    if has_status and p.statuses.unmapped == "error":
-        checks["status label in the mapping"] = (
-            f"NOT coalesce(list_contains({_sql_list(placed)}, status), false)"
+        known = _sql_list(channels["online"] + channels["offline"])
+        checks["channel label in the mapping"] = (
+            f"NOT coalesce(list_contains({known}, channel), false)"
         )
-    _check(con, "o", checks)
-    _unique(con, "o", "order_id")
+    if has_status and p.statuses.unmapped == "error":
+        placed = _sql_list([x for labels in statuses.values() for x in labels])
+        checks["status label in the mapping"] = (
+            f"NOT coalesce(list_contains({placed}, status), false)"
+        )
+    found = _check(con, "read_parquet($p)", checks, p=path)
+    _refuse_duplicates(con, path, "order_id", found["duplicates"])
+    online = (
+        f"NOT coalesce(list_contains({_sql_list(channels['offline'])}, channel), false)"
+        if p.channels.unmapped == "online"
+        else f"coalesce(list_contains({_sql_list(channels['online'])}, channel), false)"
+    )
+    value = f"CASE WHEN {returned} THEN abs({{0}}) ELSE {{0}} END AS {{0}}"
+    cost = f", {value.format('cost')}" if has_cost else ""
+    con.execute(
+        f"""CREATE TEMP TABLE o AS
+        SELECT {_customer(bool(found["trim"]))} AS customer_id, order_date::DATE AS order_date,
+               {value.format("revenue")}{cost}, {online} AS is_online, {valid} AS is_valid,
+               {period_sql(calendar, "order_date")} AS period
+        FROM read_parquet($p)""",
+        {"p": path},
+    )
     return has_cost
 
 
 def load_visits(con: duckdb.DuckDBPyConnection, path: str) -> None:
-    """``v``: the visits (customer trimmed, anonymous as null), their date; checks."""
+    """``v``: the visits (customer, anonymous as null; start; date), after the checks."""
+    found = _check(
+        con,
+        "read_parquet($p)",
+        {
+            "visit_id and visit_start are required": f"{_blank('visit_id')} OR visit_start IS NULL",
+            "?duplicates": _unique_sql("visit_id"),
+            "?trim": "bool_or(customer_id <> trim(customer_id) OR customer_id = '')",
+        },
+        p=path,
+    )
+    _refuse_duplicates(con, path, "visit_id", found["duplicates"])
     con.execute(
-        """CREATE TEMP TABLE v AS
-        SELECT nullif(trim(visit_id), '') AS visit_id,
-               nullif(trim(customer_id), '') AS customer_id,
+        f"""CREATE TEMP TABLE v AS
+        SELECT {_customer(bool(found["trim"]))} AS customer_id,
                visit_start::TIMESTAMP AS visit_start, visit_start::DATE AS visit_date
         FROM read_parquet($p)""",
         {"p": path},
     )
-    _check(con, "v", {"visit_id and visit_start are required": "visit_id IS NULL OR visit_start IS NULL"})
-    _unique(con, "v", "visit_id")
 
 
 def load_surveys(con: duckdb.DuckDBPyConnection, path: str) -> None:
@@ -214,7 +243,9 @@ def load_investments(con: duckdb.DuckDBPyConnection, path: str) -> None:
         "inv",
         {
             "date and amount are required": "date IS NULL OR amount IS NULL",
-            "amount is a finite, non-negative number": "isnan(amount) OR isinf(amount) OR amount < 0",
+            "amount is a finite, non-negative number": (
+                "isnan(amount) OR isinf(amount) OR amount < 0"
+            ),
         },
     )
 
@@ -225,7 +256,9 @@ def load_investments(con: duckdb.DuckDBPyConnection, path: str) -> None:
 class Sql:
     """One connection and the window's parameters, running queries into polars frames."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date, calendar: Calendar):
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date, calendar: Calendar
+    ):
         self.con, self.lo, self.hi, self.calendar = con, lo, hi, calendar
 
     def frame(self, sql: str, **params: Any) -> pl.DataFrame:
@@ -279,7 +312,9 @@ def order_aggs(threshold: float | None, profit: str | None) -> str:
             f"coalesce(sum(({profit}) * ({profit})) FILTER ({valid_on}), 0)::DOUBLE "
             "AS _online_profit_ss"
         )
-        aggs.append(f"coalesce(sum({profit}) FILTER ({valid_on}), 0)::DOUBLE AS online_gross_profit")
+        aggs.append(
+            f"coalesce(sum({profit}) FILTER ({valid_on}), 0)::DOUBLE AS online_gross_profit"
+        )
     else:
         aggs.append("NULL::DOUBLE AS online_gross_profit")
     if threshold is not None:
@@ -361,7 +396,10 @@ def plans(
         samples["nps"] = k.Sample(pl.LazyFrame(), pl.lit(None), "mean", "response_date")
     if tables["investments"]:
         inv = "(SELECT * FROM inv WHERE date BETWEEN $lo AND $hi)"
-        put("investments", _window_and_periods(sql, inv, "sum(amount)::DOUBLE AS investment", "date"))
+        put(
+            "investments",
+            _window_and_periods(sql, inv, "sum(amount)::DOUBLE AS investment", "date"),
+        )
     _adoption(sql, results, samples)
     results.window["retention"] = period_retention(sql)
     results.window["maturity"] = sql.frame(
@@ -454,7 +492,9 @@ def _adoption(sql: Sql, results: k.Results, samples: dict[str, k.Sample]) -> Non
         "count(*) FILTER (reverted) / nullif(count(reverted), 0) AS reverted_to_offline_share, "
         + _wilson_counts("online_retention_rate", "count(*) FILTER (retained)", "count(*)")
         + ", "
-        + _wilson_counts("reverted_to_offline_share", "count(*) FILTER (reverted)", "count(reverted)")
+        + _wilson_counts(
+            "reverted_to_offline_share", "count(*) FILTER (reverted)", "count(reverted)"
+        )
     )
     window, periods = _window_and_periods(sql, flags, aggs, "first_online_date")
     results.window["adoption"], results.periods["adoption"] = window, periods  # type: ignore[assignment]
@@ -480,9 +520,8 @@ def _adoption(sql: Sql, results: k.Results, samples: dict[str, k.Sample]) -> Non
         results.window[f"sample:{key}"] = sql.frame(
             f"SELECT ({value})::DOUBLE AS value FROM {source} WHERE {keep}"
         )
-        column = "value" if key != "median_days_to_revert" else "value"
         results.window[key] = sql.frame(
-            f"SELECT median({column})::DOUBLE AS {key} FROM "
+            f"SELECT median(value)::DOUBLE AS {key} FROM "
             f"(SELECT ({value}) AS value FROM {source} WHERE {keep})"
         )
         samples[key] = k.Sample(pl.LazyFrame(), pl.lit(None), "median", None)
@@ -728,7 +767,9 @@ def _profit(sql: Sql, has_cost: bool, margin: float | None, notes: dict[str, str
             why = f"{missing} orders have no cost and the params set no gross_margin to estimate it"
             notes["roi"] = notes["online_gross_profit"] = why
             return None
-        return f"(revenue - coalesce(cost, revenue * {margin!r}))" if missing else "(revenue - cost)"
+        return (
+            f"(revenue - coalesce(cost, revenue * {margin!r}))" if missing else "(revenue - cost)"
+        )
     if margin is not None:
         return f"(revenue * {margin!r})"
     why = "orders have no cost column and the params set no gross_margin"
@@ -736,7 +777,9 @@ def _profit(sql: Sql, has_cost: bool, margin: float | None, notes: dict[str, str
     return None
 
 
-def _window(con: duckdb.DuckDBPyConnection, loaded: LoadedParams, calendar: Calendar) -> tuple[dt.date, dt.date]:
+def _window(
+    con: duckdb.DuckDBPyConnection, loaded: LoadedParams, calendar: Calendar
+) -> tuple[dt.date, dt.date]:
     first, last = con.execute("SELECT min(order_date), max(order_date) FROM o").fetchall()[0]  # type: ignore[misc]
     lo, hi = loaded.params.window.override(None, None).over(first, last, calendar)
     n = con.execute(
@@ -748,7 +791,9 @@ def _window(con: duckdb.DuckDBPyConnection, loaded: LoadedParams, calendar: Cale
     return lo, hi
 
 
-def document(params_path: Path, *, threads: int | None = None) -> tuple[dict[str, Any], dict[str, float]]:
+def document(
+    params_path: Path, *, threads: int | None = None
+) -> tuple[dict[str, Any], dict[str, float]]:
     """The ``kpis.json`` document of a params file, and the seconds of each phase."""
     t0 = time.perf_counter()
     loaded = load_params(params_path)
@@ -773,7 +818,8 @@ def document(params_path: Path, *, threads: int | None = None) -> tuple[dict[str
     threshold = p.small_order_threshold
     if threshold is None:
         threshold = sql.frame(
-            "SELECT median(revenue)::DOUBLE FROM o WHERE is_valid AND order_date BETWEEN $lo AND $hi"
+            "SELECT median(revenue)::DOUBLE FROM o "
+            "WHERE is_valid AND order_date BETWEEN $lo AND $hi"
         ).item()
     profit = _profit(sql, has_cost, p.gross_margin, notes)
     results, samples = plans(sql, threshold, profit, tables)
@@ -781,7 +827,20 @@ def document(params_path: Path, *, threads: int | None = None) -> tuple[dict[str
     changes = drivers(sql, p.offline_order_minutes, threshold)
     t2 = time.perf_counter()
     con.close()
-    doc = assemble(loaded, calendar, lo, hi, threshold, profit is not None, notes, results, samples, lists, changes, tables)
+    doc = assemble(
+        loaded,
+        calendar,
+        lo,
+        hi,
+        threshold,
+        profit is not None,
+        notes,
+        results,
+        samples,
+        lists,
+        changes,
+        tables,
+    )
     t3 = time.perf_counter()
     return doc, {"load": t1 - t0, "sql": t2 - t1, "assemble": t3 - t2}
 

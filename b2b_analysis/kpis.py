@@ -516,7 +516,8 @@ def _plans(
     }
     samples: dict[str, Sample] = {}
     if data.visits is not None:
-        plans.update(_visit_plans(data.visits.lazy(), all_orders, lo, hi))
+        firsts = _visitor_firsts(data.visits.lazy(), lo, hi).collect(engine=data.engine)
+        plans.update(_visit_plans(data.visits.lazy(), all_orders, lo, hi, firsts))
     if data.surveys is not None:
         surveys = data.surveys.lazy().filter(pl.col("response_date").is_between(lo, hi))
         survey_aggs = (m.csat(), m.nps(), *_counts("csat", m.csat_flags()))
@@ -553,26 +554,83 @@ def _plans(
     return plans, samples
 
 
-def _visit_plans(
-    all_visits: pl.LazyFrame, all_orders: pl.LazyFrame, lo: dt.date, hi: dt.date
-) -> dict[str, Plan]:
-    """The plans of the visits table: visits (per period too) and identified visitors."""
-    visits = m.flag_returning_visits(all_visits).filter(pl.col("visit_date").is_between(lo, hi))
-    visit_aggs = (
-        pl.len().cast(pl.Int64).alias("_visits"),
-        m.returning_visit_share(),
-        *_counts("returning_visit_share", pl.col("is_returning")),
+def _visitor_firsts(all_visits: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFrame:
+    """Per identified visitor (``code``, :func:`~b2b_analysis.metrics.customer_index`): the
+    first visit ever (``first_visit``) and whether they visited in the window
+    (``visited``); one group-by over the visits, looked up by code afterwards."""
+    code = m.customer_index(all_visits)
+    return (
+        all_visits.filter(pl.col("customer_id").is_not_null())
+        .group_by(code.alias("code"))
+        .agg(
+            pl.col("visit_start").min().alias("first_visit"),
+            pl.col("visit_date").is_between(lo, hi).any().alias("visited"),
+        )
     )
-    visitors = m.visitor_conversion_rate(all_visits, all_orders, start=lo, end=hi)
+
+
+def _visit_plans(
+    all_visits: pl.LazyFrame,
+    all_orders: pl.LazyFrame,
+    lo: dt.date,
+    hi: dt.date,
+    firsts: pl.DataFrame,
+) -> dict[str, Plan]:
+    """The plans of the visits table: visits (per period too) and identified visitors.
+
+    The visits are counted per day first (a returning visit: later than the visitor's
+    first visit, :func:`~b2b_analysis.metrics.flag_returning_visits`, looked up in
+    ``firsts`` of :func:`_visitor_firsts` by code rather than joined), and the window's
+    and the periods' figures are sums of the days'."""
+    first = m.by_index(firsts, "first_visit", m.customer_index(all_visits))
+    daily = (
+        all_visits.filter(pl.col("visit_date").is_between(lo, hi))
+        .select("visit_date", (pl.col("visit_start") > first).fill_null(False).alias("_r"))
+        .group_by("visit_date")
+        .agg(pl.len().cast(pl.Int64).alias("_n"), pl.col("_r").sum().cast(pl.Int64))
+    )
+    visits, returning = pl.col("_n").sum(), pl.col("_r").sum()
+    visit_aggs = (
+        visits.cast(pl.Int64).alias("_visits"),
+        m.ratio(returning, visits).alias("returning_visit_share"),
+        returning.cast(pl.Int64).alias("_returning_visit_share_k"),
+        visits.cast(pl.Int64).alias("returning_visit_share_n"),
+    )
     visitor_aggs = (
         pl.all(),
         pl.col("converted").alias("_visitor_conversion_rate_k"),
         pl.col("visitors").alias("visitor_conversion_rate_n"),
     )
     return {
-        "visits": Plan(visits, visit_aggs, "visit_date"),
-        "visitors": Plan(visitors, visitor_aggs),
+        "visits": Plan(daily, visit_aggs, "visit_date"),
+        "visitors": Plan(_visitors(all_orders, lo, hi, firsts), visitor_aggs),
     }
+
+
+def _visitors(
+    all_orders: pl.LazyFrame, lo: dt.date, hi: dt.date, firsts: pl.DataFrame
+) -> pl.LazyFrame:
+    """:func:`~b2b_analysis.metrics.visitor_conversion_rate` of the visitors in ``firsts``:
+    the buyers' codes, unique, against the visitors' (one row). The codes of both tables
+    are the global categories' (:func:`~b2b_analysis.metrics.customer_index`)."""
+    visitors = firsts.lazy().filter(pl.col("visited")).select("code")
+    buyers = (
+        all_orders.filter(
+            pl.col("order_date").is_between(lo, hi) & pl.col("is_online") & pl.col("is_valid")
+        )
+        .select(m.customer_index(all_orders).alias("code"))
+        .unique()
+    )
+    count = int(firsts.get_column("visited").sum())
+    return (
+        visitors.join(buyers, on="code", how="semi")
+        .select(
+            pl.lit(count, pl.Int64).alias("visitors"), pl.len().cast(pl.Int64).alias("converted")
+        )
+        .with_columns(
+            m.ratio(pl.col("converted"), pl.col("visitors")).alias("visitor_conversion_rate")
+        )
+    )
 
 
 def compute_kpis(

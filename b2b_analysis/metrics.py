@@ -48,7 +48,9 @@ __all__ = [
     "crr_formula",
     "csat",
     "csat_flags",
+    "by_index",
     "customer_aov_comparison",
+    "customer_index",
     "customer_retention_rate",
     "customers",
     "flag_returning_visits",
@@ -549,6 +551,44 @@ def customer_code(orders: pl.LazyFrame, customer: str = "customer_id") -> pl.Exp
     if isinstance(orders.collect_schema()[customer], pl.Categorical | pl.Enum):
         return column.to_physical().cast(pl.Int64)
     return column.rank("dense").cast(pl.Int64)
+
+
+def customer_index(frame: pl.LazyFrame, customer: str = "customer_id") -> pl.Expr:
+    """An integer per customer that is the same in every table of a client (UInt32): the
+    physical code of the Categorical as loaded (polars' global categories), else of the
+    column cast to one. Unlike :func:`customer_code` it does not depend on the rows
+    around it, so per-customer values can be looked up by it (:func:`by_index`).
+
+    >>> import polars as pl
+    >>> a = pl.LazyFrame({"customer_id": ["x", "y"]})
+    >>> b = pl.LazyFrame({"customer_id": ["y", None]})
+    >>> b.select(customer_index(b)).collect().item(0, 0) == a.select(
+    ...     customer_index(a)).collect().item(1, 0)
+    True
+    """
+    column = pl.col(customer)
+    if not isinstance(frame.collect_schema()[customer], pl.Categorical | pl.Enum):
+        column = column.cast(pl.Categorical)
+    return column.to_physical()
+
+
+def by_index(values: pl.DataFrame, column: str, index: pl.Expr, *, key: str = "code") -> pl.Expr:
+    """``values``' ``column`` of each row's ``index`` (a :func:`customer_index`): a lookup
+    in an array indexed by ``key`` instead of a join (null where ``values`` has no row or
+    ``index`` is null).
+
+    >>> import polars as pl
+    >>> v = pl.DataFrame({"code": [2, 0], "x": [20, 0]}, schema_overrides={"code": pl.UInt32})
+    >>> pl.DataFrame({"i": [0, 1, 2, None]}).select(by_index(v, "x", pl.col("i"))).to_series(
+    ...     ).to_list()
+    [0, None, 20, None]
+    """
+    codes = values.get_column(key)
+    size = int(codes.max() or 0) + 1 if len(codes) else 1  # type: ignore[operator]
+    empty = pl.Series(column, [None] * size, dtype=values.schema[column])
+    array = empty.scatter(codes, values.get_column(column)) if len(codes) else empty
+    # an index past the array (a code without a row here) is null, not an error
+    return pl.when(index < size).then(pl.lit(array).gather(index.clip(0, size - 1)))
 
 
 def _activity_keys(orders: pl.LazyFrame, calendar: Calendar, end: dt.date) -> pl.LazyFrame:

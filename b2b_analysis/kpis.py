@@ -502,13 +502,17 @@ class Sample:
 
 
 def _plans(
-    data: ClientData[Any], lo: dt.date, hi: dt.date, order_aggs: list[pl.Expr], calendar: Calendar
+    data: ClientData[Any],
+    lo: dt.date,
+    hi: dt.date,
+    order_aggs: list[pl.Expr],
+    calendar: Calendar,
+    firsts: dict[str, pl.DataFrame],
 ) -> tuple[dict[str, Plan], dict[str, Sample]]:
     """Every aggregation of the KPI document, as named plans over the client's tables,
     and the samples of the bootstrap KPIs (collected as plans ``sample:<key>``)."""
     all_orders = data.orders.lazy()
     orders = all_orders.filter(pl.col("order_date").is_between(lo, hi))
-    firsts = _firsts(data, lo, hi)
     adoption = m.online_adoption(all_orders, start=lo, end=hi, firsts=firsts.get("orders"))
     per_customer, per_period = m.customer_orders(orders, calendar)
     plans = {
@@ -686,8 +690,16 @@ def compute_kpis(
     notes = window_notes(data, lo, hi)
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
-    plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar)
-    lists = acc.lists(data.orders.lazy(), start=lo, end=hi, calendar=calendar, rule=params.overdue)
+    firsts = _firsts(data, lo, hi)
+    plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar, firsts)
+    lists = acc.lists(
+        data.orders.lazy(),
+        start=lo,
+        end=hi,
+        calendar=calendar,
+        rule=params.overdue,
+        firsts=firsts.get("orders"),
+    )
     plans.update({f"accounts:{name}": Plan(frame) for name, frame in lists.items()})
     results = collect_plans(plans, calendar.key, engine=data.engine)
     changes = drivers(

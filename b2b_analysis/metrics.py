@@ -33,6 +33,7 @@ __all__ = [
     "CHANGE_EDGES",
     "adoption_outcomes",
     "adoption_outcomes_by_period",
+    "adoption_summary",
     "aov_before_after_online",
     "aov_by_channel",
     "aov_shift_histogram",
@@ -989,7 +990,7 @@ def customer_firsts(orders: pl.LazyFrame, *, end: dt.date | None = None) -> pl.L
     )
 
 
-def _adopter_summary(
+def _adoption_rows(
     orders: pl.LazyFrame,
     *,
     start: dt.date | None,
@@ -1066,7 +1067,7 @@ def online_adoption(
     ...     "reverted_to_offline", "days_to_revert").rows()
     [('a', False, True, 15), ('b', True, False, None)]
     """
-    return _adoption(_adopter_summary(orders, start=start, end=end, firsts=firsts)).select(
+    return adoption_summary(orders, start=start, end=end, firsts=firsts).select(
         "customer_id",
         "first_online_date",
         "later_orders",
@@ -1077,10 +1078,20 @@ def online_adoption(
     )
 
 
-def _adoption(summary: pl.LazyFrame) -> pl.LazyFrame:
-    """:func:`online_adoption`'s flags on :func:`_adopter_summary`, sorted by customer."""
+def adoption_summary(
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    firsts: pl.DataFrame | None = None,
+) -> pl.LazyFrame:
+    """:func:`online_adoption` with the sums behind it: ``_revenue_later`` and
+    ``_last_order_date`` of the orders after the first online order's day (``revenue``
+    is needed), ``orders_before``, ``orders_after``, ``aov_before``, ``aov_after``
+    (:func:`aov_before_after_online`), ``_first_offline_after``. Sorted by customer."""
     return (
-        summary.with_columns(
+        _adoption_rows(orders, start=start, end=end, firsts=firsts)
+        .with_columns(
             (pl.col("later_online_orders") > 0).alias("retained_online"),
             pl.when(pl.col("later_orders") > 0)
             .then(pl.col("later_online_orders") == 0)
@@ -1276,7 +1287,7 @@ def aov_before_after_online(
     (200.0, 100.0, -100.0)
     """
     return (
-        _adopter_summary(orders, start=start, end=end, firsts=firsts)
+        _adoption_rows(orders, start=start, end=end, firsts=firsts)
         .filter((pl.col("orders_before") > 0) & (pl.col("orders_after") > 0))
         .with_columns(
             (pl.col("aov_after") - pl.col("aov_before")).alias("aov_shift"),

@@ -590,7 +590,7 @@ def by_index(values: pl.DataFrame, column: str, index: pl.Expr, *, key: str = "c
     [0, None, 20, None]
     """
     codes = values.get_column(key)
-    size = int(codes.max() or 0) + 1 if len(codes) else 1  # type: ignore[operator]
+    size = int(codes.max() or 0) + 1 if len(codes) else 1  # type: ignore[arg-type]
     empty = pl.Series(column, [None] * size, dtype=values.schema[column])
     array = empty.scatter(codes, values.get_column(column)) if len(codes) else empty
     # an index past the array (a code without a row here) is null, not an error

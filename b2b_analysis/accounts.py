@@ -162,7 +162,12 @@ def _in_period(orders: pl.LazyFrame, calendar: Calendar, key: int, end: dt.date)
 
 
 def reverted(
-    orders: pl.LazyFrame, *, start: dt.date, end: dt.date, calendar: Calendar = MONTHLY
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date,
+    end: dt.date,
+    calendar: Calendar = MONTHLY,
+    firsts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Customers who tried the webshop in the window and went back to ordering offline.
 
@@ -172,7 +177,8 @@ def reverted(
     ``first_online_date``, ``days_to_revert`` (to the first later offline order),
     ``orders_since`` and ``revenue_since`` (the orders after the first online order's
     day), ``last_order_date``, ``revenue_12m``. ``calendar`` is not used (the list has
-    no period); it is there so every list takes the same arguments.
+    no period); it is there so every list takes the same arguments. ``firsts``: as in
+    :func:`b2b_analysis.metrics.online_adoption` (looked up, not found again).
 
     >>> o = pl.LazyFrame({"customer_id": ["a", "a", "a", "b", "b"],
     ...     "order_date": [dt.date(2024, 1, d) for d in (1, 5, 20, 2, 3)],
@@ -181,16 +187,15 @@ def reverted(
     >>> reverted(o, start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 31)).collect().rows()
     [('a', datetime.date(2024, 1, 5), 15, 1, 30.0, datetime.date(2024, 1, 20), 60.0)]
     """
-    adoption = m.online_adoption(orders, start=start, end=end).filter(pl.col("reverted_to_offline"))
     since = (
-        _valid(orders, end)
-        .join(adoption.select("customer_id", "first_online_date"), on="customer_id")
-        .filter(pl.col("order_date") > pl.col("first_online_date"))
-        .group_by("customer_id")
-        .agg(
-            pl.len().cast(pl.Int64).alias("orders_since"),
-            pl.col("revenue").sum().alias("revenue_since"),
-            pl.col("order_date").max().alias("last_order_date"),
+        m.adoption_summary(orders, start=start, end=end, firsts=firsts)
+        .filter(pl.col("reverted_to_offline"))
+        .rename(
+            {
+                "later_orders": "orders_since",
+                "_revenue_later": "revenue_since",
+                "_last_order_date": "last_order_date",
+            }
         )
     )
     columns = (
@@ -200,7 +205,7 @@ def reverted(
         "revenue_since",
         "last_order_date",
     )
-    return _finish(adoption.join(since, on="customer_id"), orders, end, columns)
+    return _finish(since, orders, end, columns)
 
 
 #: The packed (customer, day) key of :func:`_order_days`: days since 1970 plus
@@ -462,11 +467,15 @@ def lists(
     calendar: Calendar = MONTHLY,
     rule: Overdue | None = None,
     names: tuple[str, ...] | None = None,
+    firsts: pl.DataFrame | None = None,
 ) -> dict[str, pl.LazyFrame]:
-    """The lists ``names`` (default: all of :data:`LISTS`), by name, not yet collected."""
+    """The lists ``names`` (default: all of :data:`LISTS`), by name, not yet collected
+    (``firsts``: see :func:`reverted`)."""
     out = {}
     for name in names or tuple(LISTS):
-        extra = {"rule": rule} if name == "overdue" else {}
+        extra: dict[str, Any] = {"rule": rule} if name == "overdue" else {}
+        if name == "reverted":
+            extra["firsts"] = firsts
         out[name] = LISTS[name].build(orders, start=start, end=end, calendar=calendar, **extra)
     return out
 

@@ -502,13 +502,18 @@ class Sample:
 
 
 def _plans(
-    data: ClientData[Any], lo: dt.date, hi: dt.date, order_aggs: list[pl.Expr], calendar: Calendar
+    data: ClientData[Any],
+    lo: dt.date,
+    hi: dt.date,
+    order_aggs: list[pl.Expr],
+    calendar: Calendar,
+    firsts: dict[str, pl.DataFrame],
 ) -> tuple[dict[str, Plan], dict[str, Sample]]:
     """Every aggregation of the KPI document, as named plans over the client's tables,
     and the samples of the bootstrap KPIs (collected as plans ``sample:<key>``)."""
     all_orders = data.orders.lazy()
     orders = all_orders.filter(pl.col("order_date").is_between(lo, hi))
-    adoption = m.online_adoption(all_orders, start=lo, end=hi)
+    adoption = m.online_adoption(all_orders, start=lo, end=hi, firsts=firsts.get("orders"))
     per_customer, per_period = m.customer_orders(orders, calendar)
     plans = {
         "orders": Plan(orders, tuple(order_aggs), "order_date"),
@@ -516,7 +521,7 @@ def _plans(
     }
     samples: dict[str, Sample] = {}
     if data.visits is not None:
-        plans.update(_visit_plans(data.visits.lazy(), all_orders, lo, hi))
+        plans.update(_visit_plans(data.visits.lazy(), all_orders, lo, hi, firsts.get("visits")))
     if data.surveys is not None:
         surveys = data.surveys.lazy().filter(pl.col("response_date").is_between(lo, hi))
         survey_aggs = (m.csat(), m.nps(), *_counts("csat", m.csat_flags()))
@@ -538,7 +543,7 @@ def _plans(
         adoption, (pl.col("days_to_revert").median().alias("median_days_to_revert"),)
     )
     samples["median_days_to_revert"] = Sample(adoption, pl.col("days_to_revert"), "median")
-    shifts = m.aov_before_after_online(all_orders, start=lo, end=hi)
+    shifts = m.aov_before_after_online(all_orders, start=lo, end=hi, firsts=firsts.get("orders"))
     plans["aov_shift"] = Plan(shifts, (pl.col("aov_shift").median().alias("median_aov_shift"),))
     samples["median_aov_shift"] = Sample(shifts, pl.col("aov_shift"), "median")
     ratios = m.customer_aov_comparison(all_orders, start=lo, end=hi)
@@ -553,26 +558,108 @@ def _plans(
     return plans, samples
 
 
-def _visit_plans(
-    all_visits: pl.LazyFrame, all_orders: pl.LazyFrame, lo: dt.date, hi: dt.date
-) -> dict[str, Plan]:
-    """The plans of the visits table: visits (per period too) and identified visitors."""
-    visits = m.flag_returning_visits(all_visits).filter(pl.col("visit_date").is_between(lo, hi))
-    visit_aggs = (
-        pl.len().cast(pl.Int64).alias("_visits"),
-        m.returning_visit_share(),
-        *_counts("returning_visit_share", pl.col("is_returning")),
+def _firsts(data: ClientData[Any], lo: dt.date, hi: dt.date) -> dict[str, pl.DataFrame]:
+    """The per-customer frames the plans look values up in by customer code, by table
+    (``orders``: :func:`~b2b_analysis.metrics.customer_firsts` up to ``hi``; ``visits``:
+    :func:`_visitor_firsts`), collected together; a table whose customers have no codes
+    (:func:`~b2b_analysis.metrics.indexed`) has none and its plans join instead."""
+    queries = {}
+    if m.indexed(data.orders.lazy()):
+        queries["orders"] = m.customer_firsts(data.orders.lazy(), end=hi)
+    if data.visits is not None and m.indexed(data.visits.lazy()):
+        queries["visits"] = _visitor_firsts(data.visits.lazy(), lo, hi)
+    frames = pl.collect_all(list(queries.values()), engine=data.engine)
+    return dict(zip(queries, frames, strict=True))
+
+
+def _visitor_firsts(all_visits: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFrame:
+    """Per identified visitor (``code``, :func:`~b2b_analysis.metrics.customer_index`): the
+    first visit ever (``first_visit``) and whether they visited in the window
+    (``visited``); one group-by over the visits, looked up by code afterwards."""
+    return (
+        all_visits.filter(pl.col("customer_id").is_not_null())
+        .group_by(m.customer_index().alias("code"))
+        .agg(
+            pl.col("customer_id").first(),
+            pl.col("visit_start").min().alias("first_visit"),
+            pl.col("visit_date").is_between(lo, hi).any().alias("visited"),
+        )
     )
-    visitors = m.visitor_conversion_rate(all_visits, all_orders, start=lo, end=hi)
+
+
+def _visit_plans(
+    all_visits: pl.LazyFrame,
+    all_orders: pl.LazyFrame,
+    lo: dt.date,
+    hi: dt.date,
+    firsts: pl.DataFrame | None,
+) -> dict[str, Plan]:
+    """The plans of the visits table: visits (per period too) and identified visitors.
+
+    The visits are counted per day first (a returning visit: later than the visitor's
+    first visit, :func:`~b2b_analysis.metrics.flag_returning_visits`, looked up in
+    ``firsts`` of :func:`_visitor_firsts` by code rather than joined), and the window's
+    and the periods' figures are sums of the days'."""
+    if firsts is None:
+        flagged = m.flag_returning_visits(all_visits).filter(
+            pl.col("visit_date").is_between(lo, hi)
+        )
+        returning_flag = pl.col("is_returning")
+    else:
+        flagged = all_visits.filter(pl.col("visit_date").is_between(lo, hi))
+        first = m.by_index(firsts, "first_visit", m.customer_index())
+        returning_flag = (pl.col("visit_start") > first).fill_null(False)
+    daily = (
+        flagged.select("visit_date", returning_flag.alias("_r"))
+        .group_by("visit_date")
+        .agg(pl.len().cast(pl.Int64).alias("_n"), pl.col("_r").sum().cast(pl.Int64))
+    )
+    visits, returning = pl.col("_n").sum(), pl.col("_r").sum()
+    visit_aggs = (
+        visits.cast(pl.Int64).alias("_visits"),
+        m.ratio(returning, visits).alias("returning_visit_share"),
+        returning.cast(pl.Int64).alias("_returning_visit_share_k"),
+        visits.cast(pl.Int64).alias("returning_visit_share_n"),
+    )
     visitor_aggs = (
         pl.all(),
         pl.col("converted").alias("_visitor_conversion_rate_k"),
         pl.col("visitors").alias("visitor_conversion_rate_n"),
     )
     return {
-        "visits": Plan(visits, visit_aggs, "visit_date"),
-        "visitors": Plan(visitors, visitor_aggs),
+        "visits": Plan(daily, visit_aggs, "visit_date"),
+        "visitors": Plan(
+            m.visitor_conversion_rate(all_visits, all_orders, start=lo, end=hi)
+            if firsts is None
+            else _visitors(all_orders, lo, hi, firsts),
+            visitor_aggs,
+        ),
     }
+
+
+def _visitors(
+    all_orders: pl.LazyFrame, lo: dt.date, hi: dt.date, firsts: pl.DataFrame
+) -> pl.LazyFrame:
+    """:func:`~b2b_analysis.metrics.visitor_conversion_rate` of the visitors in ``firsts``:
+    the buyers, unique, against the visitors (one row)."""
+    visitors = firsts.lazy().filter(pl.col("visited")).select("customer_id")
+    buyers = (
+        all_orders.filter(
+            pl.col("order_date").is_between(lo, hi) & pl.col("is_online") & pl.col("is_valid")
+        )
+        .select("customer_id")
+        .unique()
+    )
+    count = int(firsts.get_column("visited").sum())
+    return (
+        visitors.join(buyers, on="customer_id", how="semi")
+        .select(
+            pl.lit(count, pl.Int64).alias("visitors"), pl.len().cast(pl.Int64).alias("converted")
+        )
+        .with_columns(
+            m.ratio(pl.col("converted"), pl.col("visitors")).alias("visitor_conversion_rate")
+        )
+    )
 
 
 def compute_kpis(
@@ -603,8 +690,16 @@ def compute_kpis(
     notes = window_notes(data, lo, hi)
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
-    plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar)
-    lists = acc.lists(data.orders.lazy(), start=lo, end=hi, calendar=calendar, rule=params.overdue)
+    firsts = _firsts(data, lo, hi)
+    plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar, firsts)
+    lists = acc.lists(
+        data.orders.lazy(),
+        start=lo,
+        end=hi,
+        calendar=calendar,
+        rule=params.overdue,
+        firsts=firsts.get("orders"),
+    )
     plans.update({f"accounts:{name}": Plan(frame) for name, frame in lists.items()})
     results = collect_plans(plans, calendar.key, engine=data.engine)
     changes = drivers(

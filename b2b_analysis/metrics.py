@@ -33,11 +33,13 @@ __all__ = [
     "CHANGE_EDGES",
     "adoption_outcomes",
     "adoption_outcomes_by_period",
+    "adoption_summary",
     "aov_before_after_online",
     "aov_by_channel",
     "aov_shift_histogram",
     "average_order_value",
     "basket_by_channel",
+    "by_index",
     "change_bands",
     "channel_state_counts",
     "channel_states",
@@ -49,10 +51,13 @@ __all__ = [
     "csat",
     "csat_flags",
     "customer_aov_comparison",
+    "customer_firsts",
+    "customer_index",
     "customer_retention_rate",
     "customers",
     "flag_returning_visits",
     "gross_merchandise_value",
+    "indexed",
     "net_revenue",
     "nps",
     "nps_points",
@@ -551,6 +556,47 @@ def customer_code(orders: pl.LazyFrame, customer: str = "customer_id") -> pl.Exp
     return column.rank("dense").cast(pl.Int64)
 
 
+def indexed(frame: pl.LazyFrame, customer: str = "customer_id") -> bool:
+    """Whether ``frame``'s customers carry codes to look per-customer values up by
+    (:func:`customer_index`): a Categorical (or Enum) column, as loaded by
+    :func:`b2b_analysis.io.load_client`."""
+    return isinstance(frame.collect_schema()[customer], pl.Categorical | pl.Enum)
+
+
+def customer_index(customer: str = "customer_id") -> pl.Expr:
+    """An integer per customer (UInt32) that does not depend on the rows around it: the
+    physical code of a Categorical column (see :func:`indexed`), so per-customer values
+    collected from some of a table's rows can be looked up by it for others
+    (:func:`by_index`) instead of joined.
+
+    >>> import polars as pl
+    >>> t = pl.DataFrame({"customer_id": ["x", "y", "y"]}, schema={"customer_id": pl.Categorical})
+    >>> t.select(customer_index()).to_series().n_unique(), t.tail(1).select(
+    ...     customer_index()).item() == t.slice(1, 1).select(customer_index()).item()
+    (2, True)
+    """
+    return pl.col(customer).to_physical()
+
+
+def by_index(values: pl.DataFrame, column: str, index: pl.Expr, *, key: str = "code") -> pl.Expr:
+    """``values``' ``column`` of each row's ``index`` (a :func:`customer_index`): a lookup
+    in an array indexed by ``key`` instead of a join (null where ``values`` has no row or
+    ``index`` is null).
+
+    >>> import polars as pl
+    >>> v = pl.DataFrame({"code": [2, 0], "x": [20, 0]}, schema_overrides={"code": pl.UInt32})
+    >>> pl.DataFrame({"i": [0, 1, 2, None]}).select(by_index(v, "x", pl.col("i"))).to_series(
+    ...     ).to_list()
+    [0, None, 20, None]
+    """
+    codes = values.get_column(key)
+    size = int(codes.max() or 0) + 1 if len(codes) else 1  # type: ignore[arg-type]
+    empty = pl.Series(column, [None] * size, dtype=values.schema[column])
+    array = empty.scatter(codes, values.get_column(column)) if len(codes) else empty
+    # an index past the array (a code without a row here) is null, not an error
+    return pl.when(index < size).then(pl.lit(array).gather(index.clip(0, size - 1)))
+
+
 def _activity_keys(orders: pl.LazyFrame, calendar: Calendar, end: dt.date) -> pl.LazyFrame:
     """:func:`_activity` as one packed Int64 ``key`` per (customer, period) pair:
     ``code * _PERIOD_SPAN + period + _PERIOD_OFFSET`` (a unique on one integer column is
@@ -918,8 +964,89 @@ def channel_transitions(states: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def customer_firsts(orders: pl.LazyFrame, *, end: dt.date | None = None) -> pl.LazyFrame:
+    """Per customer with an order that counts up to ``end``: ``code``
+    (:func:`customer_index`; ``customer_id`` must be :func:`indexed`),
+    ``first_order_date`` and ``first_online_date`` (null when the customer never ordered
+    online). Collected once, it is looked up by code (:func:`by_index`) by
+    :func:`online_adoption` and :func:`aov_before_after_online`.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b"],
+    ...     "order_date": [dt.date(2024, 1, d) for d in (1, 5, 2)],
+    ...     "is_online": [False, True, False], "is_valid": [True] * 3},
+    ...     schema_overrides={"customer_id": pl.Categorical})
+    >>> customer_firsts(o).sort("first_order_date").collect().drop("code").rows()
+    [(datetime.date(2024, 1, 1), datetime.date(2024, 1, 5)), (datetime.date(2024, 1, 2), None)]
+    """
+    day = pl.col("order_date")
+    return (
+        orders.filter(pl.col("is_valid") & _in_window("order_date", None, end))
+        .group_by(customer_index().alias("code"))
+        .agg(
+            day.min().alias("first_order_date"),
+            day.filter(pl.col("is_online")).min().alias("first_online_date"),
+        )
+    )
+
+
+def _adoption_rows(
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date | None,
+    end: dt.date | None,
+    firsts: pl.DataFrame | None,
+) -> pl.LazyFrame:
+    """Per customer whose first online order that counts (up to ``end``) is dated
+    ``start..end``, from their orders that count up to ``end``: ``first_online_date``;
+    the orders after that day (``later_orders``, ``later_online_orders``,
+    ``_first_offline_after``, ``_revenue_later``, ``_last_order_date``) and on days
+    before it and from it on (``orders_before``, ``orders_after``, ``aov_before``,
+    ``aov_after``). One group-by serves :func:`online_adoption` and
+    :func:`aov_before_after_online`; the first online order's day is looked up in
+    ``firsts`` (:func:`customer_firsts` over the same orders and ``end``) when given,
+    else joined."""
+    valid = orders.filter(pl.col("is_valid") & _in_window("order_date", None, end))
+    if firsts is None:
+        first_online = (
+            valid.filter(pl.col("is_online"))
+            .group_by("customer_id")
+            .agg(pl.col("order_date").min().alias("first_online_date"))
+            .filter(_in_window("first_online_date", start, end))
+        )
+        rows = valid.join(first_online, on="customer_id", how="inner")
+    else:
+        first = by_index(firsts, "first_online_date", customer_index())
+        rows = valid.with_columns(first.alias("first_online_date")).filter(
+            _in_window("first_online_date", start, end) & pl.col("first_online_date").is_not_null()
+        )
+    day, online, revenue = pl.col("order_date"), pl.col("is_online"), pl.col("revenue")
+    later, after = day > pl.col("first_online_date"), day >= pl.col("first_online_date")
+    amounts = []
+    if "revenue" in orders.collect_schema():
+        amounts = [
+            revenue.filter(later).sum().alias("_revenue_later"),
+            revenue.filter(~after).mean().alias("aov_before"),
+            revenue.filter(after).mean().alias("aov_after"),
+        ]
+    return rows.group_by("customer_id").agg(
+        pl.col("first_online_date").first(),
+        later.sum().cast(pl.Int64).alias("later_orders"),
+        (later & online).sum().cast(pl.Int64).alias("later_online_orders"),
+        day.filter(later & ~online).min().alias("_first_offline_after"),
+        day.filter(later).max().alias("_last_order_date"),
+        (~after).sum().cast(pl.Int64).alias("orders_before"),
+        after.sum().cast(pl.Int64).alias("orders_after"),
+        *amounts,
+    )
+
+
 def online_adoption(
-    orders: pl.LazyFrame, *, start: dt.date | None = None, end: dt.date | None = None
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    firsts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per customer whose first online order ever falls in the window.
 
@@ -928,7 +1055,9 @@ def online_adoption(
     ``later_online_orders``, ``retained_online`` (at least one later online order),
     ``reverted_to_offline`` (has later orders and all are offline; null without
     later orders), ``days_to_revert`` (first online order to the first later
-    offline order, for customers who reverted).
+    offline order, for customers who reverted). ``firsts``: :func:`customer_firsts` of
+    ``orders`` up to ``end``, collected, to look the first online orders up instead of
+    finding them again.
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"customer_id": ["a", "a", "a", "b", "b"],
@@ -938,24 +1067,30 @@ def online_adoption(
     ...     "reverted_to_offline", "days_to_revert").rows()
     [('a', False, True, 15), ('b', True, False, None)]
     """
-    valid = orders.filter(pl.col("is_valid") & _in_window("order_date", None, end))
-    first_online = (
-        valid.filter(pl.col("is_online"))
-        .group_by("customer_id")
-        .agg(pl.col("order_date").min().alias("first_online_date"))
-        .filter(_in_window("first_online_date", start, end))
+    return adoption_summary(orders, start=start, end=end, firsts=firsts).select(
+        "customer_id",
+        "first_online_date",
+        "later_orders",
+        "later_online_orders",
+        "retained_online",
+        "reverted_to_offline",
+        "days_to_revert",
     )
-    later = valid.join(first_online, on="customer_id", how="inner").filter(
-        pl.col("order_date") > pl.col("first_online_date")
-    )
-    summary = later.group_by("customer_id").agg(
-        pl.len().cast(pl.Int64).alias("later_orders"),
-        pl.col("is_online").sum().cast(pl.Int64).alias("later_online_orders"),
-        pl.col("order_date").filter(~pl.col("is_online")).min().alias("_first_offline_after"),
-    )
+
+
+def adoption_summary(
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    firsts: pl.DataFrame | None = None,
+) -> pl.LazyFrame:
+    """:func:`online_adoption` with the sums behind it: ``_revenue_later`` and
+    ``_last_order_date`` of the orders after the first online order's day (``revenue``
+    is needed), ``orders_before``, ``orders_after``, ``aov_before``, ``aov_after``
+    (:func:`aov_before_after_online`), ``_first_offline_after``. Sorted by customer."""
     return (
-        first_online.join(summary, on="customer_id", how="left")
-        .with_columns(pl.col("later_orders", "later_online_orders").fill_null(0))
+        _adoption_rows(orders, start=start, end=end, firsts=firsts)
         .with_columns(
             (pl.col("later_online_orders") > 0).alias("retained_online"),
             pl.when(pl.col("later_orders") > 0)
@@ -969,7 +1104,6 @@ def online_adoption(
             .otherwise(None)
             .alias("days_to_revert")
         )
-        .drop("_first_offline_after")
         .sort("customer_id")
     )
 
@@ -1128,7 +1262,11 @@ def customer_aov_comparison(
 
 
 def aov_before_after_online(
-    orders: pl.LazyFrame, *, start: dt.date | None = None, end: dt.date | None = None
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    firsts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Per customer: AOV before their first online order against AOV after it.
 
@@ -1138,6 +1276,7 @@ def aov_before_after_online(
     order is in the window and who have orders on both sides appear. Columns:
     ``customer_id``, ``first_online_date``, ``orders_before``, ``orders_after``,
     ``aov_before``, ``aov_after``, ``aov_shift`` (after - before), ``aov_shift_ratio``.
+    ``firsts`` as in :func:`online_adoption`.
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"customer_id": ["a"] * 4,
@@ -1147,27 +1286,22 @@ def aov_before_after_online(
     >>> aov_before_after_online(o).collect().select("aov_before", "aov_after", "aov_shift").row(0)
     (200.0, 100.0, -100.0)
     """
-    valid = orders.filter(pl.col("is_valid") & _in_window("order_date", None, end))
-    first_online = (
-        valid.filter(pl.col("is_online"))
-        .group_by("customer_id")
-        .agg(pl.col("order_date").min().alias("first_online_date"))
-        .filter(_in_window("first_online_date", start, end))
-    )
-    after = pl.col("order_date") >= pl.col("first_online_date")
     return (
-        valid.join(first_online, on="customer_id", how="inner")
-        .group_by("customer_id", "first_online_date")
-        .agg(
-            (~after).sum().cast(pl.Int64).alias("orders_before"),
-            after.sum().cast(pl.Int64).alias("orders_after"),
-            pl.col("revenue").filter(~after).mean().alias("aov_before"),
-            pl.col("revenue").filter(after).mean().alias("aov_after"),
-        )
+        _adoption_rows(orders, start=start, end=end, firsts=firsts)
         .filter((pl.col("orders_before") > 0) & (pl.col("orders_after") > 0))
         .with_columns(
             (pl.col("aov_after") - pl.col("aov_before")).alias("aov_shift"),
             ratio(pl.col("aov_after"), pl.col("aov_before")).alias("aov_shift_ratio"),
+        )
+        .select(
+            "customer_id",
+            "first_online_date",
+            "orders_before",
+            "orders_after",
+            "aov_before",
+            "aov_after",
+            "aov_shift",
+            "aov_shift_ratio",
         )
         .sort("customer_id")
     )

@@ -73,3 +73,40 @@ def test_the_sorted_id_shortcut_only_accepts_unique_ids(
         assert io._strictly_increasing(frame.lazy() if lazy else frame, "k") == expected
     finally:
         io.ID_SLICE_ROWS = original
+
+
+#: text around which trimming does and does not change anything
+EDGES = st.text(st.sampled_from(["a", "é", " ", "\t", "\u00a0", "\u2009", "\u3000", "\x01", "!"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), EDGES), max_size=8),
+       chunks=st.integers(1, 3), streaming=st.booleans())  # fmt: skip
+def test_text_is_found_untrimmed_exactly_when_trimming_changes_it(
+    values: list[str | None], chunks: int, streaming: bool
+) -> None:
+    """Loading trims a column only if trimming changes a value; it finds out from the
+    ends of the values first."""
+    parts = [pl.DataFrame({"k": values[i::chunks]}, schema={"k": pl.String}) for i in range(chunks)]
+    frame = pl.concat(parts, rechunk=False)
+    expected = any(v is not None and (v.strip() == "" or v.strip() != v) for v in frame["k"])
+    engine = "streaming" if streaming else "auto"
+    assert io._untrimmed(frame, ["k"], engine) == ({"k"} if expected else set())
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.sampled_from("abcdef")), min_size=1, max_size=12),
+       chunks=st.integers(1, 4))  # fmt: skip
+def test_customer_codes_follow_first_appearance_and_keep_the_chunks(
+    values: list[str | None], chunks: int
+) -> None:
+    size = -(-len(values) // chunks)
+    ids = pl.concat(
+        [pl.Series("c", values[i : i + size], dtype=pl.String) for i in range(0, len(values), size)],
+        rechunk=False,
+    )
+    coded = io._categorical(ids)
+    assert coded.n_chunks() == ids.n_chunks()
+    assert coded.cast(pl.String).equals(ids)
+    # the same codes as casting the whole column at once
+    assert coded.to_physical().equals(ids.rechunk().cast(pl.Categorical).to_physical())

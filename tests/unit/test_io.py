@@ -101,10 +101,8 @@ def test_customer_codes_follow_first_appearance_and_keep_the_chunks(
     values: list[str | None], chunks: int
 ) -> None:
     size = -(-len(values) // chunks)
-    ids = pl.concat(
-        [pl.Series("c", values[i : i + size], dtype=pl.String) for i in range(0, len(values), size)],
-        rechunk=False,
-    )
+    parts = [values[i : i + size] for i in range(0, len(values), size)]
+    ids = pl.concat([pl.Series("c", part, dtype=pl.String) for part in parts], rechunk=False)
     coded = io._categorical(ids)
     assert coded.n_chunks() == ids.n_chunks()
     assert coded.cast(pl.String).equals(ids)

@@ -1267,9 +1267,10 @@ def _load(
         raise InputError(f"cannot read the file: {_first_line(exc)}", file=label) from None
     frame = frame.drop(cs.starts_with("_raw_"))
     frame = _deduplicate(frame, TABLES[table], label, engine)
+    frame = _derived(frame, table, loaded.params, label, engine, statuses, labels)
     if ROW in frame.collect_schema():  # rows dropped as duplicates, or wide surveys
         frame = frame.drop(ROW)
-    return _derived(frame, table, loaded.params, label, engine, statuses, labels), label
+    return frame, label
 
 
 def load_client(loaded: LoadedParams, *, streaming: bool = False) -> ClientData[Any]:

@@ -7,6 +7,8 @@ and ``tests/system/test_streaming.py``.
 from __future__ import annotations
 
 import itertools
+import json
+import warnings
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 
 from b2b_analysis import io, load_client
 from b2b_analysis.config import load_params
+from b2b_analysis.errors import InputError
 
 
 @pytest.fixture(scope="module", params=["acme", "iberia", "nordic"])
@@ -108,3 +111,30 @@ def test_customer_codes_follow_first_appearance_and_keep_the_chunks(
     assert coded.cast(pl.String).equals(ids)
     # the same codes as casting the whole column at once
     assert coded.to_physical().equals(ids.rechunk().cast(pl.Categorical).to_physical())
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "column"),
+    [("4,C2,2024-01-07,Pigeon,5", "channel"), ("4,C2,2024-01-07,web,-5", "revenue")],
+    ids=["unknown-channel", "negative-revenue"],
+)
+def test_rows_in_messages_count_the_file_rows_after_duplicates_are_dropped(
+    tmp_path: Path, bad_row: str, column: str
+) -> None:
+    """Rows are numbered only when a message needs them; the numbers stay those of the
+    file after exact duplicate rows are dropped (the unknown channel is found later)."""
+    rows = ["1,C1,2024-01-05,web,10", "1,C1,2024-01-05,web,10", "3,C1,2024-01-06,phone,7"]
+    (tmp_path / "orders.csv").write_text(
+        "\n".join(["order_id,customer_id,order_date,channel,revenue", *rows, bad_row]) + "\n"
+    )
+    params = {
+        "client": "X",
+        "data": {"orders": "orders.csv"},
+        "channels": {"online": ["web"], "offline": ["phone"], "unmapped": "error"},
+    }
+    (tmp_path / "client.yaml").write_text(json.dumps(params))
+    with warnings.catch_warnings(), pytest.raises(InputError) as caught:
+        warnings.simplefilter("ignore", io.DataWarning)  # the duplicate row, dropped
+        load_client(load_params(tmp_path / "client.yaml"))
+    assert caught.value.column == column
+    assert caught.value.rows == [4]

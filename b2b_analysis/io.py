@@ -318,8 +318,25 @@ def scan_parquet(loaded: LoadedParams, table: str) -> tuple[pl.LazyFrame, str]:
         raise InputError(f"cannot read the file: {_first_line(exc)}", file=path) from None
 
 
-def read_source(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame, str]:
-    """The raw frame of one table and a label naming where it came from."""
+def _read_parquet(path: Path, source: Source, table: Table) -> pl.DataFrame:
+    """Only the columns the table reads (mapped or canonical), in the file's order; the
+    whole file when a required one is missing (so that the error lists the file's columns)
+    or none is there."""
+    names = list(pl.read_parquet_schema(path))  # a truncated or foreign file fails here
+    wanted = _wanted_names(table, source) | {ROW}
+    keep = [name for name in names if name in wanted]
+    required = {source.columns.get(c, c) for c in table.required}
+    if source.wide_columns or not keep or not required <= set(keep):
+        return pl.read_parquet(path)
+    return pl.read_parquet(path, columns=keep)
+
+
+def read_source(
+    loaded: LoadedParams, table: str, *, projected: bool = False
+) -> tuple[pl.DataFrame, str]:
+    """The raw frame of one table and a label naming where it came from.
+
+    With ``projected``, a Parquet file is read with only the columns the table uses."""
     source: Source = getattr(loaded.params.data, table)
     if source.kind == "postgres":
         label = f"{loaded.path.name}:data.{table} (PostgreSQL query)"
@@ -332,7 +349,7 @@ def read_source(loaded: LoadedParams, table: str) -> tuple[pl.DataFrame, str]:
     readers: dict[str, Callable[[Path, Source, Table], pl.DataFrame]] = {
         "csv": _read_csv,
         "excel": _read_excel,
-        "parquet": lambda p, _s, _t: pl.read_parquet(p),
+        "parquet": _read_parquet if projected else lambda p, _s, _t: pl.read_parquet(p),
     }
     try:
         frame = readers[source.kind](path, source, TABLES[table])
@@ -360,8 +377,9 @@ def _missing_hint(available: list[str], first: str, table: Table, source: Source
 
 
 def _rename(frame: AnyFrame, table: Table, source: Source, file: str) -> AnyFrame:
-    """Keep the canonical columns, renamed from the source's names, and number the rows
-    (unless they are numbered already: a wide survey export, reshaped)."""
+    """Keep the canonical columns, renamed from the source's names. Rows numbered already
+    (a wide survey export, reshaped) keep their numbers; others are numbered only when a
+    message needs them (:func:`_numbered`)."""
     available = frame.collect_schema().names()
     wanted = {c.name: source.columns.get(c.name, c.name) for c in table.columns}
     absent = [
@@ -380,12 +398,20 @@ def _rename(frame: AnyFrame, table: Table, source: Source, file: str) -> AnyFram
             file=file,
         )
     present = {canonical: raw for canonical, raw in wanted.items() if raw in available}
-    if ROW not in available:
-        frame = frame.with_row_index(ROW, offset=1)
     return frame.select(
-        pl.col(ROW).cast(pl.Int64),
+        *([pl.col(ROW).cast(pl.Int64)] if ROW in available else []),
         *(pl.col(raw).alias(canonical) for canonical, raw in present.items()),
     )
+
+
+def _numbered(frame: AnyFrame) -> pl.LazyFrame:
+    """A plan on the table with its rows' numbers in the file (1-based, header not
+    counted) as ``ROW``. Loading keeps the rows in the file's order until it drops
+    duplicates, and a table whose rows were dropped or reshaped carries ``ROW`` already."""
+    plan = frame.lazy()
+    if ROW in plan.collect_schema():
+        return plan
+    return plan.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
 def _as_text(name: str, dtype: pl.DataType, decimal: str) -> pl.Expr:
@@ -457,15 +483,15 @@ def _verify(frame: AnyFrame, checks: list[_Check], *, file: str, engine: Engine)
     """Evaluate every check in one pass; raise for the first (in order) that fails."""
     if not checks:
         return
-    plan = frame.lazy()
     failed = (
-        plan.select(check.mask.any().alias(str(i)) for i, check in enumerate(checks))
+        frame.lazy()
+        .select(check.mask.any().alias(str(i)) for i, check in enumerate(checks))
         .collect(engine=engine)
         .row(0)
     )
     for check, bad in zip(checks, failed, strict=True):
         if bad:
-            hits = plan.filter(check.mask)
+            hits = _numbered(frame).filter(check.mask)
             rows = hits.select(ROW).collect(engine=engine).to_series()
             message = check.message if isinstance(check.message, str) else check.message(hits)
             raise InputError(
@@ -528,20 +554,16 @@ def _parse_dates(
                 _date_message(_raw(column), fmt),
             )
         )
-    elif isinstance(raw, pl.Date):
-        frame = frame.with_columns(expr.cast(pl.Datetime("us")))
-    elif isinstance(raw, pl.Datetime):
-        frame = frame.with_columns(expr.dt.cast_time_unit("us"))
     else:
-        raise InputError(f"expected dates, found values of type {raw}", file=file, column=column)
+        frame = _typed_dates(frame, column, raw, file=file, as_date=as_date)
     dtype = frame.collect_schema()[column]
-    assert isinstance(dtype, pl.Datetime)
-    if dtype.time_zone is not None:
-        frame = frame.with_columns(
-            pl.col(column).dt.convert_time_zone(timezone).dt.replace_time_zone(None)
-        )
-    if as_date:
-        frame = frame.with_columns(pl.col(column).dt.date())
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            frame = frame.with_columns(
+                pl.col(column).dt.convert_time_zone(timezone).dt.replace_time_zone(None)
+            )
+        if as_date:
+            frame = frame.with_columns(pl.col(column).dt.date())
     day = pl.col(column).cast(pl.Date) if not as_date else pl.col(column)
     today = dt.date.today()
     checks += [
@@ -558,6 +580,20 @@ def _parse_dates(
         ),
     ]
     return frame, checks
+
+
+def _typed_dates(
+    frame: AnyFrame, column: str, raw: pl.DataType, *, file: str, as_date: bool
+) -> AnyFrame:
+    """A column of dates or datetimes as microsecond datetimes; dates stay dates where
+    dates are wanted (no round trip through datetimes)."""
+    if isinstance(raw, pl.Date):
+        return frame if as_date else frame.with_columns(pl.col(column).cast(pl.Datetime("us")))
+    if isinstance(raw, pl.Datetime):
+        if raw.time_unit == "us":
+            return frame
+        return frame.with_columns(pl.col(column).dt.cast_time_unit("us"))
+    raise InputError(f"expected dates, found values of type {raw}", file=file, column=column)
 
 
 def _text_dates(values: pl.Series, fmt: str | None, *, file: str, column: str) -> pl.Series:
@@ -611,6 +647,120 @@ def _trimmed(name: str) -> pl.Expr:
     return _stripped(pl.col(name).cast(pl.String)).alias(name)
 
 
+def _ends(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """The first and last byte of the text, and its length in bytes."""
+    data = text.cast(pl.Binary)
+    return data.bin.get(0, null_on_oob=True), data.bin.get(-1, null_on_oob=True), data.bin.size()
+
+
+def _loose(text: pl.Expr) -> pl.Expr:
+    """True on text that trimming may change: empty, or its first or last byte is a
+    control character, a space or part of a non-ASCII character (every whitespace
+    character is one of these). Reading two bytes is much cheaper than trimming."""
+    first, last, size = _ends(text)
+    return (size == 0) | (first <= 32) | (first >= 128) | (last <= 32) | (last >= 128)
+
+
+def _changed(text: pl.Expr) -> pl.Expr:
+    """True where trimming (:func:`_stripped`) changes the text."""
+    return _stripped(text).ne_missing(text)
+
+
+def _untrimmed(frame: AnyFrame, names: list[str], engine: Engine) -> set[str]:
+    """The columns among ``names`` holding text that trimming changes: one pass reading
+    the ends of every value (:func:`_loose` holds somewhere when the least or greatest
+    end byte, or the shortest length, says so), then trimming only the loose values."""
+    plan = frame.lazy().select(pl.col(name).cast(pl.String) for name in names)
+    return {
+        name
+        for name in names
+        if _may_be_loose(plan, name, engine)
+        and plan.select(name)
+        .filter(_loose(pl.col(name)))
+        .select(_changed(pl.col(name)).any())
+        .collect(engine=engine)
+        .item()
+    }
+
+
+def _may_be_loose(plan: pl.LazyFrame, name: str, engine: Engine) -> bool:
+    """Whether :func:`_loose` holds on some value of a column, from the least and
+    greatest end bytes and the shortest length."""
+    first, last, size = _ends(pl.col(name))
+    if engine != "streaming":  # in memory, each end is read once into a column
+        ends = plan.select(first.alias("first"), last.alias("last"), size.alias("size"))
+        plan = ends.collect().lazy()
+        first, last, size = pl.col("first"), pl.col("last"), pl.col("size")
+    least, greatest, shortest = (
+        plan.select(
+            pl.min_horizontal(first.min(), last.min()),
+            pl.max_horizontal(first.max(), last.max()).alias("greatest"),
+            size.min().alias("shortest"),
+        )
+        .collect(engine=engine)
+        .row(0)
+    )
+    return (
+        (least is not None and least <= 32)
+        or (greatest is not None and greatest >= 128)
+        or shortest == 0
+    )
+
+
+#: columns of few distinct labels, mapped by the params file: checked and matched on
+#: their distinct values
+LABEL_COLUMNS = {"orders": ("channel", "status")}
+#: the distinct values (trimmed; ``None`` for empty) of each label column of a table
+Labels = dict[str, list[str | None]]
+
+
+def _distinct(frame: AnyFrame, name: str, engine: Engine) -> pl.Series:
+    """The distinct values of a column, as text."""
+    plan = frame.lazy().select(pl.col(name).cast(pl.String).unique())
+    return plan.collect(engine=engine).to_series()
+
+
+def _trim_text(
+    frame: AnyFrame, table: Table, schema: pl.Schema, engine: Engine, labels: Labels
+) -> AnyFrame:
+    """Every id and text column as text, trimmed (and "" made null) where that changes
+    a value; ``labels`` receives the distinct values of the label columns."""
+    text = [c.name for c in table.columns if c.kind in ("id", "text") and c.name in schema]
+    trim: set[str] = set()
+    for name in LABEL_COLUMNS.get(table.name, ()):
+        if name in text:
+            distinct = _distinct(frame, name, engine).to_frame(name)
+            if distinct.select(_changed(pl.col(name)).any()).item():
+                trim.add(name)
+                distinct = distinct.select(_stripped(pl.col(name))).unique()
+            labels[name] = distinct.to_series().to_list()
+    trim |= _untrimmed(frame, [name for name in text if name not in labels], engine)
+    # the columns to change, in one parallel pass
+    frame = frame.with_columns(
+        _trimmed(name) if name in trim else pl.col(name).cast(pl.String)
+        for name in text
+        if name in trim or schema[name] != pl.String
+    )
+    if isinstance(frame, pl.DataFrame) and "customer_id" in text:
+        # in memory, the ids as text are let go as soon as they are read
+        frame = frame.with_columns(_categorical(frame.get_column("customer_id")))
+    return frame
+
+
+def _categorical(ids: pl.Series) -> pl.Series:
+    """Customer ids as categorical codes: customers are counted and joined on
+    everywhere, and codes make n_unique and group-bys several times faster than text.
+
+    Cast chunk after chunk, in order, the codes follow the order of first appearance
+    (as an expression, the chunks are cast in parallel and the codes vary from run to
+    run), and the column keeps its chunks: an eager operation on a frame whose columns
+    are chunked differently first copies every column into one chunk."""
+    chunks = ids.get_chunks()
+    if len(chunks) < 2:
+        return ids.cast(pl.Categorical)
+    return pl.concat([chunk.cast(pl.Categorical) for chunk in chunks], rechunk=False)
+
+
 def _parse_numbers(
     frame: AnyFrame, name: str, kind: str, *, file: str, source: Source, table: str
 ) -> tuple[AnyFrame, list[_Check]]:
@@ -662,13 +812,19 @@ def _number_message(column: str, source: Source, where: str) -> Callable[[pl.Laz
 
 
 def _typed(
-    frame: AnyFrame, table: Table, *, file: str, params: ClientParams, source: Source
+    frame: AnyFrame,
+    table: Table,
+    *,
+    file: str,
+    params: ClientParams,
+    source: Source,
+    engine: Engine = "auto",
+    labels: Labels | None = None,
 ) -> tuple[AnyFrame, list[_Check]]:
-    """Trim text, type every column; the checks that find the rows this fails on."""
+    """Trim text, type every column; the checks that find the rows this fails on.
+    ``labels`` receives the distinct values of the label columns (:data:`LABEL_COLUMNS`)."""
     schema = frame.collect_schema()
-    # every id and text column trimmed (and "" made null) in one parallel pass
-    text = [c.name for c in table.columns if c.kind in ("id", "text") and c.name in schema]
-    frame = frame.with_columns(_trimmed(name) for name in text)
+    frame = _trim_text(frame, table, schema, engine, {} if labels is None else labels)
     checks: list[_Check] = []
     for column in table.columns:
         name = column.name
@@ -710,7 +866,7 @@ def _typed(
 
 
 def _rows_where(frame: AnyFrame, mask: pl.Expr, engine: Engine) -> tuple[list[int], int]:
-    hits = frame.lazy().filter(mask).select(ROW).collect(engine=engine).to_series()
+    hits = _numbered(frame).filter(mask).select(ROW).collect(engine=engine).to_series()
     return hits.head(20).to_list(), hits.len()
 
 
@@ -758,7 +914,7 @@ def _deduplicate(frame: AnyFrame, table: Table, file: str, engine: Engine) -> An
     if key is None or _strictly_increasing(frame, key):
         return frame
     ids = pl.col(key)
-    duplicated = frame.lazy().filter(ids.is_duplicated()).collect(engine=engine)
+    duplicated = _numbered(frame).filter(ids.is_duplicated()).collect(engine=engine)
     if duplicated.is_empty():
         return frame
     payload = [c for c in duplicated.columns if c != ROW]
@@ -781,7 +937,9 @@ def _deduplicate(frame: AnyFrame, table: Table, file: str, engine: Engine) -> An
         DataWarning,
         stacklevel=3,
     )
-    return frame.filter(~pl.col(ROW).is_in(extra.get_column(ROW)))
+    # the kept rows keep their numbers in the file, for later messages
+    kept = _numbered(frame).filter(~pl.col(ROW).is_in(extra.get_column(ROW)))
+    return kept if isinstance(frame, pl.LazyFrame) else kept.collect()
 
 
 #: (table, column) that may be negative on a returned order: a credit note
@@ -796,29 +954,44 @@ def _label_lookup(labels: tuple[str, ...]) -> list[str]:
 
 
 def _raw_labels(
-    frame: AnyFrame, column: str, classes: Mapping[str, tuple[str, ...]], engine: Engine
+    frame: AnyFrame,
+    column: str,
+    classes: Mapping[str, tuple[str, ...]],
+    engine: Engine,
+    distinct: list[str | None] | None = None,
 ) -> dict[str, list[str]]:
-    """Per class, the distinct values of ``column`` that match one of its labels
-    (trimmed, case-insensitive).
+    """Per class, the distinct values of ``column`` (found here unless given) that match
+    one of its labels (trimmed, case-insensitive).
 
     Matching the few distinct values once, then ``is_in`` on the raw column, is
     cheaper than lower-casing every row.
     """
-    distinct = frame.lazy().select(pl.col(column).unique()).collect(engine=engine).to_series()
-    values = distinct.drop_nulls().to_list()
+    if distinct is None:
+        found = frame.lazy().select(pl.col(column).unique()).collect(engine=engine)
+        distinct = found.to_series().to_list()
+    values = [value for value in distinct if value is not None]
     wanted = {name: set(_label_lookup(labels)) for name, labels in classes.items()}
     return {name: [v for v in values if label_key(v) in keys] for name, keys in wanted.items()}
 
 
 def _refuse_unknown(
-    frame: AnyFrame, column: str, known: list[str], engine: Engine, *, file: str, hint: str
+    frame: AnyFrame,
+    column: str,
+    known: list[str],
+    engine: Engine,
+    *,
+    file: str,
+    hint: str,
+    distinct: list[str | None] | None = None,
 ) -> None:
     """Stop on the rows whose ``column`` is none of the ``known`` raw labels: one line
     listing every unknown label (an empty one as ``(empty)``) with its number of orders,
-    then ``hint``."""
+    then ``hint``. With the column's ``distinct`` values all known, the rows are not read."""
+    if distinct is not None and all(value in known for value in distinct):
+        return
     unknown_rows = ~pl.col(column).is_in(known).fill_null(False)
     unknown = (
-        frame.lazy()
+        _numbered(frame)
         .filter(unknown_rows)
         .group_by(column)
         .agg(pl.len().alias("n"), pl.col(ROW).min())
@@ -844,14 +1017,15 @@ def _refuse_unknown(
 
 
 def _status_labels(
-    frame: AnyFrame, params: ClientParams, file: str, engine: Engine
+    frame: AnyFrame, params: ClientParams, file: str, engine: Engine, labels: Labels
 ) -> dict[str, list[str]]:
     """The raw status labels of each status (placed, cancelled, returned); without a
     ``status`` column, none. Unknown (or empty) labels stop the run unless
     ``statuses.unmapped`` says they are placed."""
     if "status" not in frame.collect_schema():
         return {name: [] for name in params.statuses.classes()}
-    classes = _raw_labels(frame, "status", params.statuses.classes(), engine)
+    distinct = labels.get("status")
+    classes = _raw_labels(frame, "status", params.statuses.classes(), engine, distinct)
     if params.statuses.unmapped == "error":
         _refuse_unknown(
             frame,
@@ -861,6 +1035,7 @@ def _status_labels(
             file=file,
             hint="add them to statuses.placed, statuses.cancelled or statuses.returned in "
             "the params file, or set statuses.unmapped: placed",
+            distinct=distinct,
         )
     return classes
 
@@ -883,10 +1058,13 @@ def _sign_checks(frame: AnyFrame, returned: list[str]) -> list[_Check]:
     ]
 
 
-def _is_online(frame: AnyFrame, params: ClientParams, file: str, engine: Engine) -> pl.Expr:
+def _is_online(
+    frame: AnyFrame, params: ClientParams, file: str, engine: Engine, labels: Labels
+) -> pl.Expr:
     """The channel mapping: true on online orders; unknown labels as ``channels.unmapped``."""
     label = pl.col("channel")
-    classes = _raw_labels(frame, "channel", params.channels.classes(), engine)
+    distinct = labels.get("channel")
+    classes = _raw_labels(frame, "channel", params.channels.classes(), engine, distinct)
     online, offline = classes["online"], classes["offline"]
     if params.channels.unmapped == "error":
         _refuse_unknown(
@@ -897,6 +1075,7 @@ def _is_online(frame: AnyFrame, params: ClientParams, file: str, engine: Engine)
             file=file,
             hint="add them to channels.online or channels.offline in the params file, "
             "or set channels.unmapped: offline",
+            distinct=distinct,
         )
     if params.channels.unmapped == "online":
         return ~label.is_in(offline)
@@ -925,18 +1104,23 @@ def _map_orders(
     file: str,
     engine: Engine,
     statuses: dict[str, list[str]],
+    labels: Labels,
 ) -> AnyFrame:
     """Add ``is_online``, ``status`` (placed / cancelled / returned) and ``is_valid``
     (placed); a returned order's negative revenue or cost (a credit note) becomes its
     absolute value, the value of the order that was returned."""
-    is_online = _is_online(frame, params, file, engine)
+    is_online = _is_online(frame, params, file, engine, labels)
     status = _status(frame, statuses)
     frame = frame.with_columns(is_online.alias("is_online"), status.alias("status"))
     returned = pl.col("status") == "returned"
+    # without a returned label in the data, no order is returned: nothing to turn positive
     signed = [c for t, c in sorted(SIGNED_ON_RETURNS) if c in frame.collect_schema()]
     return frame.with_columns(
         (pl.col("status") == "placed").alias("is_valid"),
-        *(pl.when(returned).then(pl.col(c).abs()).otherwise(pl.col(c)).alias(c) for c in signed),
+        *(
+            pl.when(returned).then(pl.col(c).abs()).otherwise(pl.col(c)).alias(c)
+            for c in (signed if statuses.get("returned") else [])
+        ),
     )
 
 
@@ -968,7 +1152,7 @@ def _read(
     if streaming and source.kind == "parquet":
         raw, label = scan_parquet(loaded, table)
     else:
-        raw, label = read_source(loaded, table)
+        raw, label = read_source(loaded, table, projected=True)
     if raw.collect_schema().len() == 0:
         raise InputError("the file has no columns", file=label)
     return raw, label
@@ -1009,16 +1193,16 @@ def _derived(
     label: str,
     engine: Engine,
     statuses: dict[str, list[str]],
+    labels: Labels,
 ) -> AnyFrame:
     """The columns loading adds: channel and status of orders, the visit date, and
-    categorical customer ids."""
+    (streaming) categorical customer ids."""
     if table == "orders":
-        frame = _map_orders(frame, params, label, engine, statuses)
+        frame = _map_orders(frame, params, label, engine, statuses, labels)
     elif table == "visits":
         frame = frame.with_columns(pl.col("visit_start").dt.date().alias("visit_date"))
-    if "customer_id" in frame.collect_schema():
-        # customers are counted and joined on everywhere: categorical codes make
-        # n_unique and group-bys several times faster than strings
+    if isinstance(frame, pl.LazyFrame) and "customer_id" in frame.collect_schema():
+        # in memory, cast as soon as it is trimmed (:func:`_categorical`)
         frame = frame.with_columns(pl.col("customer_id").cast(pl.Categorical))
     return frame
 
@@ -1058,14 +1242,24 @@ def _load(
     if table == "surveys" and source.wide_columns:
         raw = _unpivot_surveys(raw, source, label)
     frame = _renamed(raw, table, source, label)
+    del raw  # the columns not needed are let go
     _require_rows(frame, table, label)
-    frame, checks = _typed(frame, TABLES[table], file=label, params=loaded.params, source=source)
+    labels: Labels = {}
+    frame, checks = _typed(
+        frame,
+        TABLES[table],
+        file=label,
+        params=loaded.params,
+        source=source,
+        engine=engine,
+        labels=labels,
+    )
     if table == "surveys":
         frame, survey_checks = _survey_checks(frame)
         checks += survey_checks
     statuses: dict[str, list[str]] = {}
     if table == "orders":  # labels first: a negative revenue is judged by its status
-        statuses = _status_labels(frame, loaded.params, label, engine)
+        statuses = _status_labels(frame, loaded.params, label, engine, labels)
         checks += _sign_checks(frame, statuses["returned"])
     try:
         _verify(frame, checks, file=label, engine=engine)
@@ -1073,7 +1267,10 @@ def _load(
         raise InputError(f"cannot read the file: {_first_line(exc)}", file=label) from None
     frame = frame.drop(cs.starts_with("_raw_"))
     frame = _deduplicate(frame, TABLES[table], label, engine)
-    return _derived(frame, table, loaded.params, label, engine, statuses).drop(ROW), label
+    frame = _derived(frame, table, loaded.params, label, engine, statuses, labels)
+    if ROW in frame.collect_schema():  # rows dropped as duplicates, or wide surveys
+        frame = frame.drop(ROW)
+    return frame, label
 
 
 def load_client(loaded: LoadedParams, *, streaming: bool = False) -> ClientData[Any]:

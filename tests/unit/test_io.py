@@ -7,6 +7,8 @@ and ``tests/system/test_streaming.py``.
 from __future__ import annotations
 
 import itertools
+import json
+import warnings
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 
 from b2b_analysis import io, load_client
 from b2b_analysis.config import load_params
+from b2b_analysis.errors import InputError
 
 
 @pytest.fixture(scope="module", params=["acme", "iberia", "nordic"])
@@ -73,3 +76,65 @@ def test_the_sorted_id_shortcut_only_accepts_unique_ids(
         assert io._strictly_increasing(frame.lazy() if lazy else frame, "k") == expected
     finally:
         io.ID_SLICE_ROWS = original
+
+
+#: text around which trimming does and does not change anything
+EDGES = st.text(st.sampled_from(["a", "é", " ", "\t", "\u00a0", "\u2009", "\u3000", "\x01", "!"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), EDGES), max_size=8),
+       chunks=st.integers(1, 3), streaming=st.booleans())  # fmt: skip
+def test_text_is_found_untrimmed_exactly_when_trimming_changes_it(
+    values: list[str | None], chunks: int, streaming: bool
+) -> None:
+    """Loading trims a column only if trimming changes a value; it finds out from the
+    ends of the values first."""
+    parts = [pl.DataFrame({"k": values[i::chunks]}, schema={"k": pl.String}) for i in range(chunks)]
+    frame = pl.concat(parts, rechunk=False)
+    expected = any(v is not None and (v.strip() == "" or v.strip() != v) for v in frame["k"])
+    engine = "streaming" if streaming else "auto"
+    assert io._untrimmed(frame, ["k"], engine) == ({"k"} if expected else set())
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.sampled_from("abcdef")), min_size=1, max_size=12),
+       chunks=st.integers(1, 4))  # fmt: skip
+def test_customer_codes_follow_first_appearance_and_keep_the_chunks(
+    values: list[str | None], chunks: int
+) -> None:
+    size = -(-len(values) // chunks)
+    parts = [values[i : i + size] for i in range(0, len(values), size)]
+    ids = pl.concat([pl.Series("c", part, dtype=pl.String) for part in parts], rechunk=False)
+    coded = io._categorical(ids)
+    assert coded.n_chunks() == ids.n_chunks()
+    assert coded.cast(pl.String).equals(ids)
+    # the same codes as casting the whole column at once
+    assert coded.to_physical().equals(ids.rechunk().cast(pl.Categorical).to_physical())
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "column"),
+    [("4,C2,2024-01-07,Pigeon,5", "channel"), ("4,C2,2024-01-07,web,-5", "revenue")],
+    ids=["unknown-channel", "negative-revenue"],
+)
+def test_rows_in_messages_count_the_file_rows_after_duplicates_are_dropped(
+    tmp_path: Path, bad_row: str, column: str
+) -> None:
+    """Rows are numbered only when a message needs them; the numbers stay those of the
+    file after exact duplicate rows are dropped (the unknown channel is found later)."""
+    rows = ["1,C1,2024-01-05,web,10", "1,C1,2024-01-05,web,10", "3,C1,2024-01-06,phone,7"]
+    (tmp_path / "orders.csv").write_text(
+        "\n".join(["order_id,customer_id,order_date,channel,revenue", *rows, bad_row]) + "\n"
+    )
+    params = {
+        "client": "X",
+        "data": {"orders": "orders.csv"},
+        "channels": {"online": ["web"], "offline": ["phone"], "unmapped": "error"},
+    }
+    (tmp_path / "client.yaml").write_text(json.dumps(params))
+    with warnings.catch_warnings(), pytest.raises(InputError) as caught:
+        warnings.simplefilter("ignore", io.DataWarning)  # the duplicate row, dropped
+        load_client(load_params(tmp_path / "client.yaml"))
+    assert caught.value.column == column
+    assert caught.value.rows == [4]

@@ -1,10 +1,12 @@
 """The process pool a run submits its tasks to.
 
 Each notebook runs in a separate **process** (papermill's ``cwd`` is process-wide),
-spawned, not forked. A worker's output (and its kernels') goes to a log file, not
-the terminal, and a worker ends when the run that started it dies: a killed run
-leaves no process behind, only its staging folders. An interrupted run ends its
-workers and their kernels at once (:func:`stop_workers`).
+spawned, not forked. All workers start at once, and each starts a kernel for its
+first notebook (:mod:`b2b_analysis.report.kernels`) while the KPI step runs. A
+worker's output (and its kernels') goes to a log file, not the terminal, and a
+worker ends when the run that started it dies: a killed run leaves no process
+behind, only its staging folders. An interrupted run ends its workers and their
+kernels at once (:func:`stop_workers`).
 """
 
 from __future__ import annotations
@@ -21,21 +23,31 @@ from typing import Any
 __all__ = ["kill_trees", "stop_workers", "worker_pool"]
 
 
-def worker_pool(jobs: int, log: Path) -> ProcessPoolExecutor:
-    """A pool of ``jobs`` (at least one) spawned, quiet worker processes logging to ``log``."""
+def worker_pool(jobs: int, log: Path, kernels_in: Path | None = None) -> ProcessPoolExecutor:
+    """A pool of ``jobs`` (at least one) spawned, quiet worker processes logging to
+    ``log``, all started now; with ``kernels_in`` (the notebooks' folder), each starts a
+    kernel there for its first notebook."""
     import multiprocessing
 
-    return ProcessPoolExecutor(
-        max_workers=max(1, jobs),
+    workers = max(1, jobs)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_quiet_worker,
-        initargs=(str(log),),
+        initargs=(str(log), None if kernels_in is None else str(kernels_in)),
     )
+    # a spawned pool starts a worker per task submitted while none is idle: one
+    # empty task each starts them all now, rather than one by one as work comes
+    for _ in range(workers):
+        pool.submit(int)
+    return pool
 
 
-def _quiet_worker(log_path: str) -> None:
+def _quiet_worker(log_path: str, kernels_in: str | None = None) -> None:
     """Send a worker's (and its kernels') stdout/stderr to a log, not the terminal, and
-    end the worker when the run that started it dies (see :func:`_exit_with_parent`)."""
+    end the worker when the run that started it dies (see :func:`_exit_with_parent`).
+    With ``kernels_in``, start a kernel there for the first notebook (shut down when
+    the worker exits, if no notebook took it)."""
     # Ctrl-C in a terminal reaches the whole foreground process group: the run
     # decides what to do with it (stop_workers); the workers leave it to the run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -47,6 +59,14 @@ def _quiet_worker(log_path: str) -> None:
     threading.Thread(
         target=_exit_with_parent, args=(parent,), daemon=True, name="b2b-parent-watch"
     ).start()
+    if kernels_in is not None:
+        from multiprocessing.util import Finalize
+
+        from b2b_analysis.report import kernels
+
+        # a pool worker ends through os._exit: atexit handlers do not run, these do
+        Finalize(None, kernels.close_spares, exitpriority=10)
+        kernels.start_spare(kernels_in)
 
 
 def _exit_with_parent(parent: int, interval: float = 0.5) -> None:

@@ -127,15 +127,18 @@ def start_task(
     notebooks: Mapping[str, Path],
     window: Mapping[str, Any],
     staging: Mapping[str, Path],
+    *,
+    spare: bool = False,
 ) -> Future[Any]:
-    """Submit one task, written into its client's staging folder."""
+    """Submit one task, written into its client's staging folder; ``spare``: the worker
+    starts a kernel for a later notebook while this one runs."""
     r = task.client
     params = RunParameters.for_client(r.params_path, window)
     where = str(staging[r.slug])
     if task.what == KPIS_TASK:
         return pool.submit(run_kpis, params, where)
     source = str(notebooks[task.what])
-    return pool.submit(run_notebook, task.what, source, where, params, r.client)
+    return pool.submit(run_notebook, task.what, source, where, params, r.client, spare=spare)
 
 
 def describe(exc: BaseException) -> str:
@@ -189,11 +192,17 @@ class Run:
 def run_tasks(run: Run, schedule: Schedule) -> None:
     """Keep the pool busy with ``run.jobs`` tasks in the order of ``schedule``; record
     each as it finishes and publish a client after its last task. Returns when all
-    are done or, within a tenth of a second, when ``run.stop`` is set."""
+    are done or, within a tenth of a second, when ``run.stop`` is set.
+
+    Each worker starts with a kernel waiting (:func:`worker_pool`); a notebook's
+    worker starts another one (``spare``) while at least ``run.jobs`` notebooks are
+    still to come, so that no kernel is started for nothing at the end."""
     running: dict[Future[Any], Task] = {}
     while not run.stopped():
         while len(running) < run.jobs and (task := schedule.next_task()) is not None:
-            running[start_task(run.pool, task, run.notebooks, run.window, run.staging)] = task
+            spare = schedule.notebooks_to_come() >= run.jobs
+            fut = start_task(run.pool, task, run.notebooks, run.window, run.staging, spare=spare)
+            running[fut] = task
         if not running:
             return
         finished, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -260,7 +269,9 @@ def _run_in_pool(
 ) -> None:
     """Steps 2 and 3 on this machine: stage, then run the tasks in a process pool."""
     staging = stage(clients, out_dir)
-    with worker_pool(jobs, out_dir / ".workers.log") as pool:
+    kernels_in = {path.parent for path in notebooks.values()}
+    folder = kernels_in.pop() if len(kernels_in) == 1 else None
+    with worker_pool(jobs, out_dir / ".workers.log", folder) as pool:
         run = Run(pool, max(1, jobs), notebooks, window, staging, on_step, stop)
         run_tasks(run, Schedule(clients, list(notebooks)))
         if run.stopped():

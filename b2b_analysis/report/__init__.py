@@ -37,12 +37,16 @@ One module per concern:
 
 from __future__ import annotations
 
-from b2b_analysis.report.contents import NOTEBOOKS, PORTFOLIO_KPIS
-from b2b_analysis.report.export import export_html
-from b2b_analysis.report.notebooks import check_notebooks, refresh_notebooks
-from b2b_analysis.report.parameters import PARAMETERS, RunParameters
-from b2b_analysis.report.results import ClientResult, NotebookResult, summary
-from b2b_analysis.report.runner import run_reports
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from b2b_analysis.report.contents import NOTEBOOKS, PORTFOLIO_KPIS
+    from b2b_analysis.report.export import export_html
+    from b2b_analysis.report.notebooks import check_notebooks, refresh_notebooks
+    from b2b_analysis.report.parameters import PARAMETERS, RunParameters
+    from b2b_analysis.report.results import ClientResult, NotebookResult, summary
+    from b2b_analysis.report.runner import run_reports
 
 __all__ = [
     "NOTEBOOKS",
@@ -57,3 +61,29 @@ __all__ = [
     "run_reports",
     "summary",
 ]
+
+#: The module of each public name, imported on first use: a report worker imports
+#: only what its tasks need (not the runner, its config and polars) before it starts
+#: its first kernel.
+_MODULES = {
+    "NOTEBOOKS": "contents",
+    "PORTFOLIO_KPIS": "contents",
+    "export_html": "export",
+    "check_notebooks": "notebooks",
+    "refresh_notebooks": "notebooks",
+    "PARAMETERS": "parameters",
+    "RunParameters": "parameters",
+    "ClientResult": "results",
+    "NotebookResult": "results",
+    "summary": "results",
+    "run_reports": "runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -21,9 +21,13 @@ from typing import Any
 from b2b_analysis import cache
 from b2b_analysis.atomic import write_atomic
 from b2b_analysis.report import kernels
-from b2b_analysis.report.contents import NOTEBOOKS
 from b2b_analysis.report.engine import INJECTED_ID, engine_name
-from b2b_analysis.report.export import export_html, warm_up_in_background
+from b2b_analysis.report.export import (
+    export_failure,
+    export_html,
+    page_title,
+    warm_up_in_background,
+)
 from b2b_analysis.report.kernels import KERNEL, KERNEL_START_TIMEOUT
 from b2b_analysis.report.parameters import RunParameters
 from b2b_analysis.report.results import NotebookResult
@@ -147,11 +151,11 @@ def _export(final: Path, notebook: str, client: str) -> tuple[int, str | None]:
         size = export_html(
             final,
             final.parent / f"{notebook}.html",
-            title=f"{client} · {NOTEBOOKS.get(notebook, notebook)}",
+            title=page_title(client, notebook),
             current=notebook,
         )
     except Exception as exc:
-        return 0, f"HTML export failed: {type(exc).__name__}: {exc}"
+        return 0, export_failure(exc)
     return size, None
 
 
@@ -163,17 +167,21 @@ def run_notebook(
     client: str,
     *,
     spare: bool = False,
+    export: bool = True,
 ) -> NotebookResult:
     """Execute one notebook for one client, then export it (in a pool process).
 
     ``spare``: more notebooks are to come to this process; start the next one's
-    kernel now (:mod:`b2b_analysis.report.kernels`)."""
+    kernel now (:mod:`b2b_analysis.report.kernels`). ``export=False``: leave the
+    page to the caller (the process-pool runner renders every page itself,
+    :mod:`b2b_analysis.report.rendering`)."""
     began = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     final = out / f"{notebook}.ipynb"
     tmp = out / f".{notebook}.tmp.ipynb"
-    warm_up_in_background()  # the export's one-time costs, while the kernel works
+    if export:
+        warm_up_in_background()  # the export's one-time costs, while the kernel works
     saved = out / cache.FOLDER  # the KPI step's tables and KPIs, for the kernel
     error = _execute(source, tmp, params, saved if saved.is_dir() else None, spare)
     if tmp.exists():
@@ -181,7 +189,7 @@ def run_notebook(
             stable_cell_ids(tmp)
         tmp.replace(final)  # kept even when a cell failed: the partial run
     size = 0
-    if final.exists():
+    if export and final.exists():
         size, export_error = _export(final, notebook, client)
         error = error or export_error
     return NotebookResult(notebook, error is None, time.perf_counter() - began, error, size)

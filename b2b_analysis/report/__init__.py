@@ -1,8 +1,9 @@
 """Per-client HTML reports: run the notebooks with papermill, export them, index them.
 
 :func:`run_reports` is the ``report`` command. For every client and notebook it
-starts a fresh kernel (papermill) in a separate **process** (papermill's ``cwd``
-is process-wide), then exports the executed notebook to HTML with the
+runs papermill in a separate **process** (papermill's ``cwd`` is process-wide), in
+a fresh kernel of its own that the worker started ahead of time, then exports the
+executed notebook to HTML with the
 ``b2b_report`` template (no code, no external request, one Vega runtime per
 page), and writes per client ``reports/<slug>/`` (``<notebook>.html``,
 ``<notebook>.ipynb``, ``kpis.json``, ``accounts.xlsx``, ``status.json``,
@@ -27,7 +28,10 @@ One module per concern:
 * :mod:`~b2b_analysis.report.cluster`: ``--scheduler``, one Dask task per client;
 * :mod:`~b2b_analysis.report.worker`: a worker's tasks (papermill, ``kpis.json``,
   ``accounts.xlsx``);
+* :mod:`~b2b_analysis.report.kernels`: kernels started ahead of time;
+* :mod:`~b2b_analysis.report.engine`: the papermill engine (fewer notebook writes);
 * :mod:`~b2b_analysis.report.export`: the nbconvert export of a notebook page;
+* :mod:`~b2b_analysis.report.rendering`: the pages rendered in the run's process;
 * :mod:`~b2b_analysis.report.pages`: the client index and the portfolio page;
 * :mod:`~b2b_analysis.report.results`: what a run did, ``status.json``;
 * :mod:`~b2b_analysis.report.files`: atomic writes, staging and publishing folders;

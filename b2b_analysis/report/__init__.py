@@ -1,8 +1,9 @@
 """Per-client HTML reports: run the notebooks with papermill, export them, index them.
 
 :func:`run_reports` is the ``report`` command. For every client and notebook it
-starts a fresh kernel (papermill) in a separate **process** (papermill's ``cwd``
-is process-wide), then exports the executed notebook to HTML with the
+runs papermill in a separate **process** (papermill's ``cwd`` is process-wide), in
+a fresh kernel of its own that the worker started ahead of time, then exports the
+executed notebook to HTML with the
 ``b2b_report`` template (no code, no external request, one Vega runtime per
 page), and writes per client ``reports/<slug>/`` (``<notebook>.html``,
 ``<notebook>.ipynb``, ``kpis.json``, ``accounts.xlsx``, ``status.json``,
@@ -27,7 +28,10 @@ One module per concern:
 * :mod:`~b2b_analysis.report.cluster`: ``--scheduler``, one Dask task per client;
 * :mod:`~b2b_analysis.report.worker`: a worker's tasks (papermill, ``kpis.json``,
   ``accounts.xlsx``);
+* :mod:`~b2b_analysis.report.kernels`: kernels started ahead of time;
+* :mod:`~b2b_analysis.report.engine`: the papermill engine (fewer notebook writes);
 * :mod:`~b2b_analysis.report.export`: the nbconvert export of a notebook page;
+* :mod:`~b2b_analysis.report.rendering`: the pages rendered in the run's process;
 * :mod:`~b2b_analysis.report.pages`: the client index and the portfolio page;
 * :mod:`~b2b_analysis.report.results`: what a run did, ``status.json``;
 * :mod:`~b2b_analysis.report.files`: atomic writes, staging and publishing folders;
@@ -37,12 +41,16 @@ One module per concern:
 
 from __future__ import annotations
 
-from b2b_analysis.report.contents import NOTEBOOKS, PORTFOLIO_KPIS
-from b2b_analysis.report.export import export_html
-from b2b_analysis.report.notebooks import check_notebooks, refresh_notebooks
-from b2b_analysis.report.parameters import PARAMETERS, RunParameters
-from b2b_analysis.report.results import ClientResult, NotebookResult, summary
-from b2b_analysis.report.runner import run_reports
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from b2b_analysis.report.contents import NOTEBOOKS, PORTFOLIO_KPIS
+    from b2b_analysis.report.export import export_html
+    from b2b_analysis.report.notebooks import check_notebooks, refresh_notebooks
+    from b2b_analysis.report.parameters import PARAMETERS, RunParameters
+    from b2b_analysis.report.results import ClientResult, NotebookResult, summary
+    from b2b_analysis.report.runner import run_reports
 
 __all__ = [
     "NOTEBOOKS",
@@ -57,3 +65,29 @@ __all__ = [
     "run_reports",
     "summary",
 ]
+
+#: The module of each public name, imported on first use: a report worker imports
+#: only what its tasks need (not the runner, its config and polars) before it starts
+#: its first kernel.
+_MODULES = {
+    "NOTEBOOKS": "contents",
+    "PORTFOLIO_KPIS": "contents",
+    "export_html": "export",
+    "check_notebooks": "notebooks",
+    "refresh_notebooks": "notebooks",
+    "PARAMETERS": "parameters",
+    "RunParameters": "parameters",
+    "ClientResult": "results",
+    "NotebookResult": "results",
+    "summary": "results",
+    "run_reports": "runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -18,7 +18,16 @@ from b2b_analysis.atomic import write_atomic
 from b2b_analysis.report.contents import NOTEBOOKS
 from b2b_analysis.templating import TEMPLATES, chart_script, stylesheet
 
-__all__ = ["TEMPLATE", "export_html", "warm_up", "warm_up_in_background"]
+__all__ = [
+    "TEMPLATE",
+    "export_failure",
+    "export_html",
+    "page_locale",
+    "page_title",
+    "render_page",
+    "warm_up",
+    "warm_up_in_background",
+]
 
 #: The nbconvert template (a folder of ``templates/``).
 TEMPLATE = "b2b_report"
@@ -41,7 +50,18 @@ def _nav(current: str | None, locale: str = i18n.DEFAULT) -> list[dict[str, Any]
     return items
 
 
-def _locale_of(folder: Path) -> str:
+def page_title(client: str, notebook: str) -> str:
+    """A notebook page's title: ``Acme GmbH · Overview`` (the page's part in the
+    client's language when rendered, see :func:`_render`)."""
+    return f"{client} · {NOTEBOOKS.get(notebook, notebook)}"
+
+
+def export_failure(exc: BaseException) -> str:
+    """How a page that could not be exported is reported."""
+    return f"HTML export failed: {type(exc).__name__}: {exc}"
+
+
+def page_locale(folder: Path) -> str:
     """The locale of the client whose report ``folder`` holds (its ``kpis.json``)."""
     from b2b_analysis.report.files import read_json
 
@@ -91,16 +111,22 @@ def export_html(nb_path: Path, html_path: Path, *, title: str, current: str | No
     (:func:`b2b_analysis.display.chart_html`); the page then carries the Vega
     runtime once, only when it has a chart.
     """
+    data = render_page(nb_path, title=title, current=current, locale=page_locale(html_path.parent))
+    write_atomic(html_path, data)
+    return len(data)
+
+
+def render_page(
+    nb_path: Path, *, title: str, current: str | None, locale: str = i18n.DEFAULT
+) -> bytes:
+    """The page :func:`export_html` writes, made in memory (it writes nothing)."""
     from b2b_analysis.quickimport import import_jsonschema
 
     import_jsonschema()
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
-    page = _render(nb, title=title, current=current, locale=_locale_of(html_path.parent))
-    data = page.encode("utf-8")
-    write_atomic(html_path, data)
-    return len(data)
+    return _render(nb, title=title, current=current, locale=locale).encode("utf-8")
 
 
 #: Held while a page renders: a warm-up under way finishes before the first export.

@@ -48,6 +48,7 @@ from b2b_analysis.report.notebooks import DEFAULT_NOTEBOOKS, check_notebooks
 from b2b_analysis.report.pages import client_page, portfolio_page
 from b2b_analysis.report.parameters import RunParameters, check_window
 from b2b_analysis.report.pool import stop_workers, worker_pool
+from b2b_analysis.report.rendering import Pages
 from b2b_analysis.report.results import (
     ClientResult,
     NotebookResult,
@@ -127,15 +128,22 @@ def start_task(
     notebooks: Mapping[str, Path],
     window: Mapping[str, Any],
     staging: Mapping[str, Path],
+    *,
+    spare: bool = False,
+    export: bool = True,
 ) -> Future[Any]:
-    """Submit one task, written into its client's staging folder."""
+    """Submit one task, written into its client's staging folder; ``spare``: the worker
+    starts a kernel for a later notebook while this one runs; ``export=False``: the
+    worker leaves the notebook's page to the run (:class:`Pages`)."""
     r = task.client
     params = RunParameters.for_client(r.params_path, window)
     where = str(staging[r.slug])
     if task.what == KPIS_TASK:
         return pool.submit(run_kpis, params, where)
     source = str(notebooks[task.what])
-    return pool.submit(run_notebook, task.what, source, where, params, r.client)
+    return pool.submit(
+        run_notebook, task.what, source, where, params, r.client, spare=spare, export=export
+    )
 
 
 def describe(exc: BaseException) -> str:
@@ -181,29 +189,68 @@ class Run:
     staging: dict[str, Path]
     on_step: Callable[[Step], None] | None = None
     stop: threading.Event | None = None
+    #: Renders the notebook pages in this process (else each worker renders its own).
+    pages: Pages | None = None
 
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
 
+def _start_next(run: Run, schedule: Schedule, running: dict[Future[Any], Task]) -> None:
+    """Submit tasks until ``run.jobs`` run. A notebook's worker starts a kernel for a
+    later one (``spare``) while at least ``run.jobs`` notebooks are still to come, so
+    that no kernel is started for nothing at the end (each worker starts with one)."""
+    while len(running) < run.jobs and (task := schedule.next_task()) is not None:
+        spare = schedule.notebooks_to_come() >= run.jobs
+        if run.pages is not None and task.what != KPIS_TASK:
+            run.pages.warm_up()  # while the first notebooks run
+        export = run.pages is None
+        fut = start_task(
+            run.pool, task, run.notebooks, run.window, run.staging, spare=spare, export=export
+        )
+        running[fut] = task
+
+
+def _page_started(run: Run, task: Task, future: Future[Any]) -> bool:
+    """Whether a finished notebook task's page is now being rendered by ``run.pages``
+    (the task is finished when it is written)."""
+    if run.pages is None or task.what == KPIS_TASK or future.exception() is not None:
+        return False
+    return run.pages.start(task, future.result(), run.staging[task.client.slug])
+
+
+def _finished(run: Run, schedule: Schedule, task: Task, problem: str | None) -> None:
+    """Count a finished task; publish its client after its last one; report it."""
+    step = schedule.finish(task, problem)
+    if step.last:
+        publish_client(task.client, run.staging.pop(task.client.slug))
+    if run.on_step:
+        run.on_step(step)
+
+
 def run_tasks(run: Run, schedule: Schedule) -> None:
     """Keep the pool busy with ``run.jobs`` tasks in the order of ``schedule``; record
-    each as it finishes and publish a client after its last task. Returns when all
-    are done or, within a tenth of a second, when ``run.stop`` is set."""
+    each as it finishes (a notebook once its page is written) and publish a client
+    after its last task. Returns when all are done or, within a tenth of a second,
+    when ``run.stop`` is set."""
     running: dict[Future[Any], Task] = {}
+    pending = run.pages.pending if run.pages is not None else {}
     while not run.stopped():
-        while len(running) < run.jobs and (task := schedule.next_task()) is not None:
-            running[start_task(run.pool, task, run.notebooks, run.window, run.staging)] = task
-        if not running:
+        _start_next(run, schedule, running)
+        if not running and not pending:
             return
-        finished, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+        finished, _ = wait([*running, *pending], timeout=0.1, return_when=FIRST_COMPLETED)
         for fut in finished:
-            task = running.pop(fut)
-            step = schedule.finish(task, record(task, fut))
-            if step.last:
-                publish_client(task.client, run.staging.pop(task.client.slug))
-            if run.on_step:
-                run.on_step(step)
+            if fut in running:
+                task = running.pop(fut)
+                if _page_started(run, task, fut):
+                    continue
+                problem = record(task, fut)
+            else:
+                assert run.pages is not None
+                task, value = run.pages.finish(fut)
+                problem = settle(task, value)
+            _finished(run, schedule, task, problem)
 
 
 def publish_client(result: ClientResult, staging: Path) -> None:
@@ -237,6 +284,8 @@ def interrupt(run: Run, clients: Sequence[ClientResult]) -> Interrupted:
     killed, and the staging folders of the clients not yet published removed (their
     previous folders, if any, stay as they were). No portfolio page is written."""
     stop_workers(run.pool)
+    if run.pages is not None:
+        run.pages.close()
     return drop_unpublished(run.staging, clients)
 
 
@@ -260,11 +309,17 @@ def _run_in_pool(
 ) -> None:
     """Steps 2 and 3 on this machine: stage, then run the tasks in a process pool."""
     staging = stage(clients, out_dir)
-    with worker_pool(jobs, out_dir / ".workers.log") as pool:
-        run = Run(pool, max(1, jobs), notebooks, window, staging, on_step, stop)
-        run_tasks(run, Schedule(clients, list(notebooks)))
-        if run.stopped():
-            raise interrupt(run, clients)
+    kernels_in = {path.parent for path in notebooks.values()}
+    folder = kernels_in.pop() if len(kernels_in) == 1 else None
+    with worker_pool(jobs, out_dir / ".workers.log", folder) as pool:
+        pages = Pages()
+        run = Run(pool, max(1, jobs), notebooks, window, staging, on_step, stop, pages)
+        try:
+            run_tasks(run, Schedule(clients, list(notebooks)))
+            if run.stopped():
+                raise interrupt(run, clients)
+        finally:
+            pages.close()
 
 
 def run_reports(

@@ -10,15 +10,15 @@ client's KPI step, so clients finish (and are published) one after another.
 >>> acme, broken = (ClientResult(Path(), s, s, Path(s)) for s in ("acme", "broken"))
 >>> plan = Schedule([acme, broken], ["overview", "aov"])
 >>> first, second = plan.next_task(), plan.next_task()
->>> first.label, second.label
-('kpis', 'kpis')
+>>> first.label, second.label, plan.notebooks_to_come()
+('kpis', 'kpis', 4)
 >>> plan.finish(first, None).line()
 'acme: kpis done (1/6)'
 >>> plan.finish(second, "kpis: InputError: orders.csv: no orders").line()
 'FAILED broken: kpis: InputError: orders.csv: no orders (2/4)'
 >>> task = plan.next_task()
->>> task.label, plan.finish(task, None).line()
-('overview.ipynb', 'acme: overview.ipynb done (3/4)')
+>>> task.label, plan.notebooks_to_come(), plan.finish(task, None).line()
+('overview.ipynb', 1, 'acme: overview.ipynb done (3/4)')
 >>> step = plan.finish(plan.next_task(), None)
 >>> step.line(), step.last, plan.next_task()
 ('acme: aov.ipynb done (4/4)', True, None)
@@ -82,6 +82,7 @@ class Schedule:
         self._waiting = deque(clients)  # KPI step not started yet
         self._ready: deque[Task] = deque()  # notebooks of clients whose KPIs are done
         self._left: dict[str, int] = {}  # tasks a client still has, once its KPIs are done
+        self._computing = 0  # KPI steps started, not finished
         self.total = len(clients) * (1 + len(self._notebooks))
         self.done = 0
 
@@ -90,8 +91,14 @@ class Schedule:
         if self._ready:
             return self._ready.popleft()
         if self._waiting:
+            self._computing += 1
             return Task(self._waiting.popleft(), KPIS_TASK)
         return None
+
+    def notebooks_to_come(self) -> int:
+        """How many notebook tasks are not started yet: those ready and those of the
+        clients whose KPI step is running or waiting (if it succeeds)."""
+        return len(self._ready) + (len(self._waiting) + self._computing) * len(self._notebooks)
 
     def finish(self, task: Task, problem: str | None) -> Step:
         """Record a finished task (``problem``: why it failed, else ``None``).
@@ -103,11 +110,16 @@ class Schedule:
         slug = task.client.slug
         if task.what != KPIS_TASK:
             self._left[slug] -= 1
-        elif problem is None:
+            return self._step(task, problem)
+        self._computing -= 1
+        if problem is None:
             self._ready.extend(Task(task.client, name) for name in self._notebooks)
             self._left[slug] = len(self._notebooks)
         else:
             self.total -= len(self._notebooks)
             self._left[slug] = 0
-        last = self._left[slug] == 0
-        return Step(slug, task.label, self.done, self.total, problem, last)
+        return self._step(task, problem)
+
+    def _step(self, task: Task, problem: str | None) -> Step:
+        slug = task.client.slug
+        return Step(slug, task.label, self.done, self.total, problem, self._left[slug] == 0)

@@ -1,12 +1,14 @@
 """The worker side of a run: the tasks a pool process runs for one client.
 
-:func:`run_notebook` executes one notebook with papermill (a fresh kernel, in the
-notebook's folder) and exports it to HTML; :func:`run_kpis` writes the client's
-``kpis.json`` and ``accounts.xlsx``, and saves its tables and KPIs for its notebooks
-(:mod:`b2b_analysis.cache`). A failed cell does not raise: the partial executed
-notebook is kept and exported, and the result names the cell (:func:`failed_cell`). The cells
-papermill adds get fixed ids (:func:`stable_cell_ids`), so the same inputs give
-the same files.
+:func:`run_notebook` executes one notebook with papermill (in a fresh kernel of its
+own, in the notebook's folder) and exports it to HTML; :func:`run_kpis` writes the
+client's ``kpis.json`` and ``accounts.xlsx``, and saves its tables and KPIs for its
+notebooks (:mod:`b2b_analysis.cache`). The kernel is usually one started ahead of
+time (:mod:`b2b_analysis.report.kernels`): ``spare=True`` starts the next one while
+this notebook runs. A failed cell does not raise: the partial executed notebook is
+kept and exported, and the result names the cell (:func:`failed_cell`). The cells
+papermill adds get fixed ids (:func:`stable_cell_ids`), so the same inputs give the
+same files.
 """
 
 from __future__ import annotations
@@ -18,8 +20,15 @@ from typing import Any
 
 from b2b_analysis import cache
 from b2b_analysis.atomic import write_atomic
-from b2b_analysis.report.contents import NOTEBOOKS
-from b2b_analysis.report.export import export_html, warm_up_in_background
+from b2b_analysis.report import kernels
+from b2b_analysis.report.engine import INJECTED_ID, engine_name
+from b2b_analysis.report.export import (
+    export_failure,
+    export_html,
+    page_title,
+    warm_up_in_background,
+)
+from b2b_analysis.report.kernels import KERNEL, KERNEL_START_TIMEOUT
 from b2b_analysis.report.parameters import RunParameters
 from b2b_analysis.report.results import NotebookResult
 
@@ -31,11 +40,6 @@ __all__ = [
     "run_notebook",
     "stable_cell_ids",
 ]
-
-KERNEL = "python3"
-#: Seconds a kernel may take to start. papermill's 60 s failed clients on a loaded
-#: machine ("Kernel didn't respond in 60 seconds") in unattended runs.
-KERNEL_START_TIMEOUT = 300
 
 
 def _first_line(source: str) -> str:
@@ -70,8 +74,8 @@ def failed_cell(exc: BaseException, nb_path: Path) -> str:
 
 def _fixed_id(tags: list[str], banners: int) -> str | None:
     """The id a cell papermill added gets (``None``: not one of those cells)."""
-    if "injected-parameters" in tags:
-        return "injected-parameters"
+    if INJECTED_ID in tags:
+        return INJECTED_ID
     if "papermill-error-cell-tag" in tags:
         return f"papermill-error-{banners + 1}"
     return None
@@ -92,7 +96,7 @@ def stable_cell_ids(nb_path: Path) -> None:
         wanted = _fixed_id(cell.get("metadata", {}).get("tags", []), banners)
         if wanted is None:
             continue
-        if wanted != "injected-parameters":
+        if wanted != INJECTED_ID:
             banners += 1
         if cell.get("id") != wanted:
             cell["id"] = wanted
@@ -101,14 +105,26 @@ def stable_cell_ids(nb_path: Path) -> None:
         nbformat.write(nb, nb_path)
 
 
-def _execute(source: str, target: Path, params: RunParameters) -> str | None:
-    """Run ``source`` into ``target`` with papermill; the failed cell, or ``None``."""
+def _execute(
+    source: str, target: Path, params: RunParameters, cache_folder: Path | None, spare: bool
+) -> str | None:
+    """Run ``source`` into ``target`` with papermill, in a kernel started ahead of
+    time when this process has one (:func:`b2b_analysis.report.kernels.take`) whose
+    environment names ``cache_folder``; with ``spare``, the next notebook's kernel
+    starts meanwhile. The failed cell, or ``None``."""
     from b2b_analysis.quickimport import import_jsonschema
 
     import_jsonschema()
     import papermill
 
+    cwd = str(Path(source).parent)
+    kernel = None
     try:
+        kernel = kernels.take(cwd)
+        if spare:
+            kernels.start_spare(cwd)
+        folder = None if cache_folder is None else str(cache_folder)
+        km = kernel.hand_over({cache.ENVIRONMENT: folder})
         papermill.execute_notebook(
             source,
             str(target),
@@ -116,11 +132,16 @@ def _execute(source: str, target: Path, params: RunParameters) -> str | None:
             kernel_name=KERNEL,
             progress_bar=False,
             log_output=False,
-            cwd=str(Path(source).parent),
+            cwd=cwd,
             start_timeout=KERNEL_START_TIMEOUT,
+            engine_name=engine_name(),
+            km=km,
         )
     except Exception as exc:
         return failed_cell(exc, target)
+    finally:
+        if kernel is not None:
+            kernel.close()
     return None
 
 
@@ -130,32 +151,45 @@ def _export(final: Path, notebook: str, client: str) -> tuple[int, str | None]:
         size = export_html(
             final,
             final.parent / f"{notebook}.html",
-            title=f"{client} · {NOTEBOOKS.get(notebook, notebook)}",
+            title=page_title(client, notebook),
             current=notebook,
         )
     except Exception as exc:
-        return 0, f"HTML export failed: {type(exc).__name__}: {exc}"
+        return 0, export_failure(exc)
     return size, None
 
 
 def run_notebook(
-    notebook: str, source: str, out_dir: str, params: RunParameters, client: str
+    notebook: str,
+    source: str,
+    out_dir: str,
+    params: RunParameters,
+    client: str,
+    *,
+    spare: bool = False,
+    export: bool = True,
 ) -> NotebookResult:
-    """Execute one notebook for one client, then export it (in a pool process)."""
+    """Execute one notebook for one client, then export it (in a pool process).
+
+    ``spare``: more notebooks are to come to this process; start the next one's
+    kernel now (:mod:`b2b_analysis.report.kernels`). ``export=False``: leave the
+    page to the caller (the process-pool runner renders every page itself,
+    :mod:`b2b_analysis.report.rendering`)."""
     began = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     final = out / f"{notebook}.ipynb"
     tmp = out / f".{notebook}.tmp.ipynb"
-    warm_up_in_background()  # the export's one-time costs, while the kernel works
+    if export:
+        warm_up_in_background()  # the export's one-time costs, while the kernel works
     saved = out / cache.FOLDER  # the KPI step's tables and KPIs, for the kernel
-    with cache.environment(saved if saved.is_dir() else None):
-        error = _execute(source, tmp, params)
+    error = _execute(source, tmp, params, saved if saved.is_dir() else None, spare)
     if tmp.exists():
-        stable_cell_ids(tmp)
+        if error is not None:  # the ids of papermill's error banners (the engine fixed the rest)
+            stable_cell_ids(tmp)
         tmp.replace(final)  # kept even when a cell failed: the partial run
     size = 0
-    if final.exists():
+    if export and final.exists():
         size, export_error = _export(final, notebook, client)
         error = error or export_error
     return NotebookResult(notebook, error is None, time.perf_counter() - began, error, size)

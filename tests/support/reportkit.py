@@ -266,11 +266,16 @@ FAILING = [
 ]
 
 
+SLOW_TWO = ["import time; time.sleep(10 if a.data.params.client_slug == 'client-two' else 0)"]
+
+
 def run_kill_sequence(base: Path) -> KillSequence:
     """Clients one and two (:func:`tiny_client`) under ``base``, with the lite notebooks
     whose retention notebook fails for client one (:data:`FAILING`), through the four
     steps of :class:`KillSequence`."""
-    notebooks = lite_notebooks(base / "notebooks", {"retention": FAILING})
+    # client two's overview waits 10 s so that client two cannot be published before the
+    # kill point (with warm kernels both clients could finish within one poll interval)
+    notebooks = lite_notebooks(base / "notebooks", {"retention": FAILING, "overview": SLOW_TWO})
     one = tiny_client(base / "one", "Client One")
     two = tiny_client(base / "two", "Client Two")
     first = base / "first"

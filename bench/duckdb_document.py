@@ -429,9 +429,7 @@ def plans(
     results.window["maturity"] = sql.frame(
         """SELECT (SELECT max(order_date) FROM o WHERE order_date <= $hi) AS observed_until,
                   median(gap)::DOUBLE AS median_reorder_days
-        FROM (SELECT order_date - lag(order_date) OVER (PARTITION BY cust
-                                                         ORDER BY order_date) AS gap
-              FROM cd)"""
+        FROM (SELECT order_date - previous AS gap FROM cd)"""
     )
     return results, samples
 
@@ -454,12 +452,18 @@ def _customers(sql: Sql) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _visits(sql: Sql) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Visits and the returning-visit share (first visit over the whole history)."""
+    """Visits and the returning-visit share (first visit over the whole history); ``vf``,
+    per identified visitor: the first visit and whether a visit is in the window."""
+    sql.con.execute(
+        """CREATE TEMP TABLE vf AS SELECT customer_id, min(visit_start) AS first_visit,
+            bool_or(visit_date BETWEEN $lo AND $hi) AS seen
+        FROM v WHERE customer_id IS NOT NULL GROUP BY 1""",
+        {"lo": sql.lo, "hi": sql.hi},
+    )
     source = """(SELECT v.visit_date,
                   coalesce(v.customer_id IS NOT NULL AND v.visit_start > f.first_visit, false)
                       AS is_returning
-           FROM v LEFT JOIN (SELECT customer_id, min(visit_start) AS first_visit FROM v
-                             WHERE customer_id IS NOT NULL GROUP BY 1) f USING (customer_id)
+           FROM v LEFT JOIN vf f USING (customer_id)
            WHERE v.visit_date BETWEEN $lo AND $hi)"""
     aggs = (
         "count(*)::BIGINT AS _visits, "
@@ -475,10 +479,10 @@ def _visitors(sql: Sql) -> pl.DataFrame:
                   count(b.customer_id) / nullif(count(*), 0) AS visitor_conversion_rate,
                   count(b.customer_id)::BIGINT AS _visitor_conversion_rate_k,
                   count(*)::BIGINT AS visitor_conversion_rate_n
-        FROM (SELECT DISTINCT customer_id FROM v
-              WHERE customer_id IS NOT NULL AND visit_date BETWEEN $lo AND $hi) a
-        LEFT JOIN (SELECT DISTINCT customer_id FROM o
-                   WHERE is_online AND is_valid AND order_date BETWEEN $lo AND $hi) b
+        FROM (SELECT customer_id FROM vf WHERE seen) a
+        LEFT JOIN (SELECT customer_id FROM customers JOIN
+                     (SELECT DISTINCT cust FROM ov WHERE is_online AND order_date >= $lo)
+                   USING (cust)) b
         USING (customer_id)"""
     )
 
@@ -614,9 +618,9 @@ def account_lists(sql: Sql, rule: Any) -> dict[str, pl.DataFrame]:
                FROM adoption WHERE later_orders > 0 AND later_online_orders = 0"""
         ),
         "overdue": f"""
-            WITH days AS (SELECT cust, order_date FROM cd WHERE order_date >= $lo),
-            gaps AS (SELECT cust, order_date, order_date - lag(order_date) OVER
-                       (PARTITION BY cust ORDER BY order_date) AS gap FROM days),
+            WITH gaps AS (SELECT cust, order_date,
+                            CASE WHEN previous >= $lo THEN order_date - previous END AS gap
+                          FROM cd WHERE order_date >= $lo),
             per AS (SELECT cust, max(order_date) AS last_order_date,
                            count(*)::BIGINT AS order_days, median(gap)::DOUBLE AS usual_cycle_days
                     FROM gaps GROUP BY 1 HAVING count(*) >= {int(rule.min_order_days)})
@@ -799,7 +803,8 @@ def valid_orders(sql: Sql) -> None:
     """The orders that count up to the window's end, built once for the plans that look
     back over the whole history: ``ov`` (the rows), ``cp`` (per customer and period:
     orders, revenue, first and last order date, online orders, first online order date)
-    and ``cd`` (the distinct customer and order day pairs)."""
+    and ``cd`` (the distinct customer and order day pairs, with the customer's previous
+    order day)."""
     sql.con.execute(
         """CREATE TEMP TABLE customers AS
         SELECT customer_id, (row_number() OVER ())::INTEGER AS cust
@@ -818,7 +823,11 @@ def valid_orders(sql: Sql) -> None:
             min(order_date) FILTER (is_online) AS first_online
         FROM ov GROUP BY 1, 2"""
     )
-    sql.con.execute("CREATE TEMP TABLE cd AS SELECT DISTINCT cust, order_date FROM ov")
+    sql.con.execute(
+        """CREATE TEMP TABLE cd AS SELECT cust, order_date,
+            lag(order_date) OVER (PARTITION BY cust ORDER BY order_date) AS previous
+        FROM (SELECT DISTINCT cust, order_date FROM ov)"""
+    )
 
 
 def _window(

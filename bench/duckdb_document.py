@@ -277,6 +277,21 @@ def load_investments(con: duckdb.DuckDBPyConnection, path: str) -> None:
 # ------------------------------------------------------------------ the aggregates
 
 
+_PLAIN: dict[str, Any] = {
+    "BOOLEAN": pl.Boolean,
+    "TINYINT": pl.Int8,
+    "SMALLINT": pl.Int16,
+    "INTEGER": pl.Int32,
+    "BIGINT": pl.Int64,
+    "UINTEGER": pl.UInt32,
+    "UBIGINT": pl.UInt64,
+    "FLOAT": pl.Float32,
+    "DOUBLE": pl.Float64,
+    "DATE": pl.Date,
+    "VARCHAR": pl.String,
+}
+
+
 class Sql:
     """One connection and the window's parameters, running queries into polars frames."""
 
@@ -286,8 +301,15 @@ class Sql:
         self.con, self.lo, self.hi, self.calendar = con, lo, hi, calendar
 
     def frame(self, sql: str, **params: Any) -> pl.DataFrame:
-        table = self.con.sql(sql, params=self.params(sql, **params)).to_arrow_table()
-        frame = pl.DataFrame(pl.from_arrow(table))
+        """The result of ``sql`` (small: an aggregate) as a polars frame, built from the
+        rows when every column has a plain type (no pyarrow import), else through Arrow."""
+        rel = self.con.sql(sql, params=self.params(sql, **params))
+        types = [_PLAIN.get(str(t)) for t in rel.types]
+        if all(types):
+            schema = dict(zip(rel.columns, types, strict=True))
+            frame = pl.DataFrame(rel.fetchall(), schema=schema, orient="row")
+        else:
+            frame = pl.DataFrame(pl.from_arrow(rel.to_arrow_table()))
         if "period" in frame.columns:
             frame = frame.with_columns(pl.col("period").cast(pl.Int32))
         return frame
@@ -413,7 +435,7 @@ def plans(
         )
         put("surveys", _window_and_periods(sql, surveys, aggs, "response_date"))
         results.window["sample:nps"] = sql.frame(
-            f"""SELECT CASE WHEN score >= 9 THEN 100.0 WHEN score <= 6 THEN -100.0 ELSE 0.0 END
+            f"""SELECT (CASE WHEN score >= 9 THEN 100 WHEN score <= 6 THEN -100 ELSE 0 END)::DOUBLE
                    AS value, {sql.key("response_date")} AS period
             FROM s WHERE response_date BETWEEN $lo AND $hi AND kind = 'nps' AND score IS NOT NULL"""
         )

@@ -17,7 +17,13 @@ ROOT = BENCH.parent
 DATA = BENCH / "data"
 PYTHON = sys.executable
 
-SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
+SIZES = {
+    "100k": 100_000,
+    "1m": 1_000_000,
+    "5m": 5_000_000,
+    "10m": 10_000_000,
+    "100m": 100_000_000,
+}
 PROFILE = "acme"  # the demo profile with every table: visits, surveys, investments
 
 

@@ -192,9 +192,11 @@ def test_visits_are_loaded_without_their_ids_the_same_either_way(
     apart = load_client(loaded).visits
     streamed = load_client(loaded, streaming=True).visits
     monkeypatch.setattr(io, "_key_checked_apart", lambda *_: False)
+    monkeypatch.setattr(io, "_ids_apart", lambda *_: False)
     together = load_client(loaded).visits
     assert apart.columns == ["customer_id", "visit_start", "visit_date"]
     assert apart.equals(together)
+    assert apart["customer_id"].to_physical().equals(together["customer_id"].to_physical())
     assert streamed.collect(engine="streaming").equals(together)
 
 
@@ -228,3 +230,31 @@ def test_an_exact_duplicate_visit_is_dropped_with_its_id_checked(tmp_path: Path)
             pl.col("visit_start").dt.date().alias("visit_date"),
         )
     )
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.sampled_from(["a", " a", "b ", "", "c", "\tc"])),
+                       min_size=1, max_size=20),
+       groups=st.integers(1, 5), slice_rows=st.integers(1, 8))  # fmt: skip
+def test_customer_ids_read_apart_are_the_trimmed_codes_in_the_tables_chunks(
+    tmp_path_factory: pytest.TempPathFactory,
+    values: list[str | None],
+    groups: int,
+    slice_rows: int,
+) -> None:
+    """Read slice after slice, the ids are trimmed and coded as a whole column would be,
+    and keep the chunks of the table's other columns."""
+    path = tmp_path_factory.mktemp("ids") / "t.parquet"
+    pl.DataFrame({"c": values}, schema={"c": pl.String}).write_parquet(path)
+    size = -(-len(values) // groups)
+    lengths = [len(values[i : i + size]) for i in range(0, len(values), size)]
+    original = io.ID_SLICE_ROWS
+    io.ID_SLICE_ROWS = slice_rows
+    try:
+        coded = io._codes_apart(path, "c", lengths)
+    finally:
+        io.ID_SLICE_ROWS = original
+    trimmed = pl.Series("c", values, dtype=pl.String).to_frame().select(io._trimmed("c"))
+    assert coded.chunk_lengths() == lengths
+    assert coded.cast(pl.String).equals(trimmed.to_series())
+    assert coded.to_physical().equals(io._categorical(trimmed.to_series()).to_physical())

@@ -115,7 +115,8 @@ DTYPES: dict[ColumnKind, pl.DataType] = {
 #: Columns added by loading, on top of the canonical ones.
 #: orders: ``is_online`` (bool, from the channel mapping), ``is_valid`` (bool: not
 #: cancelled or returned), ``status`` normalised to placed / cancelled / returned.
-#: visits: ``visit_date`` (date of ``visit_start`` in the client's time zone).
+#: visits: ``visit_date`` (date of ``visit_start`` in the client's time zone); its key
+#: ``visit_id`` is checked and then left out (``io.KEYS_NOT_KEPT``).
 STATUSES = ("placed", "cancelled", "returned")
 SURVEY_KINDS = {"csat": (1, 5), "nps": (0, 10)}
 #: A wide survey export has one column per kind instead of ``score`` + ``kind``:

@@ -6,6 +6,7 @@ and ``tests/system/test_streaming.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import warnings
@@ -138,3 +139,122 @@ def test_rows_in_messages_count_the_file_rows_after_duplicates_are_dropped(
         load_client(load_params(tmp_path / "client.yaml"))
     assert caught.value.column == column
     assert caught.value.rows == [4]
+
+
+def _visits_client(tmp_path: Path, ids: list[str | None], fmt: str) -> Path:
+    """A client whose visits (ids as given; mapped from ``SessionID``) are Parquet or CSV."""
+    n = len(ids)
+    visits = pl.DataFrame(
+        {
+            "SessionID": ids,
+            "customer_id": [f"C{i % 3}" if i % 4 else None for i in range(n)],
+            "visit_start": [dt.datetime(2024, 1, 1 + i % 28, i % 24) for i in range(n)],
+        },
+        schema={"SessionID": pl.String, "customer_id": pl.String, "visit_start": pl.Datetime},
+    )
+    if fmt == "parquet":
+        visits.write_parquet(tmp_path / "visits.parquet")
+    else:
+        visits.write_csv(tmp_path / "visits.csv")
+    (tmp_path / "orders.csv").write_text(
+        "order_id,customer_id,order_date,channel,revenue\n1,C1,2024-01-05,web,10\n"
+    )
+    params = {
+        "client": "X",
+        "data": {
+            "orders": "orders.csv",
+            "visits": {"path": f"visits.{fmt}", "columns": {"visit_id": "SessionID"}},
+        },
+        "channels": {"online": ["web"], "offline": ["phone"], "unmapped": "error"},
+    }
+    (tmp_path / "client.yaml").write_text(json.dumps(params))
+    return tmp_path / "client.yaml"
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize(
+    "ids",
+    [
+        [f"V{i:03d}" for i in range(40)],  # increasing: checked apart (Parquet)
+        [f"V{i}" for i in range(40)],  # shorter first
+        [f"V{(i * 7) % 40:03d}" for i in range(40)],  # unique, unordered
+        [f" V{i:03d}" for i in range(40)],  # trimmed while loading
+    ],
+    ids=["increasing", "shorter-first", "unordered", "untrimmed"],
+)
+def test_visits_are_loaded_without_their_ids_the_same_either_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ids: list[str], fmt: str
+) -> None:
+    """The visit ids are checked, then left out of the loaded table; checking them apart
+    from the other columns (Parquet, in memory) loads the same table as reading them with
+    the others, in memory and streaming."""
+    loaded = load_params(_visits_client(tmp_path, ids, fmt))
+    apart = load_client(loaded).visits
+    streamed = load_client(loaded, streaming=True).visits
+    monkeypatch.setattr(io, "_key_checked_apart", lambda *_: False)
+    monkeypatch.setattr(io, "_ids_apart", lambda *_: False)
+    together = load_client(loaded).visits
+    assert apart.columns == ["customer_id", "visit_start", "visit_date"]
+    assert apart.equals(together)
+    assert apart["customer_id"].to_physical().equals(together["customer_id"].to_physical())
+    assert streamed.collect(engine="streaming").equals(together)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize("streaming", [False, True])
+def test_visit_ids_are_still_checked_when_left_out(
+    tmp_path: Path, fmt: str, streaming: bool
+) -> None:
+    """Empty and conflicting visit ids stop the run; an exact duplicate row is dropped
+    with a warning: the same messages as when the ids were kept."""
+    ids: list[str | None] = [f"V{i:03d}" for i in range(12)]
+    empty = load_params(_visits_client(tmp_path, [*ids[:5], None, *ids[6:]], fmt))
+    with pytest.raises(InputError, match="empty values are not allowed") as caught:
+        load_client(empty, streaming=streaming)
+    assert (caught.value.column, caught.value.rows) == ("visit_id", [6])
+    conflicting = load_params(_visits_client(tmp_path, [*ids[:5], "V002", *ids[6:]], fmt))
+    with pytest.raises(InputError, match="duplicate visit_id values") as caught:
+        load_client(conflicting, streaming=streaming)
+    assert caught.value.rows == [3, 6]
+
+
+def test_an_exact_duplicate_visit_is_dropped_with_its_id_checked(tmp_path: Path) -> None:
+    path = _visits_client(tmp_path, [f"V{i:03d}" for i in range(12)], "parquet")
+    visits = pl.read_parquet(tmp_path / "visits.parquet")
+    pl.concat([visits, visits.slice(3, 1)]).write_parquet(tmp_path / "visits.parquet")
+    with pytest.warns(io.DataWarning, match="1 exact duplicate row"):
+        loaded = load_client(load_params(path)).visits
+    assert loaded.equals(
+        visits.drop("SessionID").with_columns(
+            pl.col("customer_id").cast(pl.Categorical),
+            pl.col("visit_start").dt.date().alias("visit_date"),
+        )
+    )
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.sampled_from(["a", " a", "b ", "", "c", "\tc"])),
+                       min_size=1, max_size=20),
+       groups=st.integers(1, 5), slice_rows=st.integers(1, 8))  # fmt: skip
+def test_customer_ids_read_apart_are_the_trimmed_codes_in_the_tables_chunks(
+    tmp_path_factory: pytest.TempPathFactory,
+    values: list[str | None],
+    groups: int,
+    slice_rows: int,
+) -> None:
+    """Read slice after slice, the ids are trimmed and coded as a whole column would be,
+    and keep the chunks of the table's other columns."""
+    path = tmp_path_factory.mktemp("ids") / "t.parquet"
+    pl.DataFrame({"c": values}, schema={"c": pl.String}).write_parquet(path)
+    size = -(-len(values) // groups)
+    lengths = [len(values[i : i + size]) for i in range(0, len(values), size)]
+    original = io.ID_SLICE_ROWS
+    io.ID_SLICE_ROWS = slice_rows
+    try:
+        coded = io._codes_apart(path, "c", lengths)
+    finally:
+        io.ID_SLICE_ROWS = original
+    trimmed = pl.Series("c", values, dtype=pl.String).to_frame().select(io._trimmed("c"))
+    assert coded.chunk_lengths() == lengths
+    assert coded.cast(pl.String).equals(trimmed.to_series())
+    assert coded.to_physical().equals(io._categorical(trimmed.to_series()).to_physical())

@@ -710,6 +710,7 @@ def compute_kpis(
         minutes=params.offline_order_minutes,
         threshold=threshold,
         engine=data.engine,
+        firsts=firsts.get("orders"),
     )
     notes.update(changes.notes)
     row = _headline_row(results, plans)

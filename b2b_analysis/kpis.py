@@ -565,7 +565,9 @@ def _firsts(data: ClientData[Any], lo: dt.date, hi: dt.date) -> dict[str, pl.Dat
     (:func:`~b2b_analysis.metrics.indexed`) has none and its plans join instead."""
     queries = {}
     if m.indexed(data.orders.lazy()):
-        queries["orders"] = m.customer_firsts(data.orders.lazy(), end=hi)
+        # revenue_since: the account lists' revenue at stake (accounts.revenue_12m)
+        since = acc.year_before(hi)
+        queries["orders"] = m.customer_firsts(data.orders.lazy(), end=hi, since=since)
     if data.visits is not None and m.indexed(data.visits.lazy()):
         queries["visits"] = _visitor_firsts(data.visits.lazy(), lo, hi)
     frames = pl.collect_all(list(queries.values()), engine=data.engine)

@@ -964,12 +964,16 @@ def channel_transitions(states: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def customer_firsts(orders: pl.LazyFrame, *, end: dt.date | None = None) -> pl.LazyFrame:
+def customer_firsts(
+    orders: pl.LazyFrame, *, end: dt.date | None = None, since: dt.date | None = None
+) -> pl.LazyFrame:
     """Per customer with an order that counts up to ``end``: ``code``
     (:func:`customer_index`; ``customer_id`` must be :func:`indexed`),
     ``first_order_date`` and ``first_online_date`` (null when the customer never ordered
-    online). Collected once, it is looked up by code (:func:`by_index`) by
-    :func:`online_adoption` and :func:`aov_before_after_online`.
+    online) and, with ``since``, ``revenue_since``: the net revenue of those orders
+    dated after ``since`` (0 without any). Collected once, it is looked up by code
+    (:func:`by_index`) by :func:`online_adoption`, :func:`aov_before_after_online`, the
+    sales effort (:func:`b2b_analysis.bridge.sales_effort`) and the account lists.
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b"],
@@ -986,6 +990,11 @@ def customer_firsts(orders: pl.LazyFrame, *, end: dt.date | None = None) -> pl.L
         .agg(
             day.min().alias("first_order_date"),
             day.filter(pl.col("is_online")).min().alias("first_online_date"),
+            *(
+                [pl.col("revenue").filter(day > since).sum().alias("revenue_since")]
+                if since is not None
+                else []
+            ),
         )
     )
 

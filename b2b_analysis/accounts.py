@@ -193,6 +193,7 @@ def reverted(
     end: dt.date,
     calendar: Calendar = MONTHLY,
     firsts: pl.DataFrame | None = None,
+    summary: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Customers who tried the webshop in the window and went back to ordering offline.
 
@@ -203,7 +204,9 @@ def reverted(
     ``orders_since`` and ``revenue_since`` (the orders after the first online order's
     day), ``last_order_date``, ``revenue_12m``. ``calendar`` is not used (the list has
     no period); it is there so every list takes the same arguments. ``firsts``: as in
-    :func:`b2b_analysis.metrics.online_adoption` (looked up, not found again).
+    :func:`b2b_analysis.metrics.online_adoption` (looked up, not found again);
+    ``summary``: the :func:`b2b_analysis.metrics.adoption_summary` of ``orders`` over the
+    window, already collected (used instead of computing it again).
 
     >>> o = pl.LazyFrame({"customer_id": ["a", "a", "a", "b", "b"],
     ...     "order_date": [dt.date(2024, 1, d) for d in (1, 5, 20, 2, 3)],
@@ -213,7 +216,11 @@ def reverted(
     [('a', datetime.date(2024, 1, 5), 15, 1, 30.0, datetime.date(2024, 1, 20), 60.0)]
     """
     since = (
-        m.adoption_summary(orders, start=start, end=end, firsts=firsts)
+        (
+            summary.lazy()
+            if summary is not None
+            else m.adoption_summary(orders, start=start, end=end, firsts=firsts)
+        )
         .filter(pl.col("reverted_to_offline"))
         .rename(
             {
@@ -520,12 +527,15 @@ def lists(
     rule: Overdue | None = None,
     names: tuple[str, ...] | None = None,
     firsts: pl.DataFrame | None = None,
+    summary: pl.DataFrame | None = None,
 ) -> dict[str, pl.LazyFrame]:
     """The lists ``names`` (default: all of :data:`LISTS`), by name, not yet collected
-    (``firsts``: see :func:`reverted`)."""
+    (``firsts``, ``summary``: see :func:`reverted`; ``firsts`` serves every list)."""
     out = {}
     for name in names or tuple(LISTS):
         extra: dict[str, Any] = {"rule": rule} if name == "overdue" else {}
+        if name == "reverted":
+            extra["summary"] = summary
         out[name] = LISTS[name].build(
             orders, start=start, end=end, calendar=calendar, firsts=firsts, **extra
         )

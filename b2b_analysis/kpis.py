@@ -510,10 +510,13 @@ def _plans(
     firsts: dict[str, pl.DataFrame],
 ) -> tuple[dict[str, Plan], dict[str, Sample]]:
     """Every aggregation of the KPI document, as named plans over the client's tables,
-    and the samples of the bootstrap KPIs (collected as plans ``sample:<key>``)."""
+    and the samples of the bootstrap KPIs (collected as plans ``sample:<key>``); the
+    per-customer frames of the adoption and AOV KPIs are in ``firsts``
+    (:func:`_customer_frames`)."""
     all_orders = data.orders.lazy()
     orders = all_orders.filter(pl.col("order_date").is_between(lo, hi))
-    adoption = m.online_adoption(all_orders, start=lo, end=hi, firsts=firsts.get("orders"))
+    summary = firsts["adoption"].lazy()
+    adoption = m.adoption_view(summary)
     per_customer, per_period = m.customer_orders(orders, calendar)
     plans = {
         "orders": Plan(orders, tuple(order_aggs), "order_date"),
@@ -543,10 +546,10 @@ def _plans(
         adoption, (pl.col("days_to_revert").median().alias("median_days_to_revert"),)
     )
     samples["median_days_to_revert"] = Sample(adoption, pl.col("days_to_revert"), "median")
-    shifts = m.aov_before_after_online(all_orders, start=lo, end=hi, firsts=firsts.get("orders"))
+    shifts = m.aov_shift_view(summary)
     plans["aov_shift"] = Plan(shifts, (pl.col("aov_shift").median().alias("median_aov_shift"),))
     samples["median_aov_shift"] = Sample(shifts, pl.col("aov_shift"), "median")
-    ratios = m.customer_aov_comparison(all_orders, start=lo, end=hi)
+    ratios = firsts["aov_ratio"].lazy()
     plans["aov_ratio"] = Plan(
         ratios, (pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio"),)
     )
@@ -572,6 +575,23 @@ def _firsts(data: ClientData[Any], lo: dt.date, hi: dt.date) -> dict[str, pl.Dat
         queries["visits"] = _visitor_firsts(data.visits.lazy(), lo, hi)
     frames = pl.collect_all(list(queries.values()), engine=data.engine)
     return dict(zip(queries, frames, strict=True))
+
+
+def _customer_frames(
+    data: ClientData[Any], lo: dt.date, hi: dt.date, firsts: dict[str, pl.DataFrame]
+) -> dict[str, pl.DataFrame]:
+    """``firsts`` with the per-customer frames several plans and lists reduce, each
+    collected once (together): ``adoption``
+    (:func:`~b2b_analysis.metrics.adoption_summary`, its first online orders looked up
+    in ``firsts``) and ``aov_ratio``
+    (:func:`~b2b_analysis.metrics.customer_aov_comparison`)."""
+    all_orders = data.orders.lazy()
+    queries = [
+        m.adoption_summary(all_orders, start=lo, end=hi, firsts=firsts.get("orders")),
+        m.customer_aov_comparison(all_orders, start=lo, end=hi),
+    ]
+    summary, ratios = pl.collect_all(queries, engine=data.engine)
+    return {**firsts, "adoption": summary, "aov_ratio": ratios}
 
 
 def _visitor_firsts(all_visits: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFrame:
@@ -692,7 +712,7 @@ def compute_kpis(
     notes = window_notes(data, lo, hi)
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
-    firsts = _firsts(data, lo, hi)
+    firsts = _customer_frames(data, lo, hi, _firsts(data, lo, hi))
     plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar, firsts)
     lists = acc.lists(
         data.orders.lazy(),
@@ -701,6 +721,7 @@ def compute_kpis(
         calendar=calendar,
         rule=params.overdue,
         firsts=firsts.get("orders"),
+        summary=firsts["adoption"],
     )
     plans.update({f"accounts:{name}": Plan(frame) for name, frame in lists.items()})
     results = collect_plans(plans, calendar.key, engine=data.engine)

@@ -34,9 +34,11 @@ __all__ = [
     "adoption_outcomes",
     "adoption_outcomes_by_period",
     "adoption_summary",
+    "adoption_view",
     "aov_before_after_online",
     "aov_by_channel",
     "aov_shift_histogram",
+    "aov_shift_view",
     "average_order_value",
     "basket_by_channel",
     "by_index",
@@ -1076,7 +1078,13 @@ def online_adoption(
     ...     "reverted_to_offline", "days_to_revert").rows()
     [('a', False, True, 15), ('b', True, False, None)]
     """
-    return adoption_summary(orders, start=start, end=end, firsts=firsts).select(
+    return adoption_view(adoption_summary(orders, start=start, end=end, firsts=firsts))
+
+
+def adoption_view(summary: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`online_adoption`'s columns of an :func:`adoption_summary` (collected once
+    when several frames are derived from it)."""
+    return summary.select(
         "customer_id",
         "first_online_date",
         "later_orders",
@@ -1295,9 +1303,14 @@ def aov_before_after_online(
     >>> aov_before_after_online(o).collect().select("aov_before", "aov_after", "aov_shift").row(0)
     (200.0, 100.0, -100.0)
     """
+    return aov_shift_view(_adoption_rows(orders, start=start, end=end, firsts=firsts))
+
+
+def aov_shift_view(summary: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`aov_before_after_online` of an :func:`adoption_summary` (or of the rows
+    behind it): the customers with orders on both sides, their AOV shift."""
     return (
-        _adoption_rows(orders, start=start, end=end, firsts=firsts)
-        .filter((pl.col("orders_before") > 0) & (pl.col("orders_after") > 0))
+        summary.filter((pl.col("orders_before") > 0) & (pl.col("orders_after") > 0))
         .with_columns(
             (pl.col("aov_after") - pl.col("aov_before")).alias("aov_shift"),
             ratio(pl.col("aov_after"), pl.col("aov_before")).alias("aov_shift_ratio"),

@@ -572,7 +572,9 @@ def _firsts(data: ClientData[Any], lo: dt.date, hi: dt.date) -> dict[str, pl.Dat
         since = acc.year_before(hi)
         queries["orders"] = m.customer_firsts(data.orders.lazy(), end=hi, since=since)
     if data.visits is not None and m.indexed(data.visits.lazy()):
-        queries["visits"] = _visitor_firsts(data.visits.lazy(), lo, hi)
+        queries["visits"] = _visitor_firsts(
+            data.visits.lazy(), lo, hi, with_ids=not _same_codes(data)
+        )
     frames = pl.collect_all(list(queries.values()), engine=data.engine)
     return dict(zip(queries, frames, strict=True))
 
@@ -594,15 +596,29 @@ def _customer_frames(
     return {**firsts, "adoption": summary, "aov_ratio": ratios}
 
 
-def _visitor_firsts(all_visits: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFrame:
+def _same_codes(data: ClientData[Any]) -> bool:
+    """Whether the orders' and the visits' customers are coded alike (the same
+    Categorical or Enum type: one customer, one code in both tables)."""
+    if data.visits is None or not m.indexed(data.orders.lazy()):
+        return False
+    orders = data.orders.collect_schema()["customer_id"]
+    return bool(orders == data.visits.collect_schema()["customer_id"])
+
+
+def _visitor_firsts(
+    all_visits: pl.LazyFrame, lo: dt.date, hi: dt.date, *, with_ids: bool = True
+) -> pl.LazyFrame:
     """Per identified visitor (``code``, :func:`~b2b_analysis.metrics.customer_index`): the
     first visit ever (``first_visit``) and whether they visited in the window
-    (``visited``); one group-by over the visits, looked up by code afterwards."""
+    (``visited``), and ``customer_id`` when ``with_ids`` (needed when the orders code
+    their customers differently); one group-by over the visits, looked up by code
+    afterwards."""
+    ids = [pl.col("customer_id").first()] if with_ids else []
     return (
         all_visits.filter(pl.col("customer_id").is_not_null())
         .group_by(m.customer_index().alias("code"))
         .agg(
-            pl.col("customer_id").first(),
+            *ids,
             pl.col("visit_start").min().alias("first_visit"),
             pl.col("visit_date").is_between(lo, hi).any().alias("visited"),
         )
@@ -663,18 +679,21 @@ def _visitors(
     all_orders: pl.LazyFrame, lo: dt.date, hi: dt.date, firsts: pl.DataFrame
 ) -> pl.LazyFrame:
     """:func:`~b2b_analysis.metrics.visitor_conversion_rate` of the visitors in ``firsts``:
-    the buyers, unique, against the visitors (one row)."""
-    visitors = firsts.lazy().filter(pl.col("visited")).select("customer_id")
+    the buyers, unique, against the visitors (one row); matched on the customer codes
+    when ``firsts`` has no ``customer_id`` (:func:`_same_codes`)."""
+    on = "customer_id" if "customer_id" in firsts.columns else "code"
+    customer = pl.col("customer_id") if on == "customer_id" else m.customer_index().alias(on)
+    visitors = firsts.lazy().filter(pl.col("visited")).select(on)
     buyers = (
         all_orders.filter(
             pl.col("order_date").is_between(lo, hi) & pl.col("is_online") & pl.col("is_valid")
         )
-        .select("customer_id")
+        .select(customer)
         .unique()
     )
     count = int(firsts.get_column("visited").sum())
     return (
-        visitors.join(buyers, on="customer_id", how="semi")
+        visitors.join(buyers, on=on, how="semi")
         .select(
             pl.lit(count, pl.Int64).alias("visitors"), pl.len().cast(pl.Int64).alias("converted")
         )

@@ -517,7 +517,8 @@ def _plans(
     orders = all_orders.filter(pl.col("order_date").is_between(lo, hi))
     summary = firsts["adoption"].lazy()
     adoption = m.adoption_view(summary)
-    per_customer, per_period = m.customer_orders(orders, calendar)
+    activity = firsts["activity"].lazy()
+    per_customer, per_period = m.customer_orders_of(activity)
     plans = {
         "orders": Plan(orders, tuple(order_aggs), "order_date"),
         "customers": Plan(per_customer, _customer_aggs(), periods=per_period),
@@ -554,7 +555,7 @@ def _plans(
         ratios, (pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio"),)
     )
     samples["median_online_offline_aov_ratio"] = Sample(ratios, pl.col("aov_ratio"), "median")
-    spine = m.period_retention(all_orders, calendar=calendar, start=lo, end=hi)
+    spine = m.period_retention(all_orders, calendar=calendar, start=lo, end=hi, activity=activity)
     plans["retention"] = Plan(spine)
     plans["maturity"] = Plan(tr.maturity_inputs(all_orders, end=hi))
     plans.update({f"sample:{k}": sample.plan(calendar.key) for k, sample in samples.items()})
@@ -580,20 +581,27 @@ def _firsts(data: ClientData[Any], lo: dt.date, hi: dt.date) -> dict[str, pl.Dat
 
 
 def _customer_frames(
-    data: ClientData[Any], lo: dt.date, hi: dt.date, firsts: dict[str, pl.DataFrame]
+    data: ClientData[Any],
+    lo: dt.date,
+    hi: dt.date,
+    calendar: Calendar,
+    firsts: dict[str, pl.DataFrame],
 ) -> dict[str, pl.DataFrame]:
     """``firsts`` with the per-customer frames several plans and lists reduce, each
     collected once (together): ``adoption``
     (:func:`~b2b_analysis.metrics.adoption_summary`, its first online orders looked up
-    in ``firsts``) and ``aov_ratio``
-    (:func:`~b2b_analysis.metrics.customer_aov_comparison`)."""
+    in ``firsts``), ``aov_ratio``
+    (:func:`~b2b_analysis.metrics.customer_aov_comparison`) and ``activity``
+    (:func:`~b2b_analysis.metrics.activity_counts`: the customers plan and the
+    retention spine)."""
     all_orders = data.orders.lazy()
     queries = [
         m.adoption_summary(all_orders, start=lo, end=hi, firsts=firsts.get("orders")),
         m.customer_aov_comparison(all_orders, start=lo, end=hi),
+        m.activity_counts(all_orders, calendar, start=lo, end=hi),
     ]
-    summary, ratios = pl.collect_all(queries, engine=data.engine)
-    return {**firsts, "adoption": summary, "aov_ratio": ratios}
+    summary, ratios, activity = pl.collect_all(queries, engine=data.engine)
+    return {**firsts, "adoption": summary, "aov_ratio": ratios, "activity": activity}
 
 
 def _same_codes(data: ClientData[Any]) -> bool:
@@ -731,7 +739,7 @@ def compute_kpis(
     notes = window_notes(data, lo, hi)
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
-    firsts = _customer_frames(data, lo, hi, _firsts(data, lo, hi))
+    firsts = _customer_frames(data, lo, hi, calendar, _firsts(data, lo, hi))
     plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar, firsts)
     lists = acc.lists(
         data.orders.lazy(),

@@ -31,6 +31,7 @@ from b2b_analysis.periods import MONTHLY, Calendar
 
 __all__ = [
     "CHANGE_EDGES",
+    "activity_counts",
     "adoption_outcomes",
     "adoption_outcomes_by_period",
     "adoption_summary",
@@ -55,6 +56,7 @@ __all__ = [
     "customer_aov_comparison",
     "customer_firsts",
     "customer_index",
+    "customer_orders_of",
     "customer_retention_rate",
     "customers",
     "flag_returning_visits",
@@ -647,12 +649,55 @@ def customer_orders(
     return per_customer, per_period
 
 
+def activity_counts(
+    orders: pl.LazyFrame, calendar: Calendar = MONTHLY, *, start: dt.date, end: dt.date
+) -> pl.LazyFrame:
+    """Per (customer, period) with an order that counts up to ``end``, history before
+    ``start`` included: the packed ``key`` of :func:`_activity_keys` and ``orders``, the
+    number of those orders dated ``start..end`` (0 for a pair before the window).
+    Collected once, it serves :func:`period_retention` (``activity``) and
+    :func:`customer_orders_of`: one group-by instead of a unique over the history and a
+    group-by over the window.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b", "b"],
+    ...     "order_date": [dt.date(2023, 12, 5), dt.date(2024, 2, 1), dt.date(2024, 2, 2),
+    ...                    dt.date(2024, 2, 9)], "is_valid": [True] * 4})
+    >>> counts = activity_counts(o, start=dt.date(2024, 1, 1), end=dt.date(2024, 2, 29))
+    >>> sorted(counts.collect().get_column("orders").to_list())
+    [0, 1, 2]
+    >>> per_customer, per_period = customer_orders_of(counts)
+    >>> per_period.sort("period", "orders").select("period", "orders").collect().rows()
+    [(24289, 1), (24289, 2)]
+    """
+    period = calendar.key("order_date").cast(pl.Int64) + _PERIOD_OFFSET
+    return (
+        orders.filter(pl.col("is_valid") & (pl.col("order_date") <= end))
+        .group_by((customer_code(orders) * _PERIOD_SPAN + period).alias("key"))
+        .agg((pl.col("order_date") >= start).sum().cast(pl.Int64).alias("orders"))
+    )
+
+
+def customer_orders_of(counts: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """:func:`customer_orders` of the window's orders from their :func:`activity_counts`
+    (the pairs with orders in the window)."""
+    key = pl.col("key")
+    per_period = counts.filter(pl.col("orders") > 0).select(
+        (key // _PERIOD_SPAN).alias("customer"),
+        (key % _PERIOD_SPAN - _PERIOD_OFFSET).cast(pl.Int32).alias("period"),
+        "orders",
+    )
+    per_customer = per_period.group_by("customer").agg(pl.col("orders").sum())
+    return per_customer, per_period
+
+
 def period_retention(
     orders: pl.LazyFrame,
     *,
     calendar: Calendar = MONTHLY,
     start: dt.date,
     end: dt.date,
+    activity: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Period-over-period retention and the (E - N) / S formula, one row per period.
 
@@ -673,6 +718,8 @@ def period_retention(
     t-1 of the window's first period (pass all orders); orders after the window's
     end are ignored, also in a last period the window covers only in part. A first
     period the window covers only in part counts its orders before the window start.
+    ``activity``: the :func:`activity_counts` of ``orders`` up to ``end``, when already
+    there (its keys are the pairs counted here).
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"customer_id": ["a", "b", "a", "c", "b"],
@@ -694,7 +741,7 @@ def period_retention(
     first = (key // _PERIOD_SPAN != previous // _PERIOD_SPAN).fill_null(True)
     retained = (previous == key - 1).fill_null(False)
     in_t = (
-        _activity_keys(orders, calendar, end)
+        (activity.select("key") if activity is not None else _activity_keys(orders, calendar, end))
         .sort("key")
         .select(
             (key % _PERIOD_SPAN - _PERIOD_OFFSET).cast(pl.Int32).alias("period"),

@@ -1038,9 +1038,9 @@ def customer_firsts(
         .group_by(customer_index().alias("code"))
         .agg(
             day.min().alias("first_order_date"),
-            day.filter(pl.col("is_online")).min().alias("first_online_date"),
+            pl.when(pl.col("is_online")).then(day).min().alias("first_online_date"),
             *(
-                [pl.col("revenue").filter(day > since).sum().alias("revenue_since")]
+                [pl.when(day > since).then(pl.col("revenue")).sum().alias("revenue_since")]
                 if since is not None
                 else []
             ),
@@ -1314,8 +1314,9 @@ def customer_aov_comparison(
         .agg(
             pl.col("is_online").sum().cast(pl.Int64).alias("online_orders"),
             (~pl.col("is_online")).sum().cast(pl.Int64).alias("offline_orders"),
-            pl.col("revenue").filter(pl.col("is_online")).mean().alias("online_aov"),
-            pl.col("revenue").filter(~pl.col("is_online")).mean().alias("offline_aov"),
+            # masked rather than filtered: the group-by's faster aggregations
+            pl.when(pl.col("is_online")).then(pl.col("revenue")).mean().alias("online_aov"),
+            pl.when(~pl.col("is_online")).then(pl.col("revenue")).mean().alias("offline_aov"),
         )
         .filter((pl.col("online_orders") > 0) & (pl.col("offline_orders") > 0))
         .with_columns(

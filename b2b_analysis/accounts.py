@@ -128,17 +128,28 @@ def revenue_12m(orders: pl.LazyFrame, *, end: dt.date) -> pl.LazyFrame:
 
 
 def _finish(
-    accounts: pl.LazyFrame, orders: pl.LazyFrame, end: dt.date, columns: tuple[str, ...]
+    accounts: pl.LazyFrame,
+    orders: pl.LazyFrame,
+    end: dt.date,
+    columns: tuple[str, ...],
+    firsts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """The list's columns, ``customer_id`` as text first and ``revenue_12m`` last (0 for
     an account without orders in those months), largest ``revenue_12m`` first.
 
+    ``revenue_12m`` is looked up by code in ``firsts`` when it has ``revenue_since``
+    (:func:`b2b_analysis.metrics.customer_firsts` with ``since`` the
+    :func:`year_before` ``end``), else found again (:func:`revenue_12m`) and joined.
     Amounts are rounded to cents: a sum of floats depends on the order polars adds them
     in, and the same data must give the same list, order and bytes."""
     money = [c for c in (*columns, STAKE) if COLUMNS[c][1] == "money"]
+    if _has(firsts, "revenue_since") and m.indexed(accounts):
+        stake = m.by_index(firsts, "revenue_since", m.customer_index())  # type: ignore[arg-type]
+        accounts = accounts.with_columns(stake.alias(STAKE))
+    else:
+        accounts = accounts.join(revenue_12m(orders, end=end), on="customer_id", how="left")
     return (
-        accounts.join(revenue_12m(orders, end=end), on="customer_id", how="left")
-        .with_columns(
+        accounts.with_columns(
             pl.col("customer_id").cast(pl.String), pl.col(STAKE).fill_null(0.0).cast(pl.Float64)
         )
         .with_columns(pl.col(money).round(2))
@@ -147,15 +158,29 @@ def _finish(
     )
 
 
+def _has(firsts: pl.DataFrame | None, column: str) -> bool:
+    """Whether ``firsts`` is given and has ``column``."""
+    return firsts is not None and column in firsts.columns
+
+
 def _periods(calendar: Calendar, end: dt.date) -> tuple[int, int]:
     """The keys of the window's last period and of the one before it."""
     last = calendar.key_of(end)
     return last, last - 1
 
 
+def _days(calendar: Calendar, key: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of the period ``key``."""
+    first, last = pl.select(calendar.start(pl.lit(key)), calendar.end(pl.lit(key)).alias("e")).row(
+        0
+    )
+    return first, last
+
+
 def _in_period(orders: pl.LazyFrame, calendar: Calendar, key: int, end: dt.date) -> pl.LazyFrame:
-    """The orders that count in the period ``key`` (up to ``end``)."""
-    return _valid(orders, end).filter(calendar.key("order_date") == key)
+    """The orders that count in the period ``key`` (up to ``end``), found by their dates
+    (no period key per order)."""
+    return _valid(orders, end).filter(pl.col("order_date").is_between(*_days(calendar, key)))
 
 
 # ------------------------------------------------------------------ the lists
@@ -168,6 +193,7 @@ def reverted(
     end: dt.date,
     calendar: Calendar = MONTHLY,
     firsts: pl.DataFrame | None = None,
+    summary: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Customers who tried the webshop in the window and went back to ordering offline.
 
@@ -178,7 +204,9 @@ def reverted(
     ``orders_since`` and ``revenue_since`` (the orders after the first online order's
     day), ``last_order_date``, ``revenue_12m``. ``calendar`` is not used (the list has
     no period); it is there so every list takes the same arguments. ``firsts``: as in
-    :func:`b2b_analysis.metrics.online_adoption` (looked up, not found again).
+    :func:`b2b_analysis.metrics.online_adoption` (looked up, not found again);
+    ``summary``: the :func:`b2b_analysis.metrics.adoption_summary` of ``orders`` over the
+    window, already collected (used instead of computing it again).
 
     >>> o = pl.LazyFrame({"customer_id": ["a", "a", "a", "b", "b"],
     ...     "order_date": [dt.date(2024, 1, d) for d in (1, 5, 20, 2, 3)],
@@ -188,7 +216,11 @@ def reverted(
     [('a', datetime.date(2024, 1, 5), 15, 1, 30.0, datetime.date(2024, 1, 20), 60.0)]
     """
     since = (
-        m.adoption_summary(orders, start=start, end=end, firsts=firsts)
+        (
+            summary.lazy()
+            if summary is not None
+            else m.adoption_summary(orders, start=start, end=end, firsts=firsts)
+        )
         .filter(pl.col("reverted_to_offline"))
         .rename(
             {
@@ -205,7 +237,7 @@ def reverted(
         "revenue_since",
         "last_order_date",
     )
-    return _finish(since, orders, end, columns)
+    return _finish(since, orders, end, columns, firsts)
 
 
 #: The packed (customer, day) key of :func:`_order_days`: days since 1970 plus
@@ -242,6 +274,7 @@ def overdue(
     end: dt.date,
     calendar: Calendar = MONTHLY,
     rule: Overdue | None = None,
+    firsts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Regular customers whose next order is long overdue.
 
@@ -282,11 +315,16 @@ def overdue(
         "days_since_last_order",
         "days_overdue",
     )
-    return _finish(per_customer, orders, end, columns)
+    return _finish(per_customer, orders, end, columns, firsts)
 
 
 def lapsed(
-    orders: pl.LazyFrame, *, start: dt.date, end: dt.date, calendar: Calendar = MONTHLY
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date,
+    end: dt.date,
+    calendar: Calendar = MONTHLY,
+    firsts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Customers who ordered in the period before the last and not in the last.
 
@@ -314,11 +352,16 @@ def lapsed(
         )
     )
     columns = ("last_order_date", "orders_previous_period", "revenue_previous_period")
-    return _finish(previous, orders, end, columns)
+    return _finish(previous, orders, end, columns, firsts)
 
 
 def reactivated(
-    orders: pl.LazyFrame, *, start: dt.date, end: dt.date, calendar: Calendar = MONTHLY
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date,
+    end: dt.date,
+    calendar: Calendar = MONTHLY,
+    firsts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Customers back after a gap: an order in the last period, none in the period
     before, and one in some period before that (history before the window counts).
@@ -336,15 +379,10 @@ def reactivated(
     [('a', datetime.date(2023, 11, 9), datetime.date(2024, 1, 5), 1, 20.0, 30.0)]
     """
     last, before = _periods(calendar, end)
-    valid = _valid(orders, end).with_columns(calendar.key("order_date").alias("_period"))
-    in_before = valid.filter(pl.col("_period") == before).select("customer_id").unique()
-    earlier = (
-        valid.filter(pl.col("_period") < before)
-        .group_by("customer_id")
-        .agg(pl.col("order_date").max().alias("previous_order_date"))
-    )
+    valid = _valid(orders, end)
+    in_before = _in_period(orders, calendar, before, end).select("customer_id").unique()
     back = (
-        valid.filter(pl.col("_period") == last)
+        _in_period(orders, calendar, last, end)
         .join(in_before, on="customer_id", how="anti")
         .group_by("customer_id")
         .agg(
@@ -352,19 +390,31 @@ def reactivated(
             pl.len().cast(pl.Int64).alias("orders_last_period"),
             pl.col("revenue").sum().alias("revenue_last_period"),
         )
-        .join(earlier, on="customer_id", how="inner")
     )
+    # the last order before the gap, of those customers only
+    earlier = (
+        valid.filter(pl.col("order_date") < _days(calendar, before)[0])
+        .join(back.select("customer_id"), on="customer_id", how="semi")
+        .group_by("customer_id")
+        .agg(pl.col("order_date").max().alias("previous_order_date"))
+    )
+    back = back.join(earlier, on="customer_id", how="inner")
     columns = (
         "previous_order_date",
         "last_order_date",
         "orders_last_period",
         "revenue_last_period",
     )
-    return _finish(back, orders, end, columns)
+    return _finish(back, orders, end, columns, firsts)
 
 
 def adopters(
-    orders: pl.LazyFrame, *, start: dt.date, end: dt.date, calendar: Calendar = MONTHLY
+    orders: pl.LazyFrame,
+    *,
+    start: dt.date,
+    end: dt.date,
+    calendar: Calendar = MONTHLY,
+    firsts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Customers whose first online order ever is in the last period: onboarding calls.
 
@@ -383,12 +433,6 @@ def adopters(
     [('a', datetime.date(2024, 1, 5), datetime.date(2023, 5, 1), 1, 1, 20.0, 30.0)]
     """
     last, _before = _periods(calendar, end)
-    valid = _valid(orders, end)
-    first = valid.group_by("customer_id").agg(
-        pl.col("order_date").min().alias("first_order_date"),
-        pl.col("order_date").filter(pl.col("is_online")).min().alias("first_online_date"),
-    )
-    new_online = first.filter(calendar.key("first_online_date") == last)
     in_last = (
         _in_period(orders, calendar, last, end)
         .group_by("customer_id")
@@ -405,7 +449,22 @@ def adopters(
         "online_orders_last_period",
         "revenue_last_period",
     )
-    return _finish(new_online.join(in_last, on="customer_id"), orders, end, columns)
+    if _has(firsts, "first_online_date") and m.indexed(orders):
+        # the last period's customers, their first orders looked up by code
+        code = m.customer_index()
+        found = in_last.with_columns(
+            m.by_index(firsts, c, code).alias(c)  # type: ignore[arg-type]
+            for c in ("first_online_date", "first_order_date")
+        )
+        new_online = found.filter(pl.col("first_online_date") >= calendar.bounds(end)[0])
+        return _finish(new_online, orders, end, columns, firsts)
+    valid = _valid(orders, end)
+    first = valid.group_by("customer_id").agg(
+        pl.col("order_date").min().alias("first_order_date"),
+        pl.col("order_date").filter(pl.col("is_online")).min().alias("first_online_date"),
+    )
+    new_online = first.filter(calendar.key("first_online_date") == last)
+    return _finish(new_online.join(in_last, on="customer_id"), orders, end, columns, firsts)
 
 
 # ------------------------------------------------------------------ all of them
@@ -468,15 +527,18 @@ def lists(
     rule: Overdue | None = None,
     names: tuple[str, ...] | None = None,
     firsts: pl.DataFrame | None = None,
+    summary: pl.DataFrame | None = None,
 ) -> dict[str, pl.LazyFrame]:
     """The lists ``names`` (default: all of :data:`LISTS`), by name, not yet collected
-    (``firsts``: see :func:`reverted`)."""
+    (``firsts``, ``summary``: see :func:`reverted`; ``firsts`` serves every list)."""
     out = {}
     for name in names or tuple(LISTS):
         extra: dict[str, Any] = {"rule": rule} if name == "overdue" else {}
         if name == "reverted":
-            extra["firsts"] = firsts
-        out[name] = LISTS[name].build(orders, start=start, end=end, calendar=calendar, **extra)
+            extra["summary"] = summary
+        out[name] = LISTS[name].build(
+            orders, start=start, end=end, calendar=calendar, firsts=firsts, **extra
+        )
     return out
 
 

@@ -60,6 +60,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from b2b_analysis import metrics as m
 from b2b_analysis.periods import Calendar, period_label
 
 __all__ = [
@@ -205,24 +206,30 @@ def period_factors(
     (24290, 2, 3, 60.0, 1, 1)
     """
     online = pl.col("is_online")
+    # the keys' days first (a date comparison), the period key only on their rows; a
+    # customer counted by code when it has one (cheaper to count distinct than text)
+    day, bounds = pl.col("order_date"), [_bounds(calendar, key) for key in keys]
+    in_keys = pl.any_horizontal([day.is_between(lo, hi) for lo, hi in bounds] or [False])
+    customer = m.customer_index() if m.indexed(orders) else pl.col("customer_id")
     return (
-        orders.filter(pl.col("is_valid"))
+        orders.filter(pl.col("is_valid") & in_keys)
         .with_columns(calendar.key("order_date").alias("period"))
-        .filter(pl.col("period").is_in(list(keys)))
         .group_by("period")
         .agg(
-            pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
+            customer.n_unique().cast(pl.Int64).alias("customers"),
             pl.len().cast(pl.Int64).alias("orders"),
             pl.col("revenue").sum().cast(pl.Float64).alias("revenue"),
-            pl.col("customer_id")
-            .filter(online)
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("online_customers"),
+            customer.filter(online).n_unique().cast(pl.Int64).alias("online_customers"),
             online.sum().cast(pl.Int64).alias("online_orders"),
         )
         .sort("period")
     )
+
+
+def _bounds(calendar: Calendar, key: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of the period ``key``."""
+    row = pl.select(calendar.start(pl.lit(key)), calendar.end(pl.lit(key)).alias("e")).row(0)
+    return row[0], row[1]
 
 
 # ------------------------------------------------------------------ which periods
@@ -380,6 +387,7 @@ def sales_effort(
     end: dt.date,
     minutes: float,
     threshold: float | None,
+    firsts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Per period of the window (``period``, ``period_label``, ``is_partial``): the
     ``orders_moved_online`` and the ``hours`` of sales effort they free, and the same for
@@ -400,21 +408,27 @@ def sales_effort(
     ...     end=dt.date(2024, 2, 29), minutes=15, threshold=100.0).collect().select(
     ...     "period_label", "orders_moved_online", "hours", "small_order_hours").rows()
     [('2024-01', 0.0, 0.0, 0.0), ('2024-02', 2.0, 0.5, 0.25)]
+
+    ``firsts`` (:func:`b2b_analysis.metrics.customer_firsts` of ``orders`` up to ``end``,
+    collected) gives the same without finding the adopters again: a customer's share is
+    1 when their first order that counts is dated before their first online order, so
+    an order adds 1 - 1 = 0 when offline and 1 when online, and only the online orders
+    dated from the adoption period's first day on are counted (per day, then per
+    period).
+
+    >>> f = m.customer_firsts(o.with_columns(pl.col("customer_id").cast(pl.Categorical)),
+    ...     end=dt.date(2024, 2, 29)).collect()
+    >>> sales_effort(o.with_columns(pl.col("customer_id").cast(pl.Categorical)),
+    ...     calendar=Calendar("month"), start=dt.date(2024, 1, 1), end=dt.date(2024, 2, 29),
+    ...     minutes=15, threshold=100.0, firsts=f).collect().select(
+    ...     "period_label", "orders_moved_online", "hours", "small_order_hours").rows()
+    [('2024-01', 0.0, 0.0, 0.0), ('2024-02', 2.0, 0.5, 0.25)]
     """
-    history = adopters(orders, end=end).filter(pl.col("pre_online_offline_share").is_not_null())
     small = pl.col("revenue") < threshold if threshold is not None else pl.lit(False)
-    moved = pl.col("pre_online_offline_share") - (~pl.col("is_online")).cast(pl.Float64)
     per_period = (
-        orders.filter(pl.col("is_valid") & pl.col("order_date").is_between(start, end))
-        .join(
-            history.select("customer_id", "first_online_date", "pre_online_offline_share"),
-            on="customer_id",
-        )
-        .with_columns(calendar.key("order_date").alias("period"))
-        # adopted by the period's last day
-        .filter(calendar.key("first_online_date") <= pl.col("period"))
-        .group_by("period")
-        .agg(moved.sum().alias("orders_moved_online"), moved.filter(small).sum().alias("_small"))
+        _moved(orders, calendar=calendar, start=start, end=end, small=small)
+        if firsts is None
+        else _moved_by_index(orders, firsts, calendar=calendar, start=start, end=end, small=small)
     )
     small_moved = (
         pl.col("_small").fill_null(0.0) if threshold is not None else pl.lit(None, pl.Float64)
@@ -433,6 +447,59 @@ def sales_effort(
         )
         .drop("_small")
         .sort("period")
+    )
+
+
+def _moved(
+    orders: pl.LazyFrame, *, calendar: Calendar, start: dt.date, end: dt.date, small: pl.Expr
+) -> pl.LazyFrame:
+    """Per period with adopters' orders: ``orders_moved_online`` and ``_small`` (the
+    orders below the threshold), each order joined to its customer's
+    :func:`adopters` row."""
+    history = adopters(orders, end=end).filter(pl.col("pre_online_offline_share").is_not_null())
+    moved = pl.col("pre_online_offline_share") - (~pl.col("is_online")).cast(pl.Float64)
+    return (
+        orders.filter(pl.col("is_valid") & pl.col("order_date").is_between(start, end))
+        .join(
+            history.select("customer_id", "first_online_date", "pre_online_offline_share"),
+            on="customer_id",
+        )
+        .with_columns(calendar.key("order_date").alias("period"))
+        # adopted by the period's last day
+        .filter(calendar.key("first_online_date") <= pl.col("period"))
+        .group_by("period")
+        .agg(moved.sum().alias("orders_moved_online"), moved.filter(small).sum().alias("_small"))
+    )
+
+
+def _moved_by_index(
+    orders: pl.LazyFrame,
+    firsts: pl.DataFrame,
+    *,
+    calendar: Calendar,
+    start: dt.date,
+    end: dt.date,
+    small: pl.Expr,
+) -> pl.LazyFrame:
+    """:func:`_moved` from ``firsts`` (see :func:`sales_effort`): the online orders of
+    customers with an earlier order, dated from the first day of the period of their
+    first online order on, looked up by customer code; counted per day, then per period
+    (sums of ones: exact in any order)."""
+    adopted = firsts.filter(
+        pl.col("first_online_date").is_not_null()
+        & (pl.col("first_order_date") < pl.col("first_online_date"))
+    ).select("code", calendar.start(calendar.key("first_online_date")).alias("_from"))
+    since = m.by_index(adopted, "_from", m.customer_index())
+    online = pl.col("is_online")
+    daily = (
+        orders.filter(pl.col("is_valid") & online & pl.col("order_date").is_between(start, end))
+        .filter(pl.col("order_date") >= since)
+        .group_by("order_date")
+        .agg(pl.len().alias("_n"), small.sum().alias("_s"))
+    )
+    return daily.group_by(calendar.key("order_date").alias("period")).agg(
+        pl.col("_n").sum().cast(pl.Float64).alias("orders_moved_online"),
+        pl.col("_s").sum().cast(pl.Float64).alias("_small"),
     )
 
 
@@ -490,11 +557,14 @@ def drivers(
     minutes: float,
     threshold: float | None,
     engine: Literal["auto", "streaming"] = "auto",
+    firsts: pl.DataFrame | None = None,
 ) -> Drivers:
     """The bridge of the window's last complete period against the period before and the
     same period a year earlier, and the sales effort freed (one ``pl.collect_all``).
 
-    ``orders`` is the client's whole order history (orders after ``end`` are left out).
+    ``orders`` is the client's whole order history (orders after ``end`` are left out);
+    ``firsts``: :func:`b2b_analysis.metrics.customer_firsts` of it up to ``end``,
+    collected, to look the adopters up by code (:func:`sales_effort`).
     """
     history = orders.filter(pl.col("order_date") <= end)
     first_order, effort = pl.collect_all(
@@ -507,6 +577,7 @@ def drivers(
                 end=end,
                 minutes=minutes,
                 threshold=threshold,
+                firsts=firsts,
             ),
         ],
         engine=engine,

@@ -510,11 +510,15 @@ def _plans(
     firsts: dict[str, pl.DataFrame],
 ) -> tuple[dict[str, Plan], dict[str, Sample]]:
     """Every aggregation of the KPI document, as named plans over the client's tables,
-    and the samples of the bootstrap KPIs (collected as plans ``sample:<key>``)."""
+    and the samples of the bootstrap KPIs (collected as plans ``sample:<key>``); the
+    per-customer frames of the adoption and AOV KPIs are in ``firsts``
+    (:func:`_customer_frames`)."""
     all_orders = data.orders.lazy()
     orders = all_orders.filter(pl.col("order_date").is_between(lo, hi))
-    adoption = m.online_adoption(all_orders, start=lo, end=hi, firsts=firsts.get("orders"))
-    per_customer, per_period = m.customer_orders(orders, calendar)
+    summary = firsts["adoption"].lazy()
+    adoption = m.adoption_view(summary)
+    activity = firsts["activity"].lazy()
+    per_customer, per_period = m.customer_orders_of(activity)
     plans = {
         "orders": Plan(orders, tuple(order_aggs), "order_date"),
         "customers": Plan(per_customer, _customer_aggs(), periods=per_period),
@@ -543,15 +547,15 @@ def _plans(
         adoption, (pl.col("days_to_revert").median().alias("median_days_to_revert"),)
     )
     samples["median_days_to_revert"] = Sample(adoption, pl.col("days_to_revert"), "median")
-    shifts = m.aov_before_after_online(all_orders, start=lo, end=hi, firsts=firsts.get("orders"))
+    shifts = m.aov_shift_view(summary)
     plans["aov_shift"] = Plan(shifts, (pl.col("aov_shift").median().alias("median_aov_shift"),))
     samples["median_aov_shift"] = Sample(shifts, pl.col("aov_shift"), "median")
-    ratios = m.customer_aov_comparison(all_orders, start=lo, end=hi)
+    ratios = firsts["aov_ratio"].lazy()
     plans["aov_ratio"] = Plan(
         ratios, (pl.col("aov_ratio").median().alias("median_online_offline_aov_ratio"),)
     )
     samples["median_online_offline_aov_ratio"] = Sample(ratios, pl.col("aov_ratio"), "median")
-    spine = m.period_retention(all_orders, calendar=calendar, start=lo, end=hi)
+    spine = m.period_retention(all_orders, calendar=calendar, start=lo, end=hi, activity=activity)
     plans["retention"] = Plan(spine)
     plans["maturity"] = Plan(tr.maturity_inputs(all_orders, end=hi))
     plans.update({f"sample:{k}": sample.plan(calendar.key) for k, sample in samples.items()})
@@ -565,22 +569,64 @@ def _firsts(data: ClientData[Any], lo: dt.date, hi: dt.date) -> dict[str, pl.Dat
     (:func:`~b2b_analysis.metrics.indexed`) has none and its plans join instead."""
     queries = {}
     if m.indexed(data.orders.lazy()):
-        queries["orders"] = m.customer_firsts(data.orders.lazy(), end=hi)
+        # revenue_since: the account lists' revenue at stake (accounts.revenue_12m)
+        since = acc.year_before(hi)
+        queries["orders"] = m.customer_firsts(data.orders.lazy(), end=hi, since=since)
     if data.visits is not None and m.indexed(data.visits.lazy()):
-        queries["visits"] = _visitor_firsts(data.visits.lazy(), lo, hi)
+        queries["visits"] = _visitor_firsts(
+            data.visits.lazy(), lo, hi, with_ids=not _same_codes(data)
+        )
     frames = pl.collect_all(list(queries.values()), engine=data.engine)
     return dict(zip(queries, frames, strict=True))
 
 
-def _visitor_firsts(all_visits: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFrame:
+def _customer_frames(
+    data: ClientData[Any],
+    lo: dt.date,
+    hi: dt.date,
+    calendar: Calendar,
+    firsts: dict[str, pl.DataFrame],
+) -> dict[str, pl.DataFrame]:
+    """``firsts`` with the per-customer frames several plans and lists reduce, each
+    collected once (together): ``adoption``
+    (:func:`~b2b_analysis.metrics.adoption_summary`, its first online orders looked up
+    in ``firsts``), ``aov_ratio``
+    (:func:`~b2b_analysis.metrics.customer_aov_comparison`) and ``activity``
+    (:func:`~b2b_analysis.metrics.activity_counts`: the customers plan and the
+    retention spine)."""
+    all_orders = data.orders.lazy()
+    queries = [
+        m.adoption_summary(all_orders, start=lo, end=hi, firsts=firsts.get("orders")),
+        m.customer_aov_comparison(all_orders, start=lo, end=hi),
+        m.activity_counts(all_orders, calendar, start=lo, end=hi),
+    ]
+    summary, ratios, activity = pl.collect_all(queries, engine=data.engine)
+    return {**firsts, "adoption": summary, "aov_ratio": ratios, "activity": activity}
+
+
+def _same_codes(data: ClientData[Any]) -> bool:
+    """Whether the orders' and the visits' customers are coded alike (the same
+    Categorical or Enum type: one customer, one code in both tables)."""
+    if data.visits is None or not m.indexed(data.orders.lazy()):
+        return False
+    orders = data.orders.collect_schema()["customer_id"]
+    return bool(orders == data.visits.collect_schema()["customer_id"])
+
+
+def _visitor_firsts(
+    all_visits: pl.LazyFrame, lo: dt.date, hi: dt.date, *, with_ids: bool = True
+) -> pl.LazyFrame:
     """Per identified visitor (``code``, :func:`~b2b_analysis.metrics.customer_index`): the
     first visit ever (``first_visit``) and whether they visited in the window
-    (``visited``); one group-by over the visits, looked up by code afterwards."""
+    (``visited``), and ``customer_id`` when ``with_ids`` (needed when the orders code
+    their customers differently); one group-by over the visits, looked up by code
+    afterwards."""
+    ids = [pl.col("customer_id").first()] if with_ids else []
     return (
         all_visits.filter(pl.col("customer_id").is_not_null())
         .group_by(m.customer_index().alias("code"))
         .agg(
-            pl.col("customer_id").first(),
+            *ids,
             pl.col("visit_start").min().alias("first_visit"),
             pl.col("visit_date").is_between(lo, hi).any().alias("visited"),
         )
@@ -641,18 +687,21 @@ def _visitors(
     all_orders: pl.LazyFrame, lo: dt.date, hi: dt.date, firsts: pl.DataFrame
 ) -> pl.LazyFrame:
     """:func:`~b2b_analysis.metrics.visitor_conversion_rate` of the visitors in ``firsts``:
-    the buyers, unique, against the visitors (one row)."""
-    visitors = firsts.lazy().filter(pl.col("visited")).select("customer_id")
+    the buyers, unique, against the visitors (one row); matched on the customer codes
+    when ``firsts`` has no ``customer_id`` (:func:`_same_codes`)."""
+    on = "customer_id" if "customer_id" in firsts.columns else "code"
+    customer = pl.col("customer_id") if on == "customer_id" else m.customer_index().alias(on)
+    visitors = firsts.lazy().filter(pl.col("visited")).select(on)
     buyers = (
         all_orders.filter(
             pl.col("order_date").is_between(lo, hi) & pl.col("is_online") & pl.col("is_valid")
         )
-        .select("customer_id")
+        .select(customer)
         .unique()
     )
     count = int(firsts.get_column("visited").sum())
     return (
-        visitors.join(buyers, on="customer_id", how="semi")
+        visitors.join(buyers, on=on, how="semi")
         .select(
             pl.lit(count, pl.Int64).alias("visitors"), pl.len().cast(pl.Int64).alias("converted")
         )
@@ -690,7 +739,7 @@ def compute_kpis(
     notes = window_notes(data, lo, hi)
     threshold = _threshold(data, data.orders.lazy().filter(pl.col("order_date").is_between(lo, hi)))
     profit = _profit_expr(data, notes)
-    firsts = _firsts(data, lo, hi)
+    firsts = _customer_frames(data, lo, hi, calendar, _firsts(data, lo, hi))
     plans, samples = _plans(data, lo, hi, _order_aggs(threshold, profit), calendar, firsts)
     lists = acc.lists(
         data.orders.lazy(),
@@ -699,6 +748,7 @@ def compute_kpis(
         calendar=calendar,
         rule=params.overdue,
         firsts=firsts.get("orders"),
+        summary=firsts["adoption"],
     )
     plans.update({f"accounts:{name}": Plan(frame) for name, frame in lists.items()})
     results = collect_plans(plans, calendar.key, engine=data.engine)
@@ -710,6 +760,7 @@ def compute_kpis(
         minutes=params.offline_order_minutes,
         threshold=threshold,
         engine=data.engine,
+        firsts=firsts.get("orders"),
     )
     notes.update(changes.notes)
     row = _headline_row(results, plans)

@@ -31,12 +31,15 @@ from b2b_analysis.periods import MONTHLY, Calendar
 
 __all__ = [
     "CHANGE_EDGES",
+    "activity_counts",
     "adoption_outcomes",
     "adoption_outcomes_by_period",
     "adoption_summary",
+    "adoption_view",
     "aov_before_after_online",
     "aov_by_channel",
     "aov_shift_histogram",
+    "aov_shift_view",
     "average_order_value",
     "basket_by_channel",
     "by_index",
@@ -53,6 +56,7 @@ __all__ = [
     "customer_aov_comparison",
     "customer_firsts",
     "customer_index",
+    "customer_orders_of",
     "customer_retention_rate",
     "customers",
     "flag_returning_visits",
@@ -645,12 +649,55 @@ def customer_orders(
     return per_customer, per_period
 
 
+def activity_counts(
+    orders: pl.LazyFrame, calendar: Calendar = MONTHLY, *, start: dt.date, end: dt.date
+) -> pl.LazyFrame:
+    """Per (customer, period) with an order that counts up to ``end``, history before
+    ``start`` included: the packed ``key`` of :func:`_activity_keys` and ``orders``, the
+    number of those orders dated ``start..end`` (0 for a pair before the window).
+    Collected once, it serves :func:`period_retention` (``activity``) and
+    :func:`customer_orders_of`: one group-by instead of a unique over the history and a
+    group-by over the window.
+
+    >>> import datetime as dt, polars as pl
+    >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b", "b"],
+    ...     "order_date": [dt.date(2023, 12, 5), dt.date(2024, 2, 1), dt.date(2024, 2, 2),
+    ...                    dt.date(2024, 2, 9)], "is_valid": [True] * 4})
+    >>> counts = activity_counts(o, start=dt.date(2024, 1, 1), end=dt.date(2024, 2, 29))
+    >>> sorted(counts.collect().get_column("orders").to_list())
+    [0, 1, 2]
+    >>> per_customer, per_period = customer_orders_of(counts)
+    >>> per_period.sort("period", "orders").select("period", "orders").collect().rows()
+    [(24289, 1), (24289, 2)]
+    """
+    period = calendar.key("order_date").cast(pl.Int64) + _PERIOD_OFFSET
+    return (
+        orders.filter(pl.col("is_valid") & (pl.col("order_date") <= end))
+        .group_by((customer_code(orders) * _PERIOD_SPAN + period).alias("key"))
+        .agg((pl.col("order_date") >= start).sum().cast(pl.Int64).alias("orders"))
+    )
+
+
+def customer_orders_of(counts: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """:func:`customer_orders` of the window's orders from their :func:`activity_counts`
+    (the pairs with orders in the window)."""
+    key = pl.col("key")
+    per_period = counts.filter(pl.col("orders") > 0).select(
+        (key // _PERIOD_SPAN).alias("customer"),
+        (key % _PERIOD_SPAN - _PERIOD_OFFSET).cast(pl.Int32).alias("period"),
+        "orders",
+    )
+    per_customer = per_period.group_by("customer").agg(pl.col("orders").sum())
+    return per_customer, per_period
+
+
 def period_retention(
     orders: pl.LazyFrame,
     *,
     calendar: Calendar = MONTHLY,
     start: dt.date,
     end: dt.date,
+    activity: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Period-over-period retention and the (E - N) / S formula, one row per period.
 
@@ -671,6 +718,8 @@ def period_retention(
     t-1 of the window's first period (pass all orders); orders after the window's
     end are ignored, also in a last period the window covers only in part. A first
     period the window covers only in part counts its orders before the window start.
+    ``activity``: the :func:`activity_counts` of ``orders`` up to ``end``, when already
+    there (its keys are the pairs counted here).
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"customer_id": ["a", "b", "a", "c", "b"],
@@ -692,7 +741,7 @@ def period_retention(
     first = (key // _PERIOD_SPAN != previous // _PERIOD_SPAN).fill_null(True)
     retained = (previous == key - 1).fill_null(False)
     in_t = (
-        _activity_keys(orders, calendar, end)
+        (activity.select("key") if activity is not None else _activity_keys(orders, calendar, end))
         .sort("key")
         .select(
             (key % _PERIOD_SPAN - _PERIOD_OFFSET).cast(pl.Int32).alias("period"),
@@ -964,12 +1013,16 @@ def channel_transitions(states: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def customer_firsts(orders: pl.LazyFrame, *, end: dt.date | None = None) -> pl.LazyFrame:
+def customer_firsts(
+    orders: pl.LazyFrame, *, end: dt.date | None = None, since: dt.date | None = None
+) -> pl.LazyFrame:
     """Per customer with an order that counts up to ``end``: ``code``
     (:func:`customer_index`; ``customer_id`` must be :func:`indexed`),
     ``first_order_date`` and ``first_online_date`` (null when the customer never ordered
-    online). Collected once, it is looked up by code (:func:`by_index`) by
-    :func:`online_adoption` and :func:`aov_before_after_online`.
+    online) and, with ``since``, ``revenue_since``: the net revenue of those orders
+    dated after ``since`` (0 without any). Collected once, it is looked up by code
+    (:func:`by_index`) by :func:`online_adoption`, :func:`aov_before_after_online`, the
+    sales effort (:func:`b2b_analysis.bridge.sales_effort`) and the account lists.
 
     >>> import datetime as dt, polars as pl
     >>> o = pl.LazyFrame({"customer_id": ["a", "a", "b"],
@@ -985,7 +1038,12 @@ def customer_firsts(orders: pl.LazyFrame, *, end: dt.date | None = None) -> pl.L
         .group_by(customer_index().alias("code"))
         .agg(
             day.min().alias("first_order_date"),
-            day.filter(pl.col("is_online")).min().alias("first_online_date"),
+            pl.when(pl.col("is_online")).then(day).min().alias("first_online_date"),
+            *(
+                [pl.when(day > since).then(pl.col("revenue")).sum().alias("revenue_since")]
+                if since is not None
+                else []
+            ),
         )
     )
 
@@ -1024,17 +1082,18 @@ def _adoption_rows(
     later, after = day > pl.col("first_online_date"), day >= pl.col("first_online_date")
     amounts = []
     if "revenue" in orders.collect_schema():
+        # masked (null elsewhere) rather than filtered: the group-by's faster aggregations
         amounts = [
-            revenue.filter(later).sum().alias("_revenue_later"),
-            revenue.filter(~after).mean().alias("aov_before"),
-            revenue.filter(after).mean().alias("aov_after"),
+            pl.when(later).then(revenue).sum().alias("_revenue_later"),
+            pl.when(~after).then(revenue).mean().alias("aov_before"),
+            pl.when(after).then(revenue).mean().alias("aov_after"),
         ]
     return rows.group_by("customer_id").agg(
         pl.col("first_online_date").first(),
         later.sum().cast(pl.Int64).alias("later_orders"),
         (later & online).sum().cast(pl.Int64).alias("later_online_orders"),
-        day.filter(later & ~online).min().alias("_first_offline_after"),
-        day.filter(later).max().alias("_last_order_date"),
+        pl.when(later & ~online).then(day).min().alias("_first_offline_after"),
+        pl.when(later).then(day).max().alias("_last_order_date"),
         (~after).sum().cast(pl.Int64).alias("orders_before"),
         after.sum().cast(pl.Int64).alias("orders_after"),
         *amounts,
@@ -1067,7 +1126,13 @@ def online_adoption(
     ...     "reverted_to_offline", "days_to_revert").rows()
     [('a', False, True, 15), ('b', True, False, None)]
     """
-    return adoption_summary(orders, start=start, end=end, firsts=firsts).select(
+    return adoption_view(adoption_summary(orders, start=start, end=end, firsts=firsts))
+
+
+def adoption_view(summary: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`online_adoption`'s columns of an :func:`adoption_summary` (collected once
+    when several frames are derived from it)."""
+    return summary.select(
         "customer_id",
         "first_online_date",
         "later_orders",
@@ -1249,8 +1314,9 @@ def customer_aov_comparison(
         .agg(
             pl.col("is_online").sum().cast(pl.Int64).alias("online_orders"),
             (~pl.col("is_online")).sum().cast(pl.Int64).alias("offline_orders"),
-            pl.col("revenue").filter(pl.col("is_online")).mean().alias("online_aov"),
-            pl.col("revenue").filter(~pl.col("is_online")).mean().alias("offline_aov"),
+            # masked rather than filtered: the group-by's faster aggregations
+            pl.when(pl.col("is_online")).then(pl.col("revenue")).mean().alias("online_aov"),
+            pl.when(~pl.col("is_online")).then(pl.col("revenue")).mean().alias("offline_aov"),
         )
         .filter((pl.col("online_orders") > 0) & (pl.col("offline_orders") > 0))
         .with_columns(
@@ -1286,9 +1352,14 @@ def aov_before_after_online(
     >>> aov_before_after_online(o).collect().select("aov_before", "aov_after", "aov_shift").row(0)
     (200.0, 100.0, -100.0)
     """
+    return aov_shift_view(_adoption_rows(orders, start=start, end=end, firsts=firsts))
+
+
+def aov_shift_view(summary: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`aov_before_after_online` of an :func:`adoption_summary` (or of the rows
+    behind it): the customers with orders on both sides, their AOV shift."""
     return (
-        _adoption_rows(orders, start=start, end=end, firsts=firsts)
-        .filter((pl.col("orders_before") > 0) & (pl.col("orders_after") > 0))
+        summary.filter((pl.col("orders_before") > 0) & (pl.col("orders_after") > 0))
         .with_columns(
             (pl.col("aov_after") - pl.col("aov_before")).alias("aov_shift"),
             ratio(pl.col("aov_after"), pl.col("aov_before")).alias("aov_shift_ratio"),

@@ -56,7 +56,9 @@ def _command(engine: str, params: Path, cfg: dict[str, Any]) -> list[str]:
         return [PYTHON, "-m", "bench.worker", "duckdb", json.dumps(cfg)]
     if engine == "duckdb_document":
         return [PYTHON, "-m", "bench.duckdb_document", str(params)]
-    return [PYTHON, "-m", "b2b_analysis.cli", "kpis", str(params), "--format", "json"]
+    # -P: without it `python -m` puts the working folder (the checkout) first on
+    # sys.path, ahead of PYTHONPATH, and the baseline engine ran the checkout's package
+    return [PYTHON, "-P", "-m", "b2b_analysis.cli", "kpis", str(params), "--format", "json"]
 
 
 def document_differences(toolkit: Any, peer: Any, path: str = "") -> list[str]:

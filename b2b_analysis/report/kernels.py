@@ -21,6 +21,7 @@ exit are shut down by :func:`close_spares`.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections import deque
 from pathlib import Path
@@ -30,6 +31,7 @@ __all__ = [
     "KERNEL",
     "KERNEL_START_TIMEOUT",
     "PRELOAD",
+    "START_ATTEMPTS",
     "WarmKernel",
     "close_spares",
     "start_spare",
@@ -40,6 +42,9 @@ KERNEL = "python3"
 #: Seconds a kernel may take to start. papermill's 60 s failed clients on a loaded
 #: machine ("Kernel didn't respond in 60 seconds") in unattended runs.
 KERNEL_START_TIMEOUT = 300
+#: Kernels a notebook may start before it fails: a kernel that died while it started
+#: (a port taken by another process at that moment) is replaced.
+START_ATTEMPTS = 3
 #: What a waiting kernel imports: what the notebooks' first cell imports. Importing
 #: them prints nothing and changes no state the notebooks see.
 PRELOAD = (
@@ -98,17 +103,33 @@ class WarmKernel:
     """
 
     def __init__(self, cwd: str, preload: tuple[str, ...] = PRELOAD) -> None:
-        from jupyter_core.utils import run_sync
-
         self.cwd = str(cwd)
-        self.km = _manager_class()(kernel_name=KERNEL)
-        run_sync(self.km.start_kernel)(cwd=self.cwd, extra_arguments=[HISTORY])
+        self.preload = preload
+        #: How many kernels this one took to start (more than one: see :meth:`hand_over`).
+        self.starts = 0
         self._kc: Any = None
         self._failure: BaseException | None = None
+        self._start()
         self._thread = threading.Thread(
-            target=self._prepare, args=(preload,), daemon=True, name="b2b-kernel-preload"
+            target=self._prepare_apart, args=(preload,), daemon=True, name="b2b-kernel-preload"
         )
         self._thread.start()
+
+    def _start(self) -> None:
+        """Start a kernel process with a new manager (new ports)."""
+        from jupyter_core.utils import run_sync
+
+        self.km = _manager_class()(kernel_name=KERNEL)
+        self.starts += 1
+        run_sync(self.km.start_kernel)(cwd=self.cwd, extra_arguments=[HISTORY])
+
+    def _alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        try:
+            return bool(run_sync(self.km.is_alive)())
+        except Exception:  # no kernel to ask about
+            return False
 
     def _request(self, code: str) -> None:
         """Run ``code`` silently and wait for its reply (its status is not checked:
@@ -120,7 +141,8 @@ class WarmKernel:
                 return
 
     def _prepare(self, preload: tuple[str, ...]) -> None:
-        """Connect, wait for the kernel, import ``preload`` (in the background thread)."""
+        """Connect, wait for the kernel, import ``preload`` (in the background
+        thread; in the caller's for a kernel started again)."""
         from jupyter_client.blocking import BlockingKernelClient
 
         try:
@@ -136,12 +158,39 @@ class WarmKernel:
         except BaseException as exc:  # reported when the kernel is taken
             self._failure = exc
 
+    def _prepare_apart(self, preload: tuple[str, ...]) -> None:
+        """:meth:`_prepare` in a thread of its own, which then closes the event loop
+        jupyter_client's calls made for it."""
+        from jupyter_core.utils import ensure_event_loop
+
+        try:
+            self._prepare(preload)
+        finally:
+            ensure_event_loop().close()
+
     def hand_over(self, environment: dict[str, str | None]) -> Any:
         """The kernel manager for papermill, once the kernel is ready, with
         ``environment`` set in the kernel (a ``None`` value removes the variable).
 
-        Raises what went wrong while the kernel started."""
+        A kernel that died before that (a kernel exits when one of the ports its
+        manager picked was taken meanwhile by another process: "Kernel died before
+        replying to kernel_info") is replaced by a new one, up to
+        :data:`START_ATTEMPTS` kernels in all. Raises what went wrong otherwise."""
         self._thread.join()
+        while not self._alive() and self.starts < START_ATTEMPTS:
+            # to the worker's log (OUT/.workers.log), after the kernel's own traceback
+            print(
+                f"b2b-analysis: a kernel in {self.cwd} exited as it started"
+                f" ({self._failure or 'after it was ready'}); starting another",
+                file=sys.stderr,
+                flush=True,
+            )
+            self._close_kernel()
+            self._failure = None
+            self._start()
+            self._prepare(self.preload)
+        if self._failure is None and not self._alive():
+            self._failure = RuntimeError(f"the kernel died {self.starts} times as it started")
         if self._failure is not None:
             raise self._failure
         for name, value in environment.items():
@@ -152,9 +201,12 @@ class WarmKernel:
 
     def close(self) -> None:
         """Shut the kernel down now and close every channel to it."""
+        self._thread.join(timeout=1.0)
+        self._close_kernel()
+
+    def _close_kernel(self) -> None:
         from jupyter_core.utils import run_sync
 
-        self._thread.join(timeout=1.0)
         for kc in [self._kc, *getattr(self.km, "b2b_clients", [])]:
             if kc is not None:
                 with contextlib.suppress(Exception):  # a channel already closed

@@ -70,6 +70,7 @@ __all__ = [
     "base_periods",
     "compare",
     "drivers",
+    "effort_hours",
     "period_factors",
     "sales_effort",
     "shapley_split",
@@ -430,13 +431,43 @@ def sales_effort(
         if firsts is None
         else _moved_by_index(orders, firsts, calendar=calendar, start=start, end=end, small=small)
     )
-    small_moved = (
-        pl.col("_small").fill_null(0.0) if threshold is not None else pl.lit(None, pl.Float64)
+    return effort_hours(
+        per_period,
+        calendar=calendar,
+        start=start,
+        end=end,
+        minutes=minutes,
+        small_orders=threshold is not None,
     )
+
+
+def effort_hours(
+    moved: pl.LazyFrame,
+    *,
+    calendar: Calendar,
+    start: dt.date,
+    end: dt.date,
+    minutes: float,
+    small_orders: bool,
+) -> pl.LazyFrame:
+    """:func:`sales_effort` from the orders moved online per period (``period``,
+    ``orders_moved_online`` and ``_small``, those of them below the small-order
+    threshold): every period of the window, in hours at ``minutes`` an offline order;
+    without ``small_orders`` (no threshold) the small orders' columns are null.
+
+    >>> import datetime as dt, polars as pl
+    >>> moved = pl.LazyFrame({"period": [24289], "orders_moved_online": [4.0],
+    ...     "_small": [1.0]}, schema_overrides={"period": pl.Int32})
+    >>> effort_hours(moved, calendar=Calendar("month"), start=dt.date(2024, 1, 1),
+    ...     end=dt.date(2024, 2, 29), minutes=15, small_orders=True).collect().select(
+    ...     "period_label", "orders_moved_online", "hours", "small_order_hours").rows()
+    [('2024-01', 0.0, 0.0, 0.0), ('2024-02', 4.0, 1.0, 0.25)]
+    """
+    small_moved = pl.col("_small").fill_null(0.0) if small_orders else pl.lit(None, pl.Float64)
     return (
         calendar.periods(start, end)
         .select("period", "period_label", "is_partial")
-        .join(per_period, on="period", how="left")
+        .join(moved, on="period", how="left")
         .with_columns(
             pl.col("orders_moved_online").fill_null(0.0),
             small_moved.alias("small_orders_moved_online"),

@@ -25,7 +25,7 @@ from b2b_analysis import i18n
 from b2b_analysis import metrics as m
 from b2b_analysis import trends as tr
 from b2b_analysis.bridge import Drivers, drivers
-from b2b_analysis.config import Period
+from b2b_analysis.config import ClientParams, Period
 from b2b_analysis.errors import InputError
 from b2b_analysis.findings import findings
 from b2b_analysis.io import ClientData, Engine
@@ -762,33 +762,71 @@ def compute_kpis(
         engine=data.engine,
         firsts=firsts.get("orders"),
     )
-    notes.update(changes.notes)
-    row = _headline_row(results, plans)
-    headline = {key: row.get(key) for key in KPIS}
     optional = ("visits", "surveys", "investments")
-    tables = {name: getattr(data, name) is not None for name in optional}
+    return assemble_report(
+        params,
+        calendar=calendar,
+        start=lo,
+        end=hi,
+        threshold=threshold,
+        has_profit=profit is not None,
+        row=_headline_row(results, plans),
+        results=results,
+        samples=samples,
+        changes=changes,
+        account_lists={name: results.window[f"accounts:{name}"] for name in lists},
+        tables={name: getattr(data, name) is not None for name in optional},
+        notes=notes,
+        sources=data.sources,
+    )
+
+
+def assemble_report(
+    params: ClientParams,
+    *,
+    calendar: Calendar,
+    start: dt.date,
+    end: dt.date,
+    threshold: float | None,
+    has_profit: bool,
+    row: dict[str, Any],
+    results: Results,
+    samples: dict[str, Sample],
+    changes: Drivers,
+    account_lists: dict[str, pl.DataFrame],
+    tables: dict[str, bool],
+    notes: dict[str, str],
+    sources: dict[str, str] | None = None,
+) -> KpiReport:
+    """The :class:`KpiReport` from what :func:`compute_kpis` collected: the window's
+    ``row`` (:func:`_headline_row`) gives the headline KPIs and their intervals;
+    ``notes`` gets the drivers' notes and the reason for each null KPI (``tables``:
+    which optional tables the client has); the series is flagged by the maturity rule
+    and compared for trends."""
+    notes.update(changes.notes)
+    headline = {key: row.get(key) for key in KPIS}
     notes.update(null_reasons(headline, tables, notes))
     rule = tr.resolve_rule(params.maturity, results.window["maturity"].row(0, named=True))
-    full = _series(results, samples, lo, hi, calendar, profit is not None)
+    full = _series(results, samples, start, end, calendar, has_profit)
     full = tr.flag_series(full, calendar, rule)
     return KpiReport(
         client=params.client,
         slug=params.client_slug,
         currency=params.currency,
-        start=lo,
-        end=hi,
+        start=start,
+        end=end,
         period=calendar.period,
         fiscal_year_start=calendar.fiscal_year_start,
         small_order_threshold=threshold,
         kpis=headline,
         notes=notes,
         series=full.select(_public_columns(full)),
-        sources=data.sources,
+        sources=sources or {},
         intervals=_intervals(row, results, samples),
         drivers=changes,
         maturity=tr.maturity_document(full, rule),
         trends=tr.compare(full.to_dicts(), calendar),
-        account_lists={name: results.window[f"accounts:{name}"] for name in lists},
+        account_lists=account_lists,
         locale=params.locale,
     )
 

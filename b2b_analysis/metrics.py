@@ -79,6 +79,7 @@ __all__ = [
     "repeat_customer_flags",
     "retention_by_satisfaction",
     "retention_curves",
+    "retention_from_counts",
     "returning_visit_share",
     "reverted_to_offline_share",
     "roi",
@@ -759,14 +760,33 @@ def period_retention(
             .alias("reactivated_customers"),
         )
     )
+    return retention_from_counts(in_t, calendar=calendar, start=start, end=end)
+
+
+def retention_from_counts(
+    counts: pl.LazyFrame, *, calendar: Calendar, start: dt.date, end: dt.date
+) -> pl.LazyFrame:
+    """:func:`period_retention` from its counts per period with customers:
+    ``customers_end``, ``retained_customers``, ``new_customers`` and
+    ``reactivated_customers`` (a period without a row counts 0 of each).
+
+    >>> import datetime as dt, polars as pl
+    >>> c = pl.LazyFrame({"period": [24288, 24289], "customers_end": [4, 3],
+    ...     "retained_customers": [1, 2], "new_customers": [2, 1],
+    ...     "reactivated_customers": [1, 0]}, schema_overrides={"period": pl.Int32})
+    >>> retention_from_counts(c, calendar=MONTHLY, start=dt.date(2024, 2, 1),
+    ...     end=dt.date(2024, 3, 31)).select("customers_start", "lapsed_customers",
+    ...     "period_retention_rate", "crr_formula").collect().rows()
+    [(4, 2, 0.5, 0.5), (3, 3, 0.0, 0.0)]
+    """
     periods = calendar.periods(start, end).select("period")
     # S of period t is E of period t - 1; of S, those not retained lapsed
-    starting = in_t.select(
+    starting = counts.select(
         (pl.col("period") + 1).alias("period"), pl.col("customers_end").alias("customers_start")
     )
     return (
         periods.join(starting, on="period", how="left")
-        .join(in_t, on="period", how="left")
+        .join(counts, on="period", how="left")
         .with_columns(pl.col(pl.Int64).fill_null(0))
         .with_columns(
             (pl.col("customers_start") - pl.col("retained_customers")).alias("lapsed_customers"),

@@ -37,10 +37,9 @@ import polars as pl
 from b2b_analysis import accounts as acc
 from b2b_analysis import bridge as br
 from b2b_analysis import kpis as k
-from b2b_analysis import trends as tr
+from b2b_analysis import metrics as m
 from b2b_analysis.config import LoadedParams, label_key, load_params
 from b2b_analysis.periods import Calendar
-from b2b_analysis.registry import KPIS, null_reasons
 
 _EPOCH_MONDAY = dt.date(1970, 1, 5)
 
@@ -583,7 +582,6 @@ def period_retention(sql: Sql) -> pl.DataFrame:
     """``metrics.period_retention``: per period of the window, customers of the period
     before, retained, new and reactivated customers, from the distinct (customer, period)
     pairs with an order that counts up to the window's end."""
-    keys = sql.calendar.periods(sql.lo, sql.hi).select("period").collect()
     counts = sql.frame(
         """WITH act AS (SELECT cust, period FROM cp),
         moves AS (SELECT period, lag(period) OVER (PARTITION BY cust ORDER BY period)
@@ -594,37 +592,9 @@ def period_retention(sql: Sql) -> pl.DataFrame:
                count(*) FILTER (before < period - 1)::BIGINT AS reactivated_customers
         FROM moves GROUP BY 1"""
     )
-    starting = counts.select(
-        (pl.col("period") + 1).alias("period"), pl.col("customers_end").alias("customers_start")
-    )
-    frame = (
-        keys.join(starting, on="period", how="left")
-        .join(counts, on="period", how="left")
-        .with_columns(pl.col(pl.Int64).fill_null(0))
-    )
-    start, retained = frame["customers_start"], frame["retained_customers"]
-    end, new = frame["customers_end"], frame["new_customers"]
-    return (
-        frame.with_columns(
-            (start - retained).alias("lapsed_customers"),
-            pl.when(start != 0).then(retained / start).alias("period_retention_rate"),
-            pl.when(start != 0).then((end - new) / start).alias("crr_formula"),
-            sql.calendar.start("period").alias("period_start"),
-        )
-        .select(
-            "period",
-            "period_start",
-            "customers_start",
-            "retained_customers",
-            "new_customers",
-            "customers_end",
-            "period_retention_rate",
-            "crr_formula",
-            "lapsed_customers",
-            "reactivated_customers",
-        )
-        .sort("period")
-    )
+    return m.retention_from_counts(
+        counts.lazy(), calendar=sql.calendar, start=sql.lo, end=sql.hi
+    ).collect()
 
 
 # ------------------------------------------------------------------ account lists
@@ -752,24 +722,14 @@ def _effort(sql: Sql, minutes: float, threshold: float | None) -> pl.DataFrame:
         FROM valid JOIN adopters USING (cust)
         WHERE order_date >= $lo AND adopted <= period GROUP BY 1"""
     )
-    small_moved = (
-        pl.col("_small").fill_null(0.0) if threshold is not None else pl.lit(None, pl.Float64)
-    )
-    labels = sql.calendar.periods(sql.lo, sql.hi).select("period", "period_label", "is_partial")
-    return (
-        labels.collect()
-        .join(moved, on="period", how="left")
-        .with_columns(
-            pl.col("orders_moved_online").fill_null(0.0),
-            small_moved.alias("small_orders_moved_online"),
-        )
-        .with_columns(
-            (pl.col("orders_moved_online") * minutes / 60).alias("hours"),
-            (pl.col("small_orders_moved_online") * minutes / 60).alias("small_order_hours"),
-        )
-        .drop("_small")
-        .sort("period")
-    )
+    return br.effort_hours(
+        moved.lazy(),
+        calendar=sql.calendar,
+        start=sql.lo,
+        end=sql.hi,
+        minutes=minutes,
+        small_orders=threshold is not None,
+    ).collect()
 
 
 # ------------------------------------------------------------------ notes
@@ -939,35 +899,23 @@ def assemble(
     tables: dict[str, bool],
 ) -> dict[str, Any]:
     """The document from the aggregates, by the toolkit's finishing functions."""
-    p = loaded.params
-    notes.update(changes.notes)
     names = ["orders", "customers", "visits", "visitors", "surveys", "investments", "adoption"]
     names += ["median_days_to_revert", "median_aov_shift", "median_online_offline_aov_ratio"]
     rows = [results.window[n] for n in names if n in results.window]
-    row = k._derived(pl.concat(rows, how="horizontal")).row(0, named=True)
-    headline = {key: row.get(key) for key in KPIS}
-    notes.update(null_reasons(headline, tables, notes))
-    rule = tr.resolve_rule(p.maturity, results.window["maturity"].row(0, named=True))
-    full = k._series(results, samples, lo, hi, calendar, has_profit)
-    full = tr.flag_series(full, calendar, rule)
-    report = k.KpiReport(
-        client=p.client,
-        slug=p.client_slug,
-        currency=p.currency,
+    report = k.assemble_report(
+        loaded.params,
+        calendar=calendar,
         start=lo,
         end=hi,
-        period=calendar.period,
-        fiscal_year_start=calendar.fiscal_year_start,
-        small_order_threshold=threshold,
-        kpis=headline,
-        notes=notes,
-        series=full.select(k._public_columns(full)),
-        intervals=k._intervals(row, results, samples),
-        drivers=changes,
-        maturity=tr.maturity_document(full, rule),
-        trends=tr.compare(full.to_dicts(), calendar),
+        threshold=threshold,
+        has_profit=has_profit,
+        row=k._derived(pl.concat(rows, how="horizontal")).row(0, named=True),
+        results=results,
+        samples=samples,
+        changes=changes,
         account_lists=lists,
-        locale=p.locale,
+        tables=tables,
+        notes=notes,
     )
     return report.to_dict()
 

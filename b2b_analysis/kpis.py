@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -40,6 +42,9 @@ from b2b_analysis.registry import (
     null_reasons,
 )
 from b2b_analysis.stats import Statistic, bootstrap_interval, wilson_interval
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass
@@ -403,6 +408,9 @@ def collect_plans(
             results.periods[name] = next(frames)
     return results
 
+
+#: Threads computing the bootstrap intervals of one report.
+BOOTSTRAP_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 #: The proportions with a Wilson interval, in registry order.
 WILSON_KPIS: tuple[str, ...] = tuple(k for k, v in REGISTRY.items() if v.interval == "wilson")
@@ -807,8 +815,13 @@ def assemble_report(
     headline = {key: row.get(key) for key in KPIS}
     notes.update(null_reasons(headline, tables, notes))
     rule = tr.resolve_rule(params.maturity, results.window["maturity"].row(0, named=True))
-    full = _series(results, samples, start, end, calendar, has_profit)
-    full = tr.flag_series(full, calendar, rule)
+    # the bootstrap intervals (seeded, each on its own generator) on a few threads:
+    # numpy draws and sums without the GIL; the same bounds in any order
+    with ThreadPoolExecutor(BOOTSTRAP_THREADS, thread_name_prefix="b2b-bootstrap") as pool:
+        intervals = pool.submit(_intervals, row, results, samples)
+        full = _series(results, samples, start, end, calendar, has_profit, pool)
+        full = tr.flag_series(full, calendar, rule)
+        bounds = intervals.result()
     return KpiReport(
         client=params.client,
         slug=params.client_slug,
@@ -822,7 +835,7 @@ def assemble_report(
         notes=notes,
         series=full.select(_public_columns(full)),
         sources=sources or {},
-        intervals=_intervals(row, results, samples),
+        intervals=bounds,
         drivers=changes,
         maturity=tr.maturity_document(full, rule),
         trends=tr.compare(full.to_dicts(), calendar),
@@ -859,10 +872,11 @@ def _intervals(
 
 
 def _sample_series(
-    results: Results, samples: dict[str, Sample], periods: pl.Series
+    results: Results, samples: dict[str, Sample], periods: pl.Series, pool: Executor
 ) -> pl.DataFrame:
     """Per period: ``<key>_n``, ``<key>_low``, ``<key>_high`` of each series KPI with a
-    bootstrap interval whose table is there (a period without values has n = 0)."""
+    bootstrap interval whose table is there (a period without values has n = 0); the
+    periods' intervals are computed on ``pool``."""
     frame = pl.DataFrame({"period": periods})
     for key in SERIES_INTERVALS:
         if key not in samples or samples[key].date is None:
@@ -873,11 +887,12 @@ def _sample_series(
             for (p,), part in values.partition_by("period", as_dict=True).items()
         }
         statistic = samples[key].statistic
-        rows = []
-        for period in periods:
-            sample = by_period.get(period)
-            bounds = bootstrap_interval(sample, statistic) if sample is not None else None
-            rows.append((len(sample) if sample is not None else 0, *(bounds or (None, None))))
+        found = [by_period.get(period) for period in periods]
+        intervals = pool.map(_bootstrap_or_none, found, [statistic] * len(found))
+        rows = [
+            (0 if sample is None else len(sample), *(bounds or (None, None)))
+            for sample, bounds in zip(found, intervals, strict=True)
+        ]
         parts = pl.DataFrame(
             rows,
             schema={f"{key}_n": pl.Int64, f"{key}_low": pl.Float64, f"{key}_high": pl.Float64},
@@ -887,6 +902,12 @@ def _sample_series(
     return frame
 
 
+def _bootstrap_or_none(
+    sample: np.ndarray | None, statistic: Statistic
+) -> tuple[float, float] | None:
+    return None if sample is None else bootstrap_interval(sample, statistic)
+
+
 def _series(
     results: Results,
     samples: dict[str, Sample],
@@ -894,6 +915,7 @@ def _series(
     hi: dt.date,
     calendar: Calendar,
     has_profit: bool,
+    pool: Executor,
 ) -> pl.DataFrame:
     # one row per period of the window, from metrics.period_retention
     frame = results.window["retention"]
@@ -908,7 +930,7 @@ def _series(
         c for c in frame.columns if c.endswith("_ss") or c in ("_all_orders", "_offline_orders")
     ]
     frame = _derived(frame.with_columns(pl.col(zero).fill_null(0)))
-    frame = frame.join(_sample_series(results, samples, frame["period"]), on="period")
+    frame = frame.join(_sample_series(results, samples, frame["period"], pool), on="period")
     intervals = [f"{k}_{part}" for k in SERIES_INTERVALS for part in ("n", "low", "high")]
     frame = frame.with_columns(
         pl.lit(None, pl.Int64 if c.endswith("_n") else pl.Float64).alias(c)

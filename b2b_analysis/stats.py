@@ -124,16 +124,65 @@ def bootstrap_interval(
 
 
 def _bootstrap_means(data: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """The means of ``resamples`` resamples, drawn a chunk at a time to bound memory."""
+    """The means of ``resamples`` resamples, drawn a chunk at a time to bound memory.
+
+    Each resample is ``len(data)`` indices into ``data`` (``rng.integers``, a chunk of
+    resamples a call). With fewer than :data:`_STEP_VALUES` distinct values, all whole
+    numbers (the NPS points: -100, 0, 100), a resample's sum is found from how many of
+    its indices fall at or above each step of the sorted values instead of by reading
+    the values at the indices: the same whole number, and so the same mean to the last
+    bit (a sum of whole numbers below 2**53 is exact in any order; a test checks it
+    against the plain way), in about 0.6x the time (drawing the indices is most of the
+    rest).
+    """
     import numpy as np
 
     n = data.size
+    steps = _integer_steps(data)
     means = np.empty(resamples, dtype=np.float64)
     chunk = max(1, min(resamples, _CHUNK_VALUES // n))
     for first in range(0, resamples, chunk):
         rows = min(chunk, resamples - first)
-        means[first : first + rows] = data[rng.integers(0, n, size=(rows, n))].mean(axis=1)
+        drawn = rng.integers(0, n, size=(rows, n))
+        if steps is None:
+            means[first : first + rows] = data[drawn].mean(axis=1)
+            continue
+        lowest, rises = steps
+        total = np.full(rows, lowest * n, dtype=np.int64)
+        for start, rise in rises:
+            total += rise * np.count_nonzero(drawn >= start, axis=1)
+        means[first : first + rows] = total.astype(np.float64) / n
     return means
+
+
+#: Distinct values up to which :func:`_bootstrap_means` counts instead of reading values.
+_STEP_VALUES = 8
+
+
+def _integer_steps(ordered: np.ndarray) -> tuple[int, list[tuple[int, int]]] | None:
+    """The smallest of the sorted values ``ordered`` and, for each larger distinct
+    value, where it starts and by how much it rises (``-100, 0, 100`` at positions 0, 4
+    and 9: ``(-100, [(4, 100), (9, 100)])``), when there are few distinct values, all
+    whole numbers whose sums stay exact in float64; else ``None``.
+
+    >>> import numpy as np
+    >>> _integer_steps(np.array([-100.0] * 4 + [0.0] * 5 + [100.0] * 2))
+    (-100, [(4, 100), (9, 100)])
+    >>> _integer_steps(np.array([1.0, 1.5])) is None
+    True
+    """
+    import numpy as np
+
+    distinct, starts = np.unique(ordered, return_index=True)
+    if distinct.size > _STEP_VALUES or not np.all(np.isfinite(distinct)):
+        return None
+    if np.any(distinct != np.round(distinct)) or np.any(np.signbit(distinct) & (distinct == 0)):
+        return None  # a fraction; -0.0 (a sum of -0.0 is -0.0, a count gives 0.0)
+    if float(np.max(np.abs(distinct))) * ordered.size >= 2.0**53:
+        return None
+    values = [int(v) for v in distinct]
+    rises = [(int(start), values[i + 1] - values[i]) for i, start in enumerate(starts[1:])]
+    return values[0], rises
 
 
 def _bootstrap_medians(ordered: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:

@@ -4,7 +4,8 @@
   here in plain Python, on random counts.
 * The bootstrap: deterministic (same values in any order, same bounds), covering
   its point estimate, null below 2 values, and its direct draw of a resample's
-  median against plain resampling and against the exact distribution.
+  median against plain resampling and against the exact distribution, and its
+  counted means (few whole-number values) against the plain means, bit for bit.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from b2b_analysis.stats import (
+    _CHUNK_VALUES,
     RESAMPLES,
     SEED,
     Z_95,
+    _bootstrap_means,
     _bootstrap_medians,
+    _integer_steps,
     bootstrap_interval,
     wilson_interval,
 )
@@ -178,3 +182,50 @@ def test_median_draws_follow_the_exact_resampling_distribution(values: list[floa
     assert set(drawn) <= set(exact)
     for median, count in exact.items():
         assert drawn[median] / 200_000 == pytest.approx(count / n**n, abs=0.005)
+
+
+def gathered_means(ordered: np.ndarray, resamples: int) -> np.ndarray:
+    """The bootstrap means the plain way: the values at the drawn indices, averaged,
+    with the generator, draws and chunks of ``bootstrap_interval``."""
+    rng = np.random.default_rng(SEED)
+    n = ordered.size
+    means = np.empty(resamples)
+    chunk = max(1, min(resamples, _CHUNK_VALUES // n))
+    for first in range(0, resamples, chunk):
+        rows = min(chunk, resamples - first)
+        means[first : first + rows] = ordered[rng.integers(0, n, size=(rows, n))].mean(axis=1)
+    return means
+
+
+@pytest.mark.parametrize(
+    ("classes", "size"),
+    [
+        ((-100.0, 0.0, 100.0), 50_001),  # NPS points, several chunks
+        ((-100.0, 0.0, 100.0), 9),
+        ((1.0, 2.0, 3.0, 4.0, 5.0), 3_001),  # CSAT-like scores
+        ((0.0, 1.0), 1_000),
+        ((7.0,), 10),  # one value
+        ((0.5, 1.0), 1_000),  # fractions: read the values
+        ((-0.0, 1.0), 1_000),  # a negative zero: read the values
+        ((1e12, -1e12), 10_000),  # sums beyond 2**53: read the values
+        (tuple(float(v) for v in range(9)), 1_000),  # more distinct values than counted
+    ],
+)
+def test_bootstrap_means_are_the_plain_means_to_the_bit(
+    classes: tuple[float, ...], size: int
+) -> None:
+    ordered = np.sort(np.random.default_rng(size).choice(classes, size=size))
+    resamples = 200
+    got = _bootstrap_means(ordered, resamples, np.random.default_rng(SEED))
+    expected = gathered_means(ordered, resamples)
+    assert got.tobytes() == expected.tobytes()
+
+
+def test_integer_steps_are_counted_only_where_sums_stay_exact() -> None:
+    nps = np.array([-100.0] * 3 + [0.0] * 2 + [100.0] * 4)
+    assert _integer_steps(nps) == (-100, [(3, 100), (5, 100)])
+    assert _integer_steps(np.array([0.0, 0.5])) is None
+    assert _integer_steps(np.array([-0.0, 1.0])) is None
+    assert _integer_steps(np.array([0.0, 2.0**52, 2.0**52])) is None
+    assert _integer_steps(np.arange(9, dtype=np.float64)) is None
+    assert _integer_steps(np.arange(8, dtype=np.float64)) is not None

@@ -9,11 +9,12 @@ in ``docs/data-contract.md``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -185,6 +186,7 @@ def _read_csv(path: Path, source: Source, table: Table | None = None) -> pl.Data
             encoding="utf8-lossy" if source.encoding == "utf8-lossy" else "utf8",
             infer_schema=False,
             skip_rows=source.skip_rows,
+            glob=False,  # a file named "orders[1].csv" is that file, not a pattern
         )
     except pl.exceptions.NoDataError:
         raise InputError("the file is empty (not even a header row)", file=path) from None
@@ -315,7 +317,7 @@ def scan_parquet(loaded: LoadedParams, table: str) -> tuple[pl.LazyFrame, str]:
         raise InputError(f"file not found (data.{table}.path in {loaded.path.name})", file=path)
     try:
         pl.read_parquet_schema(path)  # a truncated or foreign file fails here, not mid-stream
-        return pl.scan_parquet(path), str(path)
+        return pl.scan_parquet(path, glob=False), str(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"cannot read the file: {_first_line(exc)}", file=path) from None
 
@@ -325,12 +327,12 @@ def _read_parquet(path: Path, source: Source, table: Table) -> pl.DataFrame:
     whole file when a required one is missing (so that the error lists the file's columns)
     or none is there."""
     names = list(pl.read_parquet_schema(path))  # a truncated or foreign file fails here
-    wanted = _wanted_names(table, source) | {ROW}
+    wanted = _wanted_names(table, source)
     keep = [name for name in names if name in wanted]
     required = {source.columns.get(c, c) for c in table.required}
     if source.wide_columns or not keep or not required <= set(keep):
-        return pl.read_parquet(path)
-    return pl.read_parquet(path, columns=keep)
+        return pl.read_parquet(path, glob=False)
+    return pl.read_parquet(path, columns=keep, glob=False)
 
 
 def read_source(
@@ -352,7 +354,7 @@ def read_source(
     readers: dict[str, Callable[[Path, Source, Table], pl.DataFrame]] = {
         "csv": _read_csv,
         "excel": _read_excel,
-        "parquet": _read_parquet if projected else lambda p, _s, _t: pl.read_parquet(p),
+        "parquet": _read_parquet if projected else lambda p, _s, _t: pl.read_parquet(p, glob=False),
     }
     try:
         frame = readers[source.kind](path, source, spec or TABLES[table])
@@ -1161,6 +1163,16 @@ def _survey_checks(frame: AnyFrame) -> tuple[AnyFrame, list[_Check]]:
     return frame, checks
 
 
+@contextlib.contextmanager
+def _readable(file: str) -> Iterator[None]:
+    """A file that breaks while it is read again (a damaged Parquet page found by a
+    pass over a scanned table, or by the ids' own read) as the file's error."""
+    try:
+        yield
+    except (OSError, pl.exceptions.ComputeError) as exc:
+        raise InputError(f"cannot read the file: {_first_line(exc)}", file=file) from None
+
+
 def _read(
     loaded: LoadedParams, spec: Table, source: Source, streaming: bool
 ) -> tuple[pl.DataFrame | pl.LazyFrame, str, frozenset[str]]:
@@ -1176,12 +1188,16 @@ def _read(
         rest = replace(spec, columns=tuple(c for c in spec.columns if c.name != "customer_id"))
         raw, label = read_source(loaded, spec.name, projected=True, spec=rest)
         lengths = raw.get_column(raw.columns[0]).chunk_lengths()
-        raw = raw.with_columns(_codes_apart(Path(label), ids, lengths))
+        with _readable(label):  # the file is read once more, for its ids
+            raw = raw.with_columns(_codes_apart(Path(label), ids, lengths))
         coded = frozenset({"customer_id"})
     else:
         raw, label = read_source(loaded, spec.name, projected=True, spec=spec)
-    if raw.collect_schema().len() == 0:
+    schema = raw.collect_schema()
+    if schema.len() == 0:
         raise InputError("the file has no columns", file=label)
+    if ROW in schema:  # the file's own column of that name: rows are numbered here
+        raw = raw.drop(ROW)
     return raw, label, coded
 
 
@@ -1196,7 +1212,7 @@ def _ids_apart(loaded: LoadedParams, spec: Table, source: Source) -> bool:
         return False  # the usual reading reports it
     required = {source.columns.get(c, c) for c in spec.required}
     others = _wanted_names(spec, source) - {source.columns.get("customer_id", "customer_id")}
-    return required <= names and bool(others & names) and ROW not in names
+    return required <= names and bool(others & names)
 
 
 def _codes_apart(path: Path, name: str, lengths: list[int]) -> pl.Series:
@@ -1208,7 +1224,7 @@ def _codes_apart(path: Path, name: str, lengths: list[int]) -> pl.Series:
     the column has ``lengths`` as chunks, those of the table's other columns. Trimming
     a slice where trimming changes it is trimming the column (it works value by value).
     """
-    plan = pl.scan_parquet(path).select(pl.col(name).cast(pl.String))
+    plan = pl.scan_parquet(path, glob=False).select(pl.col(name).cast(pl.String))
     chunks: list[pl.Series] = []
     offset = 0
     for group in _slices(lengths, ID_SLICE_ROWS):
@@ -1349,7 +1365,7 @@ def _key_checked_apart(loaded: LoadedParams, table: Table, source: Source) -> bo
         path = loaded.resolve(table.name)
         if raw not in pl.read_parquet_schema(path):
             return False
-        plan = pl.scan_parquet(path).select(pl.col(raw).cast(pl.String).alias(key))
+        plan = pl.scan_parquet(path, glob=False).select(pl.col(raw).cast(pl.String).alias(key))
         return not _untrimmed(plan, [key], "streaming") and _strictly_increasing(plan, key)
     except (OSError, pl.exceptions.PolarsError):
         return False
@@ -1369,27 +1385,25 @@ def _load(
     del raw  # the columns not needed are let go
     _require_rows(frame, table, label)
     labels: Labels = {}
-    frame, checks = _typed(
-        frame,
-        spec,
-        file=label,
-        params=loaded.params,
-        source=source,
-        engine=engine,
-        labels=labels,
-        coded=coded,
-    )
-    if table == "surveys":
-        frame, survey_checks = _survey_checks(frame)
-        checks += survey_checks
-    statuses: dict[str, list[str]] = {}
-    if table == "orders":  # labels first: a negative revenue is judged by its status
-        statuses = _status_labels(frame, loaded.params, label, engine, labels)
-        checks += _sign_checks(frame, statuses["returned"])
-    try:
+    with _readable(label):  # a scanned file is read by these passes
+        frame, checks = _typed(
+            frame,
+            spec,
+            file=label,
+            params=loaded.params,
+            source=source,
+            engine=engine,
+            labels=labels,
+            coded=coded,
+        )
+        if table == "surveys":
+            frame, survey_checks = _survey_checks(frame)
+            checks += survey_checks
+        statuses: dict[str, list[str]] = {}
+        if table == "orders":  # labels first: a negative revenue is judged by its status
+            statuses = _status_labels(frame, loaded.params, label, engine, labels)
+            checks += _sign_checks(frame, statuses["returned"])
         _verify(frame, checks, file=label, engine=engine)
-    except pl.exceptions.ComputeError as exc:  # a scanned file that breaks while streaming
-        raise InputError(f"cannot read the file: {_first_line(exc)}", file=label) from None
     frame = frame.drop(cs.starts_with("_raw_"))
     frame = _deduplicate(frame, spec, label, engine)
     if table in KEYS_NOT_KEPT and spec.key is not None:  # checked the usual way

@@ -60,7 +60,7 @@ class Sink:
         """Complete the temporary file."""
         if self.fmt == "parquet":
             # the parts, in order, streamed into one file with fixed-size row groups
-            pl.scan_parquet(self.parts).sink_parquet(
+            pl.scan_parquet(self.parts, glob=False).sink_parquet(
                 self.tmp, compression="lz4", statistics=True, row_group_size=_ROW_GROUP_ROWS
             )
             shutil.rmtree(self.parts_dir)

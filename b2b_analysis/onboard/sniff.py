@@ -54,7 +54,7 @@ def read_export(path: Path) -> Sniffed:
     """Read one export file, finding how it is written; ``ValueError`` says why not."""
     kind = SUFFIXES[path.suffix.lower()]
     if kind == "parquet":
-        return Sniffed(path, kind, pl.read_parquet(path))
+        return Sniffed(path, kind, pl.read_parquet(path, glob=False))
     if kind == "excel":
         return Sniffed(path, kind, pl.read_excel(path, sheet_id=1, infer_schema_length=0))
     return _read_text(path)

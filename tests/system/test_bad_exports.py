@@ -635,3 +635,81 @@ def test_report_out_in_a_read_only_folder(tmp_path: Path) -> None:
         f"error: --out {locked / 'reports'} is not a writable folder (Permission denied); "
         "give another"
     )
+
+
+# ------------------------------------------------------------------ files read as named
+
+
+def _damaged_ids_parquet(folder: Path) -> Path:
+    """Orders in Parquet whose first page of customer ids is damaged, the other columns
+    intact: found by writing the table twice with other ids (the first byte where the two
+    files differ lies in the ids) and scrambling the bytes from there."""
+    (folder / "data").mkdir(parents=True)
+
+    def written(prefix: str) -> bytes:
+        n = 2000
+        frame = pl.DataFrame(
+            {
+                "order_id": [str(i) for i in range(n)],
+                "customer_id": [f"{prefix}{(i * 7919) % 997}" for i in range(n)],
+                "order_date": [dt.date(2024, 1, 5)] * n,
+                "channel": ["web"] * n,
+                "revenue": [float(i) for i in range(n)],
+                "status": ["placed"] * n,
+            }
+        )
+        path = folder / "data" / f"{prefix}.parquet"
+        frame.write_parquet(path, compression="zstd", row_group_size=500)
+        return path.read_bytes()
+
+    intact, other = written("a"), written("b")
+    start = next(i for i, (x, y) in enumerate(zip(intact, other, strict=False)) if x != y)
+    damaged = bytearray(intact)
+    for i in range(start, start + 24):
+        damaged[i] = (damaged[i] * 7 + 13) % 256
+    return _client(folder, bytes(damaged), "orders.parquet")
+
+
+@pytest.mark.parametrize("mode", [[], ["--streaming"]], ids=["in memory", "streaming"])
+def test_damaged_customer_ids_are_the_file_error(tmp_path: Path, mode: list[str]) -> None:
+    # in memory the ids are read apart from the other columns, and streaming passes read
+    # them before the checks: either way the file is refused, not an internal error
+    params = _damaged_ids_parquet(tmp_path)
+    intact = pl.read_parquet(tmp_path / "data" / "orders.parquet", columns=["order_id"])
+    assert intact.height == 2000  # the other columns read well
+    result = run_cli("kpis", str(params), "--format", "json", *mode)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    file = tmp_path.resolve() / "data" / "orders.parquet"
+    assert len(lines) == 1 and lines[0].startswith(f"error: {file}: cannot read the file: "), lines
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "parquet streaming"])
+def test_a_file_name_with_brackets_is_that_file(tmp_path: Path, kind: str) -> None:
+    # polars reads "orders[1].csv" as a pattern by default, matching "orders1.csv"
+    suffix = kind.split()[0]
+    for name, revenue in (("orders[1]", 100), ("orders1", 999)):
+        frame = pl.DataFrame(
+            {column: [value] for column, value in zip(ORDER_HEADER, GOOD[0], strict=True)}
+        ).with_columns(pl.col("order_date").str.to_date(), pl.lit(float(revenue)).alias("revenue"))
+        (tmp_path / "data").mkdir(exist_ok=True)
+        path = tmp_path / "data" / f"{name}.{suffix}"
+        frame.write_csv(path) if suffix == "csv" else frame.write_parquet(path)
+    params = _client(tmp_path, (tmp_path / "data" / f"orders[1].{suffix}").read_bytes(),
+                     f"orders[1].{suffix}")  # fmt: skip
+    extra = ["--streaming"] if kind.endswith("streaming") else []
+    result = run_cli("kpis", str(params), "--format", "json", *extra)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["kpis"]["net_revenue"] == 100
+
+
+def test_a_column_named_like_the_row_numbers_is_not_taken_for_them(tmp_path: Path) -> None:
+    # a client column "_row" once stood in for the toolkit's own row numbers: every row
+    # "row 1", so an exact duplicate was kept and its revenue counted twice
+    rows = [(*GOOD[0], "1"), (*GOOD[1], "1"), (*GOOD[1], "1"), (*GOOD[2], "1")]
+    params = _client(tmp_path, _text(rows, header=HEADER + ",_row").encode())
+    result = run_cli("kpis", str(params), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["kpis"]["net_revenue"] == 100 + 200 + 150
+    assert "1 exact duplicate row(s) dropped (first at row 3)" in result.stderr

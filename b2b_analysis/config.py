@@ -109,6 +109,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: The column loading numbers the rows in (an export's own column of that name is not read).
+ROW_COLUMN = "_row"
+
+
+def _polars_zone(name: str) -> None:
+    """``ValueError`` unless polars knows the time zone ``name`` too (the system's zone
+    files have some it does not: ``posix/...``, ``right/...``, ``localtime``)."""
+    import polars as pl
+
+    try:
+        pl.select(pl.lit(dt.datetime(2000, 1, 1)).dt.replace_time_zone(name))
+    except pl.exceptions.PolarsError:
+        raise ValueError(name) from None
+
+
 class Source(_Strict):
     """Where one table comes from: a file, or a SQL query against PostgreSQL."""
 
@@ -130,6 +145,18 @@ class Source(_Strict):
     ] = "utf8"
     #: CSV only: lines above the header (a title, an export date) to skip
     skip_rows: int = Field(default=0, ge=0)
+
+    @field_validator("columns")
+    @classmethod
+    def _not_row_numbers(cls, value: dict[str, str]) -> dict[str, str]:
+        for canonical, raw in value.items():
+            if raw == ROW_COLUMN:
+                raise ValueError(
+                    f"{canonical}: {ROW_COLUMN!r} is the name loading gives the rows' "
+                    "numbers, so a column of the export with that name is not read: "
+                    "rename it in the export"
+                )
+        return value
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
@@ -462,6 +489,7 @@ class ClientParams(_Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             zoneinfo.ZoneInfo(value)
+            _polars_zone(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name such as 'Europe/Madrid')"

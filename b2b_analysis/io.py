@@ -22,7 +22,7 @@ from typing import Any, Generic, Literal, TypeVar
 import polars as pl
 import polars.selectors as cs
 
-from b2b_analysis.config import ClientParams, LoadedParams, Source, label_key
+from b2b_analysis.config import ROW_COLUMN, ClientParams, LoadedParams, Source, label_key
 from b2b_analysis.errors import InputError
 from b2b_analysis.formats import (
     CODECS,
@@ -44,7 +44,7 @@ from b2b_analysis.formats import (
 from b2b_analysis.periods import Calendar
 from b2b_analysis.schema import DTYPES, SURVEY_KINDS, TABLES, Table
 
-ROW = "_row"
+ROW = ROW_COLUMN
 #: "auto" is polars' default (in polars 2: streaming where it can, in memory where not)
 Engine = Literal["auto", "streaming"]
 #: Dates before this are treated as data errors (Excel's 1900 epoch, typos).
@@ -1385,7 +1385,8 @@ def _load(
     del raw  # the columns not needed are let go
     _require_rows(frame, table, label)
     labels: Labels = {}
-    with _readable(label):  # a scanned file is read by these passes
+    # a scanned file is read by these passes (in memory, the table is read already)
+    with _readable(label) if streaming else contextlib.nullcontext():
         frame, checks = _typed(
             frame,
             spec,
@@ -1403,6 +1404,7 @@ def _load(
         if table == "orders":  # labels first: a negative revenue is judged by its status
             statuses = _status_labels(frame, loaded.params, label, engine, labels)
             checks += _sign_checks(frame, statuses["returned"])
+    with _readable(label):  # a scanned file that breaks while the checks read it
         _verify(frame, checks, file=label, engine=engine)
     frame = frame.drop(cs.starts_with("_raw_"))
     frame = _deduplicate(frame, spec, label, engine)

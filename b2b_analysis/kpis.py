@@ -410,7 +410,9 @@ def collect_plans(
 
 
 #: Threads computing the bootstrap intervals of one report.
-BOOTSTRAP_THREADS = max(1, min(4, os.cpu_count() or 1))
+BOOTSTRAP_THREADS = max(
+    1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+)
 
 #: The proportions with a Wilson interval, in registry order.
 WILSON_KPIS: tuple[str, ...] = tuple(k for k, v in REGISTRY.items() if v.interval == "wilson")

@@ -173,11 +173,12 @@ def _integer_steps(ordered: np.ndarray) -> tuple[int, list[tuple[int, int]]] | N
     """
     import numpy as np
 
-    distinct, starts = np.unique(ordered, return_index=True)
+    starts = np.concatenate(([0], np.flatnonzero(ordered[1:] != ordered[:-1]) + 1))
+    distinct = ordered[starts]
     if distinct.size > _STEP_VALUES or not np.all(np.isfinite(distinct)):
         return None
-    if np.any(distinct != np.round(distinct)) or np.any(np.signbit(distinct) & (distinct == 0)):
-        return None  # a fraction; -0.0 (a sum of -0.0 is -0.0, a count gives 0.0)
+    if np.any(distinct != np.round(distinct)) or np.any(np.signbit(ordered) & (ordered == 0)):
+        return None  # a fraction; -0.0 (a sum of -0.0 may be -0.0, a count gives 0.0)
     if float(np.max(np.abs(distinct))) * ordered.size >= 2.0**53:
         return None
     values = [int(v) for v in distinct]

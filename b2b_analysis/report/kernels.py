@@ -21,8 +21,10 @@ exit are shut down by :func:`close_spares`.
 from __future__ import annotations
 
 import contextlib
+import queue
 import sys
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -133,10 +135,20 @@ class WarmKernel:
 
     def _request(self, code: str) -> None:
         """Run ``code`` silently and wait for its reply (its status is not checked:
-        an import that fails here fails again, visibly, in the notebook's cell)."""
+        an import that fails here fails again, visibly, in the notebook's cell); a
+        kernel that dies meanwhile fails at once, not after the timeout."""
         msg_id = self._kc.execute(**_silent(code))
+        deadline = time.monotonic() + KERNEL_START_TIMEOUT
         while True:
-            reply = self._kc.get_shell_msg(timeout=KERNEL_START_TIMEOUT)
+            try:
+                reply = self._kc.get_shell_msg(timeout=1.0)
+            except queue.Empty:
+                if not self._alive():
+                    raise RuntimeError("the kernel died while it started") from None
+                if time.monotonic() > deadline:
+                    message = f"no reply from the kernel in {KERNEL_START_TIMEOUT} s"
+                    raise TimeoutError(message) from None
+                continue
             if reply["parent_header"].get("msg_id") == msg_id:
                 return
 

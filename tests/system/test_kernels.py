@@ -87,3 +87,25 @@ def test_a_kernel_that_keeps_dying_fails_the_notebook(
         assert kernel.starts == kernels.START_ATTEMPTS
     finally:
         kernel.close()
+
+
+def test_a_kernel_that_dies_while_it_imports_is_replaced_without_waiting(tmp_path: Path) -> None:
+    # the first kernel exits in the middle of its preload imports; it is noticed within
+    # a second or two (not after the 300 s start timeout) and a second kernel is started
+    (tmp_path / "b2b_dies_once.py").write_text(
+        "import os, pathlib\n"
+        "marker = pathlib.Path('died')\n"
+        "if not marker.exists():\n"
+        "    marker.write_text('')\n"
+        "    os._exit(1)\n"
+    )
+    began = time.monotonic()
+    kernel = kernels.WarmKernel(str(tmp_path), preload=("b2b_dies_once",))
+    try:
+        km = kernel.hand_over({})
+        assert kernel.starts == 2
+        assert (tmp_path / "died").exists()
+        assert _run(km, "import sys; print('b2b_dies_once' in sys.modules)").strip() == "True"
+    finally:
+        kernel.close()
+    assert time.monotonic() - began < 120

@@ -58,3 +58,31 @@ def test_a_maturity_follow_up_is_days_or_the_median_reorder_interval(
     assert load_params(path).params.maturity.follow_up == rule
     path.write_text("client: X\ndata: {orders: o.csv}\n")
     assert load_params(path).params.maturity.follow_up == "median_reorder"
+
+
+@pytest.mark.parametrize("zone", ["posix/Europe/Berlin", "right/UTC", "localtime", "Factory"])
+def test_a_time_zone_the_system_has_but_polars_does_not_is_refused_by_name(
+    zone: str, tmp_path: Path
+) -> None:
+    # zoneinfo reads these from the system's zone files; polars would stop on them when
+    # the dates are converted, blaming the data file
+    path = tmp_path / "client.yaml"
+    path.write_text(f"client: X\ndata: {{orders: o.csv}}\ntimezone: {zone}\n")
+    with pytest.raises(InputError, match=rf"timezone: unknown time zone '{zone}'"):
+        load_params(path)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/Argentina/Buenos_Aires", "UTC"])
+def test_iana_time_zones_are_accepted(zone: str, tmp_path: Path) -> None:
+    path = tmp_path / "client.yaml"
+    path.write_text(f"client: X\ndata: {{orders: o.csv}}\ntimezone: {zone}\n")
+    assert load_params(path).params.timezone == zone
+
+
+def test_a_column_mapped_from_the_row_numbers_name_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "client.yaml"
+    path.write_text(
+        "client: X\ndata: {orders: {path: o.csv, columns: {order_id: _row}}}\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match=r"data\.orders\.columns: .*order_id: '_row' is the name"):
+        load_params(path)

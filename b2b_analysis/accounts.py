@@ -169,18 +169,10 @@ def _periods(calendar: Calendar, end: dt.date) -> tuple[int, int]:
     return last, last - 1
 
 
-def _days(calendar: Calendar, key: int) -> tuple[dt.date, dt.date]:
-    """The first and last day of the period ``key``."""
-    first, last = pl.select(calendar.start(pl.lit(key)), calendar.end(pl.lit(key)).alias("e")).row(
-        0
-    )
-    return first, last
-
-
 def _in_period(orders: pl.LazyFrame, calendar: Calendar, key: int, end: dt.date) -> pl.LazyFrame:
     """The orders that count in the period ``key`` (up to ``end``), found by their dates
     (no period key per order)."""
-    return _valid(orders, end).filter(pl.col("order_date").is_between(*_days(calendar, key)))
+    return _valid(orders, end).filter(pl.col("order_date").is_between(*calendar.key_bounds(key)))
 
 
 # ------------------------------------------------------------------ the lists
@@ -393,7 +385,7 @@ def reactivated(
     )
     # the last order before the gap, of those customers only
     earlier = (
-        valid.filter(pl.col("order_date") < _days(calendar, before)[0])
+        valid.filter(pl.col("order_date") < calendar.key_bounds(before)[0])
         .join(back.select("customer_id"), on="customer_id", how="semi")
         .group_by("customer_id")
         .agg(pl.col("order_date").max().alias("previous_order_date"))

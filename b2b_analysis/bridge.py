@@ -209,7 +209,7 @@ def period_factors(
     online = pl.col("is_online")
     # the keys' days first (a date comparison), the period key only on their rows; a
     # customer counted by code when it has one (cheaper to count distinct than text)
-    day, bounds = pl.col("order_date"), [_bounds(calendar, key) for key in keys]
+    day, bounds = pl.col("order_date"), [calendar.key_bounds(key) for key in keys]
     in_keys = pl.any_horizontal([day.is_between(lo, hi) for lo, hi in bounds] or [False])
     customer = m.customer_index() if m.indexed(orders) else pl.col("customer_id")
     return (
@@ -225,12 +225,6 @@ def period_factors(
         )
         .sort("period")
     )
-
-
-def _bounds(calendar: Calendar, key: int) -> tuple[dt.date, dt.date]:
-    """The first and last day of the period ``key``."""
-    row = pl.select(calendar.start(pl.lit(key)), calendar.end(pl.lit(key)).alias("e")).row(0)
-    return row[0], row[1]
 
 
 # ------------------------------------------------------------------ which periods

@@ -165,8 +165,15 @@ class Calendar:
         >>> Calendar("week").bounds(dt.date(2024, 2, 14))
         (datetime.date(2024, 2, 12), datetime.date(2024, 2, 18))
         """
-        key = pl.lit(self.key_of(day))
-        first, last = pl.select(self.start(key), self.end(key).alias("end")).row(0)
+        return self.key_bounds(self.key_of(day))
+
+    def key_bounds(self, key: int) -> tuple[dt.date, dt.date]:
+        """First and last day of the period ``key`` (:meth:`key_of`).
+
+        >>> Calendar("month").key_bounds(24289)
+        (datetime.date(2024, 2, 1), datetime.date(2024, 2, 29))
+        """
+        first, last = pl.select(self.start(pl.lit(key)), self.end(pl.lit(key)).alias("end")).row(0)
         return first, last
 
     def periods(self, lo: dt.date, hi: dt.date) -> pl.LazyFrame:

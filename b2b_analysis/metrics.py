@@ -547,10 +547,27 @@ def _activity(orders: pl.LazyFrame, calendar: Calendar, end: dt.date) -> pl.Lazy
     )
 
 
-#: The packed (customer, period) key of :func:`_activity_keys`: the period key plus
+#: The packed (customer, period) key of :func:`_packed_key`: the period key plus
 #: ``_PERIOD_OFFSET`` fills the low 22 bits, the customer's code the bits above.
 _PERIOD_SPAN = 1 << 22
 _PERIOD_OFFSET = 1 << 21
+
+
+def _packed_key(orders: pl.LazyFrame, calendar: Calendar) -> pl.Expr:
+    """Each order's packed (customer, period) ``key``: ``code * _PERIOD_SPAN + period +
+    _PERIOD_OFFSET`` (:func:`customer_code`, the calendar's period key)."""
+    period = calendar.key("order_date").cast(pl.Int64) + _PERIOD_OFFSET
+    return (customer_code(orders) * _PERIOD_SPAN + period).alias("key")
+
+
+def _key_customer(key: pl.Expr) -> pl.Expr:
+    """The customer's code of a packed key (:func:`_packed_key`)."""
+    return key // _PERIOD_SPAN
+
+
+def _key_period(key: pl.Expr) -> pl.Expr:
+    """The period key of a packed key (:func:`_packed_key`)."""
+    return (key % _PERIOD_SPAN - _PERIOD_OFFSET).cast(pl.Int32)
 
 
 def customer_code(orders: pl.LazyFrame, customer: str = "customer_id") -> pl.Expr:
@@ -606,10 +623,9 @@ def _activity_keys(orders: pl.LazyFrame, calendar: Calendar, end: dt.date) -> pl
     """:func:`_activity` as one packed Int64 ``key`` per (customer, period) pair:
     ``code * _PERIOD_SPAN + period + _PERIOD_OFFSET`` (a unique on one integer column is
     several times faster than on the pair)."""
-    period = calendar.key("order_date").cast(pl.Int64) + _PERIOD_OFFSET
     return (
         orders.filter(pl.col("is_valid") & (pl.col("order_date") <= end))
-        .select((customer_code(orders) * _PERIOD_SPAN + period).alias("key"))
+        .select(_packed_key(orders, calendar))
         .unique()
     )
 
@@ -633,21 +649,13 @@ def customer_orders(
     >>> per_period.sort("period", "orders").select("period", "orders").collect().rows()
     [(24288, 1), (24289, 1), (24289, 2)]
     """
-    period = calendar.key("order_date").cast(pl.Int64) + _PERIOD_OFFSET
-    key = pl.col("key")
-    per_period = (
+    counts = (
         orders.filter(pl.col("is_valid"))
-        .select((customer_code(orders) * _PERIOD_SPAN + period).alias("key"))
+        .select(_packed_key(orders, calendar))
         .group_by("key")
         .agg(pl.len().cast(pl.Int64).alias("orders"))
-        .select(
-            (key // _PERIOD_SPAN).alias("customer"),
-            (key % _PERIOD_SPAN - _PERIOD_OFFSET).cast(pl.Int32).alias("period"),
-            "orders",
-        )
     )
-    per_customer = per_period.group_by("customer").agg(pl.col("orders").sum())
-    return per_customer, per_period
+    return customer_orders_of(counts)
 
 
 def activity_counts(
@@ -671,22 +679,19 @@ def activity_counts(
     >>> per_period.sort("period", "orders").select("period", "orders").collect().rows()
     [(24289, 1), (24289, 2)]
     """
-    period = calendar.key("order_date").cast(pl.Int64) + _PERIOD_OFFSET
     return (
         orders.filter(pl.col("is_valid") & (pl.col("order_date") <= end))
-        .group_by((customer_code(orders) * _PERIOD_SPAN + period).alias("key"))
+        .group_by(_packed_key(orders, calendar))
         .agg((pl.col("order_date") >= start).sum().cast(pl.Int64).alias("orders"))
     )
 
 
 def customer_orders_of(counts: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """:func:`customer_orders` of the window's orders from their :func:`activity_counts`
-    (the pairs with orders in the window)."""
+    (the pairs with orders in the window), or of any orders counted per packed key."""
     key = pl.col("key")
     per_period = counts.filter(pl.col("orders") > 0).select(
-        (key // _PERIOD_SPAN).alias("customer"),
-        (key % _PERIOD_SPAN - _PERIOD_OFFSET).cast(pl.Int32).alias("period"),
-        "orders",
+        _key_customer(key).alias("customer"), _key_period(key).alias("period"), "orders"
     )
     per_customer = per_period.group_by("customer").agg(pl.col("orders").sum())
     return per_customer, per_period
@@ -739,13 +744,13 @@ def period_retention(
     # period ever, and the row before is the same customer one period earlier when the
     # keys differ by one; no join on the (customer, period) pair
     key, previous = pl.col("key"), pl.col("key").shift(1)
-    first = (key // _PERIOD_SPAN != previous // _PERIOD_SPAN).fill_null(True)
+    first = (_key_customer(key) != _key_customer(previous)).fill_null(True)
     retained = (previous == key - 1).fill_null(False)
     in_t = (
         (activity.select("key") if activity is not None else _activity_keys(orders, calendar, end))
         .sort("key")
         .select(
-            (key % _PERIOD_SPAN - _PERIOD_OFFSET).cast(pl.Int32).alias("period"),
+            _key_period(key).alias("period"),
             first.alias("_first"),
             retained.alias("_retained"),
         )

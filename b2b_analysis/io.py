@@ -310,16 +310,33 @@ def scrub(text: str, dsn: str) -> str:
     return text
 
 
+#: What reading a file raises when the file is at fault (a truncated or foreign file).
+_UNREADABLE: tuple[type[Exception], ...] = (OSError, pl.exceptions.PolarsError)
+
+
+@contextlib.contextmanager
+def _readable(
+    file: str | Path,
+    errors: tuple[type[Exception], ...] = (OSError, pl.exceptions.ComputeError),
+) -> Iterator[None]:
+    """``errors`` raised while a file is read as the file's error ("cannot read the
+    file"). By default the errors of a file that breaks while it is read again (a
+    damaged Parquet page found by a pass over a scanned table, or by the ids' own
+    read); a first read: :data:`_UNREADABLE`."""
+    try:
+        yield
+    except errors as exc:
+        raise InputError(f"cannot read the file: {_first_line(exc)}", file=file) from None
+
+
 def scan_parquet(loaded: LoadedParams, table: str) -> tuple[pl.LazyFrame, str]:
     """A plan reading one Parquet table, and its path (streaming mode)."""
     path = loaded.resolve(table)
     if not path.is_file():
         raise InputError(f"file not found (data.{table}.path in {loaded.path.name})", file=path)
-    try:
+    with _readable(path, _UNREADABLE):
         pl.read_parquet_schema(path)  # a truncated or foreign file fails here, not mid-stream
         return pl.scan_parquet(path, glob=False), str(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise InputError(f"cannot read the file: {_first_line(exc)}", file=path) from None
 
 
 def _read_parquet(path: Path, source: Source, table: Table) -> pl.DataFrame:
@@ -356,12 +373,8 @@ def read_source(
         "excel": _read_excel,
         "parquet": _read_parquet if projected else lambda p, _s, _t: pl.read_parquet(p, glob=False),
     }
-    try:
+    with _readable(path, _UNREADABLE):
         frame = readers[source.kind](path, source, spec or TABLES[table])
-    except InputError:
-        raise
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise InputError(f"cannot read the file: {_first_line(exc)}", file=path) from None
     return frame, str(path)
 
 
@@ -1161,16 +1174,6 @@ def _survey_checks(frame: AnyFrame) -> tuple[AnyFrame, list[_Check]]:
         for kind, (lo, hi) in SURVEY_KINDS.items()
     ]
     return frame, checks
-
-
-@contextlib.contextmanager
-def _readable(file: str) -> Iterator[None]:
-    """A file that breaks while it is read again (a damaged Parquet page found by a
-    pass over a scanned table, or by the ids' own read) as the file's error."""
-    try:
-        yield
-    except (OSError, pl.exceptions.ComputeError) as exc:
-        raise InputError(f"cannot read the file: {_first_line(exc)}", file=file) from None
 
 
 def _read(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from b2b_analysis.config import Window, load_params, parse_date
+from b2b_analysis.config import LoadedParams, Window, load_params, parse_date
 from b2b_analysis.errors import InputError
 from b2b_analysis.periods import Calendar
 
@@ -37,14 +37,19 @@ def test_text_that_is_not_an_iso_date_is_refused_by_name(text: str) -> None:
         parse_date(text, "--end")
 
 
+def _load(folder: Path, extra: str = "", data: str = "{orders: o.csv}") -> LoadedParams:
+    """``load_params`` of a params file for client X with ``data`` and the ``extra`` lines."""
+    path = folder / "client.yaml"
+    path.write_text(f"client: X\ndata: {data}\n{extra}\n", encoding="utf-8")
+    return load_params(path)
+
+
 @pytest.mark.parametrize("value", ["'30'", "-3", "true", "2.5", "weekly"])
 def test_a_maturity_follow_up_that_is_no_rule_is_refused_by_name(
     value: str, tmp_path: Path
 ) -> None:
-    path = tmp_path / "client.yaml"
-    path.write_text(f"client: X\ndata: {{orders: o.csv}}\nmaturity: {{follow_up: {value}}}\n")
     with pytest.raises(InputError, match=r"maturity\.follow_up: .* is not a follow-up rule: "):
-        load_params(path)
+        _load(tmp_path, f"maturity: {{follow_up: {value}}}")
 
 
 @pytest.mark.parametrize(
@@ -53,11 +58,8 @@ def test_a_maturity_follow_up_that_is_no_rule_is_refused_by_name(
 def test_a_maturity_follow_up_is_days_or_the_median_reorder_interval(
     value: str, rule: object, tmp_path: Path
 ) -> None:
-    path = tmp_path / "client.yaml"
-    path.write_text(f"client: X\ndata: {{orders: o.csv}}\nmaturity: {{follow_up: {value}}}\n")
-    assert load_params(path).params.maturity.follow_up == rule
-    path.write_text("client: X\ndata: {orders: o.csv}\n")
-    assert load_params(path).params.maturity.follow_up == "median_reorder"
+    assert _load(tmp_path, f"maturity: {{follow_up: {value}}}").params.maturity.follow_up == rule
+    assert _load(tmp_path).params.maturity.follow_up == "median_reorder"
 
 
 @pytest.mark.parametrize("zone", ["posix/Europe/Berlin", "right/UTC", "localtime", "Factory"])
@@ -66,23 +68,15 @@ def test_a_time_zone_the_system_has_but_polars_does_not_is_refused_by_name(
 ) -> None:
     # zoneinfo reads these from the system's zone files; polars would stop on them when
     # the dates are converted, blaming the data file
-    path = tmp_path / "client.yaml"
-    path.write_text(f"client: X\ndata: {{orders: o.csv}}\ntimezone: {zone}\n")
     with pytest.raises(InputError, match=rf"timezone: unknown time zone '{zone}'"):
-        load_params(path)
+        _load(tmp_path, f"timezone: {zone}")
 
 
 @pytest.mark.parametrize("zone", ["Europe/Berlin", "America/Argentina/Buenos_Aires", "UTC"])
 def test_iana_time_zones_are_accepted(zone: str, tmp_path: Path) -> None:
-    path = tmp_path / "client.yaml"
-    path.write_text(f"client: X\ndata: {{orders: o.csv}}\ntimezone: {zone}\n")
-    assert load_params(path).params.timezone == zone
+    assert _load(tmp_path, f"timezone: {zone}").params.timezone == zone
 
 
 def test_a_column_mapped_from_the_row_numbers_name_is_refused_by_name(tmp_path: Path) -> None:
-    path = tmp_path / "client.yaml"
-    path.write_text(
-        "client: X\ndata: {orders: {path: o.csv, columns: {order_id: _row}}}\n", encoding="utf-8"
-    )
     with pytest.raises(InputError, match=r"data\.orders\.columns: .*order_id: '_row' is the name"):
-        load_params(path)
+        _load(tmp_path, "", data="{orders: {path: o.csv, columns: {order_id: _row}}}")
